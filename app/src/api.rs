@@ -1,0 +1,234 @@
+//! Server functions: each parses, authorises through the services, calls one service and maps
+//! its error. Business rules live in `backend`.
+
+use crate::error::AppError;
+use domain::views::{CurrentUser, ProjectDetail, ProjectSummary, UserRow};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{actor, backend, session, session_error};
+#[cfg(feature = "ssr")]
+use backend::{accounts, projects};
+
+/// The session key of the project picked in the header's selector.
+#[cfg(feature = "ssr")]
+const PROJECT_KEY: &str = "wharf.project_id";
+
+/// What the shell needs to draw itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The signed-in user.
+    pub user: CurrentUser,
+    /// The projects they can see.
+    pub projects: Vec<ProjectSummary>,
+    /// The project picked in the header's selector, if it is still visible to them.
+    pub current_project: Option<i64>,
+}
+
+/// Where to go after signing in: only paths on this site, never another host.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// The signed-in user, their projects and the selected one.
+#[server]
+pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+    let (actor, user) = actor()?;
+    let backend = backend()?;
+    let projects = projects::list_for(&backend, actor).await?;
+    let session = session().await?;
+    let picked: Option<i64> = session.get(PROJECT_KEY).await.map_err(session_error)?;
+    let current_project = picked
+        .filter(|id| projects.iter().any(|p| p.id == *id))
+        .or_else(|| projects.first().map(|p| p.id));
+    Ok(SessionInfo {
+        user,
+        projects,
+        current_project,
+    })
+}
+
+/// Creates the first administrator and signs them in.
+#[server]
+pub async fn create_admin(
+    email: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    if password != password_confirm {
+        crate::ssr::set_status(422);
+        return Err(AppError::invalid("password_confirm", "The two passwords differ."));
+    }
+    let backend = backend()?;
+    let user = accounts::create_first_admin(&backend, &email, &display_name, &password).await?;
+    start_session(user.id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn start_session(user_id: i64) -> Result<(), AppError> {
+    let session = session().await?;
+    // a new id at every sign-in, so a session id planted before sign-in is worth nothing after
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(backend::sessions::USER_ID_KEY, user_id)
+        .await
+        .map_err(session_error)
+}
+
+/// Signs in with e-mail address and password.
+#[server]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let backend = backend()?;
+    let address = crate::ssr::client_address();
+    let user = accounts::sign_in(&backend, &email, &password, &address).await?;
+    start_session(user.id).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Ends the session.
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    let session = session().await?;
+    session.flush().await.map_err(session_error)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Picks the project the header's selector shows.
+#[server]
+pub async fn select_project(project_id: i64) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    let backend = backend()?;
+    projects::role_in(&backend.db, actor, project_id).await?;
+    let session = session().await?;
+    session.insert(PROJECT_KEY, project_id).await.map_err(session_error)
+}
+
+/// The projects the user can see.
+#[server]
+pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
+    let (actor, _) = actor()?;
+    Ok(projects::list_for(&backend()?, actor).await?)
+}
+
+/// Creates a project (administrators).
+#[server]
+pub async fn create_project(name: String, description: String) -> Result<ProjectSummary, AppError> {
+    let (actor, _) = actor()?;
+    Ok(projects::create(&backend()?, actor, &name, &description).await?)
+}
+
+/// One project with its members.
+#[server]
+pub async fn get_project(project_id: i64) -> Result<ProjectDetail, AppError> {
+    let (actor, _) = actor()?;
+    Ok(projects::get(&backend()?, actor, project_id).await?)
+}
+
+/// Renames a project and changes its description.
+#[server]
+pub async fn update_project(project_id: i64, name: String, description: String) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    Ok(projects::update(&backend()?, actor, project_id, &name, &description).await?)
+}
+
+/// Deletes a project.
+#[server]
+pub async fn delete_project(project_id: i64) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    projects::delete(&backend()?, actor, project_id).await?;
+    leptos_axum::redirect("/projects");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn parse_role(role: &str) -> Result<domain::ProjectRole, AppError> {
+    domain::ProjectRole::parse(role).ok_or_else(|| {
+        crate::ssr::set_status(422);
+        AppError::invalid("role", "Pick administrator, member or viewer.")
+    })
+}
+
+/// Adds a member to a project.
+#[server]
+pub async fn add_member(project_id: i64, email: String, role: String) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    let role = parse_role(&role)?;
+    Ok(projects::add_member(&backend()?, actor, project_id, &email, role).await?)
+}
+
+/// Changes a member's role.
+#[server]
+pub async fn change_member_role(project_id: i64, user_id: i64, role: String) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    let role = parse_role(&role)?;
+    Ok(projects::change_role(&backend()?, actor, project_id, user_id, role).await?)
+}
+
+/// Removes a member from a project.
+#[server]
+pub async fn remove_member(project_id: i64, user_id: i64) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    Ok(projects::remove_member(&backend()?, actor, project_id, user_id).await?)
+}
+
+/// Every user (administrators).
+#[server]
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
+    let (actor, _) = actor()?;
+    Ok(accounts::list_users(&backend()?, actor).await?)
+}
+
+/// Creates a user (administrators).
+#[server]
+pub async fn create_user(
+    email: String,
+    display_name: String,
+    password: String,
+    is_admin: Option<String>,
+) -> Result<UserRow, AppError> {
+    let (actor, _) = actor()?;
+    let new = accounts::NewUser {
+        email,
+        display_name,
+        password,
+        is_admin: is_admin.is_some(),
+    };
+    Ok(accounts::create_user(&backend()?, actor, new).await?)
+}
+
+/// Gives a user a new password and ends their sessions (administrators).
+#[server]
+pub async fn reset_user_password(user_id: i64, password: String) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    Ok(accounts::reset_password(&backend()?, actor, user_id, &password).await?)
+}
+
+/// Disables or re-enables an account (administrators).
+#[server]
+pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<UserRow, AppError> {
+    let (actor, _) = actor()?;
+    Ok(accounts::set_disabled(&backend()?, actor, user_id, disabled).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_only_leads_to_paths_on_this_site() {
+        assert_eq!(safe_next(Some("/projects/3")), "/projects/3");
+        assert_eq!(safe_next(Some("//evil.example/x")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

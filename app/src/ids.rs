@@ -1,0 +1,22 @@
+//! `data-testid` values, defined once: the components use these constants and the Playwright
+//! page objects use the same strings.
+
+pub const SETUP_FORM: &str = "setup-form";
+pub const SIGN_IN_FORM: &str = "sign-in-form";
+pub const FORM_ERROR: &str = "form-error";
+pub const USER_MENU_BUTTON: &str = "user-menu-button";
+pub const USER_MENU: &str = "user-menu";
+pub const SIGN_OUT: &str = "sign-out";
+pub const PROJECT_SELECTOR: &str = "project-selector";
+pub const NAV: &str = "main-nav";
+pub const EMPTY_STATE: &str = "empty-state";
+pub const NEW_PROJECT_FORM: &str = "new-project-form";
+pub const PROJECT_LIST: &str = "project-list";
+pub const PROJECT_SETTINGS_FORM: &str = "project-settings-form";
+pub const READ_ONLY_NOTICE: &str = "read-only-notice";
+pub const MEMBER_LIST: &str = "member-list";
+pub const ADD_MEMBER_FORM: &str = "add-member-form";
+pub const DELETE_PROJECT: &str = "delete-project";
+pub const USER_LIST: &str = "user-list";
+pub const NEW_USER_FORM: &str = "new-user-form";
+pub const NOT_FOUND: &str = "not-found";

@@ -1,0 +1,65 @@
+//! Wharf's user interface: Leptos pages rendered on the server and hydrated in the browser,
+//! and the server functions they call.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod ids;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+use pages::{auth, not_found::NotFoundPage, placeholders, projects, shell::Shell, users::UsersPage};
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/wharf.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="color-scheme" content="light"/>
+        <Title text="Wharf"/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/setup") view=auth::SetupPage/>
+                <Route path=path!("/login") view=auth::SignInPage/>
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("/") view=placeholders::ExecutionsPage/>
+                    <Route path=path!("/executions") view=placeholders::ExecutionsPage/>
+                    <Route path=path!("/user-operations") view=placeholders::UserOperationsPage/>
+                    <Route path=path!("/pipelines") view=placeholders::PipelinesPage/>
+                    <Route path=path!("/triggers/docker") view=placeholders::DockerTriggersPage/>
+                    <Route path=path!("/endpoints") view=placeholders::EndpointsPage/>
+                    <Route path=path!("/variables") view=placeholders::VariablesPage/>
+                    <Route path=path!("/projects") view=projects::ProjectsPage/>
+                    <Route path=path!("/projects/:id") view=projects::ProjectPage/>
+                    <Route path=path!("/users") view=UsersPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

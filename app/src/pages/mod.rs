@@ -1,0 +1,8 @@
+//! Route components, one module per area.
+
+pub mod auth;
+pub mod not_found;
+pub mod placeholders;
+pub mod projects;
+pub mod shell;
+pub mod users;

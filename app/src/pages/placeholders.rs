@@ -1,0 +1,89 @@
+//! Pages whose capabilities arrive in later releases. They say so plainly and show no data.
+
+use crate::components::{EmptyState, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn ComingPage(title: &'static str, empty: &'static str, body: &'static str) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · Wharf")/>
+        <PageHeader title=title/>
+        <EmptyState title=empty>
+            <p>{body}</p>
+            <p class="muted">"This part of Wharf is not built yet: nothing here is hidden or simulated."</p>
+        </EmptyState>
+    }
+}
+
+/// Executions (the landing page).
+#[component]
+pub fn ExecutionsPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Executions"
+            empty="No executions yet"
+            body="When a pipeline runs, by hand or from a Docker trigger, its execution appears here with one icon per stage."
+        />
+    }
+}
+
+/// User Operations: approvals waiting for the user.
+#[component]
+pub fn UserOperationsPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="User Operations"
+            empty="Nothing waits for you"
+            body="Approvals that a pipeline's User Operation task asks of you will be listed here."
+        />
+    }
+}
+
+/// Pipelines.
+#[component]
+pub fn PipelinesPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Pipelines"
+            empty="No pipelines yet"
+            body="Pipelines define the stages and tasks that deploy an image: Kubernetes, REST, Poll, Condition, User Operation and Registry tasks."
+        />
+    }
+}
+
+/// Triggers › Docker.
+#[component]
+pub fn DockerTriggersPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Docker"
+            empty="No Docker webhooks yet"
+            body="A webhook for Docker runs a pipeline when an image is pushed to Docker Hub, a CNCF distribution registry or Harbor. Its Activity tab lists every push received."
+        />
+    }
+}
+
+/// Endpoints.
+#[component]
+pub fn EndpointsPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Endpoints"
+            empty="No endpoints yet"
+            body="Endpoints connect Wharf to Docker registries and Kubernetes clusters."
+        />
+    }
+}
+
+/// Variables.
+#[component]
+pub fn VariablesPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Variables"
+            empty="No variables yet"
+            body="Regular, secret and restricted variables, used in pipelines as ${var.NAME}."
+        />
+    }
+}

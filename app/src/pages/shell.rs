@@ -1,0 +1,177 @@
+//! The application shell, as in Aria Automation Pipelines: a header with the product name, the
+//! project selector and the user menu; navigation on the left; the page in the middle.
+
+use crate::api::{get_session_info, SelectProject, SessionInfo, SignOut};
+use crate::error::AppError;
+use crate::ids;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
+
+/// The session the shell loaded, shared with the pages below it.
+#[derive(Clone, Copy)]
+pub struct ShellContext {
+    /// The signed-in user, their projects and the selected project.
+    pub info: Resource<Result<SessionInfo, AppError>>,
+    /// The project picked in the selector (follows the session, changes without a reload).
+    pub project: RwSignal<Option<i64>>,
+}
+
+/// The shell's context; pages inside the shell can rely on it.
+pub fn use_shell() -> Option<ShellContext> {
+    use_context::<ShellContext>()
+}
+
+#[component]
+fn NavLink(href: &'static str, label: &'static str, #[prop(optional)] nested: bool) -> impl IntoView {
+    let location = use_location();
+    let active = move || {
+        let path = location.pathname.get();
+        if href == "/" {
+            path == "/" || path == "/executions"
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        }
+    };
+    view! {
+        <li class:nested=nested>
+            <A href=href attr:class=move || if active() { "nav-link active" } else { "nav-link" }>
+                {label}
+            </A>
+        </li>
+    }
+}
+
+#[component]
+fn ProjectSelector(info: SessionInfo, project: RwSignal<Option<i64>>) -> impl IntoView {
+    let select = ServerAction::<SelectProject>::new();
+    if project.get_untracked().is_none() {
+        project.set(info.current_project);
+    }
+    let empty = info.projects.is_empty();
+    view! {
+        <div class="project-selector">
+            <label for="project-selector">"Project"</label>
+            <select
+                id="project-selector"
+                data-testid=ids::PROJECT_SELECTOR
+                disabled=empty
+                on:change=move |ev| {
+                    if let Ok(id) = event_target_value(&ev).parse::<i64>() {
+                        project.set(Some(id));
+                        select.dispatch(SelectProject { project_id: id });
+                    }
+                }
+            >
+                {empty.then(|| view! { <option value="">"No projects yet"</option> })}
+                {info
+                    .projects
+                    .into_iter()
+                    .map(|p| {
+                        let id = p.id;
+                        view! {
+                            <option value=id.to_string() selected=move || project.get() == Some(id)>
+                                {p.name}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn UserMenu(info: SessionInfo) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let sign_out = ServerAction::<SignOut>::new();
+    let initials: String = info
+        .user
+        .display_name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase();
+    view! {
+        <div class="user-menu" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+            <button
+                type="button"
+                class="user-menu-button"
+                data-testid=ids::USER_MENU_BUTTON
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="user-menu"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span class="avatar" aria-hidden="true">{initials}</span>
+                <span class="user-name">{info.user.display_name.clone()}</span>
+                <span aria-hidden="true">"▾"</span>
+            </button>
+            <div id="user-menu" class="user-menu-panel" data-testid=ids::USER_MENU hidden=move || !open.get()>
+                <p class="user-menu-name">{info.user.display_name.clone()}</p>
+                <p class="user-menu-email">{info.user.email.clone()}</p>
+                {info.user.is_admin.then(|| view! { <p class="badge">"Administrator"</p> })}
+                <ActionForm action=sign_out>
+                    <button type="submit" class="menu-item" data-testid=ids::SIGN_OUT>
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+/// The frame around every signed-in page.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let info = Resource::new(|| (), |_| get_session_info());
+    let project = RwSignal::new(None);
+    provide_context(ShellContext { info, project });
+    view! {
+        <div class="app">
+            <header class="app-header">
+                <a href="/" class="brand">
+                    <span class="brand-mark" aria-hidden="true">"⚓"</span>
+                    <span class="brand-name">"Wharf"</span>
+                    <span class="brand-sub">"Pipelines"</span>
+                </a>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        info.await.ok().map(|info| {
+                            view! {
+                                <ProjectSelector info=info.clone() project/>
+                                <UserMenu info/>
+                            }
+                        })
+                    })}
+                </Transition>
+            </header>
+            <div class="app-body">
+                <nav class="app-nav" aria-label="Main" data-testid=ids::NAV>
+                    <ul>
+                        <NavLink href="/" label="Executions"/>
+                        <NavLink href="/user-operations" label="User Operations"/>
+                        <NavLink href="/pipelines" label="Pipelines"/>
+                        <li class="nav-group" aria-hidden="true">"Triggers"</li>
+                        <NavLink href="/triggers/docker" label="Docker" nested=true/>
+                        <NavLink href="/endpoints" label="Endpoints"/>
+                        <NavLink href="/variables" label="Variables"/>
+                        <NavLink href="/projects" label="Projects"/>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                info.await
+                                    .ok()
+                                    .filter(|i| i.user.is_admin)
+                                    .map(|_| view! { <NavLink href="/users" label="Users"/> })
+                            })}
+                        </Transition>
+                    </ul>
+                </nav>
+                <main class="app-main" id="main">
+                    <Outlet/>
+                </main>
+            </div>
+        </div>
+    }
+}

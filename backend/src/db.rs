@@ -1,0 +1,137 @@
+//! Opening the database: SQLite by default (a file, WAL, foreign keys on, a real pool),
+//! PostgreSQL when the URL says so. Migrations run here, before anything serves.
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub url: String,
+    /// Most connections the pool keeps open.
+    pub max_connections: u32,
+}
+
+/// Opens the database named by `config.url` and applies every missing migration.
+pub async fn connect_and_migrate(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(config).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Opens the database without migrating.
+pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    if config.url.starts_with("sqlite:") {
+        connect_sqlite(config).await
+    } else if config.url.starts_with("postgres://") || config.url.starts_with("postgresql://") {
+        let mut options = ConnectOptions::new(config.url.clone());
+        options
+            .max_connections(config.max_connections)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        Database::connect(options).await
+    } else {
+        Err(DbErr::Custom(format!(
+            "unsupported database URL {:?}: use sqlite://FILE or postgres://…",
+            redact_url(&config.url)
+        )))
+    }
+}
+
+async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let options = SqliteConnectOptions::from_str(&config.url)
+        .map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?;
+    let path = options.get_filename().to_path_buf();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DbErr::Custom(format!("cannot create the directory {}: {e}", dir.display()))
+        })?;
+    }
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // WAL + NORMAL: a committed transaction survives the process being killed; on power
+        // loss the last transactions before the crash may roll back (see ARCHITECTURE.md).
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.max_connections.max(1))
+        .connect_with(options)
+        .await
+        .map_err(|e| DbErr::Custom(format!("cannot open {}: {e}", path.display())))?;
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// Answers whether the database takes a query now (for `/readyz`).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://wharf:s3cret@127.0.0.1/wharf"),
+            "postgres://wharf:***@127.0.0.1/wharf"
+        );
+        assert_eq!(redact_url("sqlite://data/wharf.db"), "sqlite://data/wharf.db");
+        assert_eq!(redact_url("postgres://wharf@h/db"), "postgres://wharf@h/db");
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_file_is_created_migrated_and_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/nested/w.db", dir.path().display());
+        let db = connect_and_migrate(&DbConfig { url: url.clone(), max_connections: 4 })
+            .await
+            .unwrap();
+        ping(&db).await.unwrap();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA journal_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let mode: String = row.try_get_by_index(0).unwrap();
+        assert_eq!(mode, "wal");
+        // migrating again is a no-op
+        drop(db);
+        connect_and_migrate(&DbConfig { url, max_connections: 1 }).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unknown_database_scheme_is_refused_with_a_clear_message() {
+        let err = connect(&DbConfig { url: "mysql://x:pw@h/db".into(), max_connections: 1 })
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("unsupported database URL"), "{text}");
+        assert!(!text.contains("pw@"), "{text}");
+    }
+}

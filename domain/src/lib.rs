@@ -1,0 +1,11 @@
+//! Wharf's pure types and rules. Nothing here performs I/O, so the crate compiles to wasm and
+//! the browser and the server share one definition of every rule.
+
+pub mod error;
+pub mod names;
+pub mod role;
+pub mod views;
+
+pub use error::ErrorCode;
+pub use names::{DisplayName, Email, NameError, Password, ProjectName};
+pub use role::ProjectRole;

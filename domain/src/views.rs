@@ -1,0 +1,75 @@
+//! The data shapes the UI shows. They cross the wire between server functions and the browser,
+//! so they hold no secrets: no password hashes, no session ids.
+
+use crate::ProjectRole;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person, as the shell needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    /// The user's id.
+    pub id: i64,
+    /// Their e-mail address (their sign-in name).
+    pub email: String,
+    /// Their name as shown.
+    pub display_name: String,
+    /// Whether they administer the whole installation.
+    pub is_admin: bool,
+}
+
+/// One row of the Users page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    /// The user's id.
+    pub id: i64,
+    /// Their e-mail address.
+    pub email: String,
+    /// Their name as shown.
+    pub display_name: String,
+    /// Whether they administer the whole installation.
+    pub is_admin: bool,
+    /// Whether their account is disabled (they cannot sign in).
+    pub disabled: bool,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A project as listed for a person, with the role they act with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    /// The project's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its description (may be empty).
+    pub description: String,
+    /// The role the viewer acts with in it.
+    pub my_role: ProjectRole,
+    /// How many members it has.
+    pub member_count: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A member of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    /// The member's user id.
+    pub user_id: i64,
+    /// Their e-mail address.
+    pub email: String,
+    /// Their name as shown.
+    pub display_name: String,
+    /// Their role in the project.
+    pub role: ProjectRole,
+}
+
+/// A project with its members, for the project's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectDetail {
+    /// The project and the viewer's role in it.
+    pub project: ProjectSummary,
+    /// Its members, by name.
+    pub members: Vec<MemberRow>,
+}

@@ -1,0 +1,24 @@
+//! Wharf's schema. The same migrations run on SQLite and PostgreSQL; `Migrator::up` applies
+//! whatever is missing at start-up.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_users;
+mod m20261121_000002_create_projects;
+mod m20261121_000003_create_sessions;
+mod m20261121_000004_create_sign_in_throttle;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_users::Migration),
+            Box::new(m20261121_000002_create_projects::Migration),
+            Box::new(m20261121_000003_create_sessions::Migration),
+            Box::new(m20261121_000004_create_sign_in_throttle::Migration),
+        ]
+    }
+}

@@ -1,0 +1,271 @@
+//! The `wharf` server: configuration, start-up, the HTTP router and shutdown. `main.rs` is a
+//! thin wrapper so that integration tests start the same server in-process on port 0.
+
+pub mod config;
+pub mod middleware;
+pub mod state;
+pub mod telemetry;
+
+use crate::config::Config;
+use crate::state::AppState;
+use app::{shell, App};
+use axum::extract::State;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware as mw, Json, Router};
+use backend::db::{self, DbConfig};
+use backend::keys::MasterKey;
+use backend::sessions::DbSessionStore;
+use backend::{accounts, Backend, SystemClock};
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// A start-up failure, said in words.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is inconsistent.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The key file could not be read or created.
+    #[error("key file {path}: {source}")]
+    Key {
+        /// The key file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database {url}: {source}")]
+    Database {
+        /// The URL, password redacted.
+        url: String,
+        /// Why.
+        source: sea_orm::DbErr,
+    },
+    /// The unattended administrator could not be created.
+    #[error("creating the administrator from WHARF_ADMIN_EMAIL: {0}")]
+    Admin(String),
+    /// Binding or serving failed.
+    #[error("listening on {addr}: {source}")]
+    Io {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A server that has opened its database and bound its port, ready to serve.
+pub struct Prepared {
+    router: Router,
+    listener: TcpListener,
+    backend: Backend,
+    store: DbSessionStore,
+}
+
+impl Prepared {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` is cancelled, then finishes in-flight requests.
+    pub async fn serve(self, shutdown: CancellationToken) -> Result<(), StartError> {
+        let addr = self.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let sweeper = tokio::spawn(sweep_expired_sessions(self.store, shutdown.clone()));
+        let result = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+        shutdown.cancel();
+        let _ = sweeper.await;
+        self.backend.db.close_by_ref().await.ok();
+        result.map_err(|source| StartError::Io { addr, source })
+    }
+}
+
+async fn sweep_expired_sessions(store: DbSessionStore, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "sweeping expired sessions failed");
+                }
+            }
+        }
+    }
+}
+
+/// Opens the database (migrating it), loads the key, builds the router and binds the port.
+pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
+    let started = Instant::now();
+    config.validate().map_err(StartError::Config)?;
+    let key_path = config.key_file();
+    let key = MasterKey::load_or_create(&key_path).map_err(|source| StartError::Key {
+        path: key_path.display().to_string(),
+        source,
+    })?;
+    let url = config.database_url();
+    let conn = db::connect_and_migrate(&DbConfig {
+        url: url.clone(),
+        max_connections: config.db_max_connections,
+    })
+    .await
+    .map_err(|source| StartError::Database {
+        url: db::redact_url(&url),
+        source,
+    })?;
+    let backend = Backend::new(conn, Arc::new(SystemClock));
+    bootstrap_admin(config, &backend).await?;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Io {
+            addr: config.listen.to_string(),
+            source,
+        })?;
+    let bound = listener.local_addr().unwrap_or(config.listen);
+    let leptos_options = LeptosOptions::builder()
+        .output_name("wharf")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(bound)
+        .env(Env::PROD)
+        .build();
+    let store = DbSessionStore::new(backend.db.clone(), backend.clock.clone());
+    let state = AppState {
+        leptos_options,
+        backend: backend.clone(),
+        set_up: Arc::new(AtomicBool::new(false)),
+    };
+    let router = router(config, state, store.clone(), &key);
+    tracing::info!(
+        listen = %bound,
+        public_url = %config.public_url(),
+        database = %db::redact_url(&url),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "wharf is ready"
+    );
+    Ok(Prepared {
+        router,
+        listener,
+        backend,
+        store,
+    })
+}
+
+async fn bootstrap_admin(config: &Config, backend: &Backend) -> Result<(), StartError> {
+    let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) else {
+        return Ok(());
+    };
+    let needs = accounts::needs_setup(&backend.db)
+        .await
+        .map_err(|e| StartError::Admin(e.to_string()))?;
+    if !needs {
+        tracing::info!("WHARF_ADMIN_EMAIL ignored: Wharf already has users");
+        return Ok(());
+    }
+    accounts::create_first_admin(backend, email, &config.admin_name, password)
+        .await
+        .map_err(|e| StartError::Admin(e.public_message()))?;
+    Ok(())
+}
+
+fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterKey) -> Router {
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(middleware::SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.public_url().starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
+            config.session_idle_hours,
+        )))
+        .with_signed(Key::from(key.bytes()));
+    let backend = state.backend.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(mw::from_fn_with_state(state.clone(), middleware::auth_gate))
+        .layer(sessions)
+        .layer(mw::from_fn(middleware::csrf_guard))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(
+            // the path only: query strings may carry tokens
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "up" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match db::ping(&state.backend.db).await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "reason": "database" })),
+            )
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

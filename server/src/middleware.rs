@@ -1,0 +1,221 @@
+//! Request guards: cross-site request forgery, and the sign-in gate for pages.
+
+use crate::state::AppState;
+use app::ssr::ClientAddress;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use backend::{accounts, sessions::USER_ID_KEY};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "wharf.sid";
+
+fn error_json(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "code": code, "message": message })),
+    )
+        .into_response()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn carries_session_cookie(headers: &HeaderMap) -> bool {
+    headers.get_all(header::COOKIE).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(';')
+                .any(|c| c.trim_start().starts_with(&format!("{SESSION_COOKIE}=")))
+        })
+    })
+}
+
+/// Whether a state-changing request may go on, judged as modern browsers allow: by
+/// `Sec-Fetch-Site`, else by `Origin` against `Host`. A request with neither header but with
+/// our session cookie is refused: it cannot be told apart from a forgery.
+pub fn cross_site_verdict(method: &Method, headers: &HeaderMap) -> Result<(), &'static str> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
+        return Ok(());
+    }
+    match header_str(headers, "sec-fetch-site") {
+        Some("same-origin") | Some("none") => return Ok(()),
+        Some(_) => return Err("The request came from another site."),
+        None => {}
+    }
+    if let Some(origin) = header_str(headers, header::ORIGIN) {
+        let origin_host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let host = header_str(headers, header::HOST);
+        return match (origin_host, host) {
+            (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
+            _ => Err("The request came from another site."),
+        };
+    }
+    if carries_session_cookie(headers) {
+        return Err("The request did not say where it came from.");
+    }
+    Ok(())
+}
+
+/// Refuses cross-site state-changing requests with 403.
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    match cross_site_verdict(req.method(), req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(why) => {
+            tracing::warn!(path = %req.uri().path(), why, "cross-site request refused");
+            error_json(StatusCode::FORBIDDEN, "forbidden", why)
+        }
+    }
+}
+
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path.starts_with("/pipelines/api/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/favicon.svg"
+        || path == "/favicon.ico")
+}
+
+fn login_redirect(path_and_query: &str) -> Response {
+    let next: String = url_escape(path_and_query);
+    if path_and_query == "/" {
+        Redirect::to("/login").into_response()
+    } else {
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Loads the signed-in user into the request, notes the client's address, and sends people who
+/// are not signed in to the sign-in page (or, on a new installation, to the set-up page).
+pub async fn auth_gate(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    req.extensions_mut().insert(ClientAddress(address));
+
+    let user_id: Option<i64> = match session.get(USER_ID_KEY).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "session store failed");
+            return error_json(StatusCode::SERVICE_UNAVAILABLE, "internal", "Sessions are not available right now.");
+        }
+    };
+    let user = match user_id {
+        Some(id) => match accounts::find_active_user(&state.backend.db, id).await {
+            Ok(Some(u)) => Some(u),
+            Ok(None) => {
+                // the account was disabled or deleted: end this session too
+                if let Err(e) = session.flush().await {
+                    tracing::error!(error = %e, "could not end a stale session");
+                }
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "loading the signed-in user failed");
+                return error_json(StatusCode::SERVICE_UNAVAILABLE, "internal", "The database is not answering.");
+            }
+        },
+        None => None,
+    };
+    let signed_in = user.is_some();
+    if let Some(u) = user {
+        req.extensions_mut().insert(u);
+    }
+
+    let path = req.uri().path().to_owned();
+    if req.method() == Method::GET && is_page(&path) {
+        let needs_setup = match state.needs_setup().await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = ?e, "checking for users failed");
+                return error_json(StatusCode::SERVICE_UNAVAILABLE, "internal", "The database is not answering.");
+            }
+        };
+        let redirect = if path == "/setup" {
+            (!needs_setup).then(|| Redirect::to(if signed_in { "/" } else { "/login" }).into_response())
+        } else if needs_setup {
+            Some(Redirect::to("/setup").into_response())
+        } else if path == "/login" {
+            signed_in.then(|| Redirect::to("/").into_response())
+        } else if !signed_in {
+            let pq = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            Some(login_redirect(pq))
+        } else {
+            None
+        };
+        if let Some(r) = redirect {
+            return r;
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn reads_are_never_blocked() {
+        let h = headers(&[("sec-fetch-site", "cross-site"), ("cookie", "wharf.sid=x")]);
+        assert!(cross_site_verdict(&Method::GET, &h).is_ok());
+    }
+
+    #[test]
+    fn same_origin_posts_pass_and_cross_site_ones_are_refused() {
+        assert!(cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "same-origin")])).is_ok());
+        assert!(cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "cross-site")])).is_err());
+        assert!(cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "same-site")])).is_err());
+    }
+
+    #[test]
+    fn origin_must_match_host_when_fetch_metadata_is_missing() {
+        let ok = headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]);
+        assert!(cross_site_verdict(&Method::POST, &ok).is_ok());
+        let evil = headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:3000")]);
+        assert!(cross_site_verdict(&Method::POST, &evil).is_err());
+        let null = headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]);
+        assert!(cross_site_verdict(&Method::DELETE, &null).is_err());
+    }
+
+    #[test]
+    fn a_cookie_without_origin_is_refused_but_cookieless_clients_pass() {
+        let with_cookie = headers(&[("cookie", "theme=dark; wharf.sid=abc")]);
+        assert!(cross_site_verdict(&Method::POST, &with_cookie).is_err());
+        let other_cookie = headers(&[("cookie", "theme=dark")]);
+        assert!(cross_site_verdict(&Method::POST, &other_cookie).is_ok());
+        assert!(cross_site_verdict(&Method::POST, &HeaderMap::new()).is_ok());
+    }
+
+    #[test]
+    fn next_parameter_is_escaped() {
+        assert_eq!(url_escape("/projects/1?x=a b&y"), "/projects/1%3Fx%3Da%20b%26y");
+    }
+}

@@ -1,0 +1,32 @@
+//! The one state handed to routes and, through context, to server functions.
+
+use axum::extract::FromRef;
+use backend::Backend;
+use leptos::prelude::LeptosOptions;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Shared by every request.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Where Leptos finds the built front end.
+    pub leptos_options: LeptosOptions,
+    /// The services.
+    pub backend: Backend,
+    /// Set once the first user exists, so that most requests skip the question.
+    pub set_up: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// Whether the installation still needs its first administrator.
+    pub async fn needs_setup(&self) -> backend::Result<bool> {
+        if self.set_up.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let needs = backend::accounts::needs_setup(&self.backend.db).await?;
+        if !needs {
+            self.set_up.store(true, Ordering::Relaxed);
+        }
+        Ok(needs)
+    }
+}
