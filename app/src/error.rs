@@ -50,10 +50,15 @@ impl FromServerFnError for AppError {
         match value {
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::MissingArg(_)
-            | ServerFnErrorErr::Deserialization(_) => AppError::new(
-                ErrorCode::Invalid,
-                "The form was not filled in as expected. Reload the page and try again.",
-            ),
+            | ServerFnErrorErr::Deserialization(_) => {
+                // on the server this is a bad request, not the server's fault
+                #[cfg(feature = "ssr")]
+                crate::ssr::set_status(400);
+                AppError::new(
+                    ErrorCode::Invalid,
+                    "The form was not filled in as expected. Reload the page and try again.",
+                )
+            }
             ServerFnErrorErr::Request(_) => AppError::new(
                 ErrorCode::Internal,
                 "Wharf could not be reached. Check the connection and try again.",

@@ -1,0 +1,100 @@
+//! Starts the real server in-process on a loopback port with a fresh SQLite file, and talks to
+//! it as a browser would (cookies, Origin) or as a forger would.
+
+#![allow(dead_code)]
+
+use leptos::server_fn::ServerFn;
+use reqwest::{Client, Response, StatusCode};
+use server::config::Config;
+use std::net::SocketAddr;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    handle: JoinHandle<()>,
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops it and waits until it has let go of the database.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle.await.expect("server task");
+    }
+}
+
+pub fn config(dir: &std::path::Path) -> Config {
+    let mut c = Config::for_tests(dir);
+    c.site_root = dir.join("site").display().to_string();
+    c
+}
+
+pub async fn start(config: Config) -> TestServer {
+    let prepared = server::prepare(&config).await.expect("server starts");
+    let addr = prepared.local_addr().expect("bound");
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let handle = tokio::spawn(async move {
+        prepared.serve(token).await.expect("serve");
+    });
+    TestServer { addr, shutdown, handle }
+}
+
+/// A browser: keeps cookies, follows no redirects (tests look at them).
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Calls server function `F` with form fields, as the page's JavaScript does: same origin.
+pub async fn call<F: ServerFn>(client: &Client, server: &TestServer, fields: &[(&str, &str)]) -> Response {
+    call_from::<F>(client, server, fields, &format!("http://{}", server.addr)).await
+}
+
+/// Calls server function `F` claiming to come from `origin`.
+pub async fn call_from<F: ServerFn>(client: &Client, server: &TestServer, fields: &[(&str, &str)], origin: &str) -> Response {
+    client
+        .post(server.url(F::PATH))
+        .header("origin", origin)
+        .form(fields)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Signs in and asserts it worked.
+pub async fn sign_in(client: &Client, server: &TestServer, email: &str, password: &str) {
+    let res = call::<app::api::SignIn>(client, server, &[("email", email), ("password", password)]).await;
+    assert!(res.status().is_success() || res.status() == StatusCode::FOUND, "sign-in: {}", res.status());
+}
+
+/// A fresh server whose administrator (root@example.com) exists, and a browser signed in as them.
+pub async fn with_admin(dir: &std::path::Path) -> (TestServer, Client) {
+    let mut c = config(dir);
+    c.admin_email = Some("root@example.com".into());
+    c.admin_password = Some(PASSWORD.into());
+    let server = start(c).await;
+    let client = browser();
+    sign_in(&client, &server, "root@example.com", PASSWORD).await;
+    (server, client)
+}
+
+pub fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wharf.sid="))
+        .map(str::to_owned)
+}
