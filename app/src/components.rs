@@ -87,3 +87,20 @@ where
 {
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
+
+/// Clears `form` each time `action` succeeds, so the next entry starts empty. Runs only in the
+/// browser (effects do not run on the server).
+pub fn reset_on_success<S>(action: ServerAction<S>, form: NodeRef<leptos::html::Form>)
+where
+    S: leptos::server_fn::ServerFn + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + Clone + 'static,
+    S::Error: Send + Sync + Clone + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            if let Some(f) = form.get_untracked() {
+                f.reset();
+            }
+        }
+    });
+}

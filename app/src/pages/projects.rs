@@ -4,7 +4,7 @@ use crate::api::{
     get_project, list_projects, AddMember, ChangeMemberRole, CreateProject, DeleteProject,
     RemoveMember, UpdateProject,
 };
-use crate::components::{action_error, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader};
+use crate::components::{action_error, reset_on_success, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader};
 use crate::ids;
 use crate::pages::shell::use_shell;
 use domain::role::ProjectAction;
@@ -38,6 +38,8 @@ fn is_admin() -> Signal<bool> {
 pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     let error = action_error(create.value());
+    let form = NodeRef::new();
+    reset_on_success(create, form);
     let projects = Resource::new(move || create.version().get(), |_| list_projects());
     let admin = is_admin();
     let shell = use_shell();
@@ -58,9 +60,9 @@ pub fn ProjectsPage() -> impl IntoView {
             <strong>"viewers"</strong> " look."
         </p>
         <Show when=move || admin.get()>
-            <details class="card" open=move || create.version().get() == 0>
+            <details class="card" open>
                 <summary>"New project"</summary>
-                <ActionForm action=create attr:data-testid=ids::NEW_PROJECT_FORM attr:class="form-grid">
+                <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_PROJECT_FORM attr:class="form-grid">
                     <label for="new-project-name">"Name"</label>
                     <div>
                         <input id="new-project-name" name="name" required maxlength="64" placeholder="web-frontend"/>
@@ -184,6 +186,8 @@ fn ProjectView(
     });
     let delete_error = action_error(delete.value());
     let confirm_delete = RwSignal::new(false);
+    let add_form = NodeRef::new();
+    reset_on_success(add, add_form);
     let project_id = p.id;
     let title = format!("{} · Projects · Wharf", p.name);
     view! {
@@ -250,7 +254,7 @@ fn ProjectView(
             <FormError error=member_error/>
             {manage.then(|| view! {
                 <h3>"Add a member"</h3>
-                <ActionForm action=add attr:data-testid=ids::ADD_MEMBER_FORM attr:class="inline-form">
+                <ActionForm action=add node_ref=add_form attr:data-testid=ids::ADD_MEMBER_FORM attr:class="inline-form">
                     <input type="hidden" name="project_id" value=project_id.to_string()/>
                     <label for="member-email">"E-mail address"</label>
                     <input id="member-email" type="email" name="email" required placeholder="ada@example.com"/>

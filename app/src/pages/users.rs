@@ -1,7 +1,7 @@
 //! The Users page (administrators only): create users, reset passwords, disable accounts.
 
 use crate::api::{list_users, CreateUser, ResetUserPassword, SetUserDisabled};
-use crate::components::{action_error, ErrorPanel, FieldError, FormError, Loading, PageHeader};
+use crate::components::{action_error, reset_on_success, ErrorPanel, FieldError, FormError, Loading, PageHeader};
 use crate::ids;
 use domain::views::UserRow;
 use leptos::prelude::*;
@@ -14,6 +14,8 @@ pub fn UsersPage() -> impl IntoView {
     let reset = ServerAction::<ResetUserPassword>::new();
     let disable = ServerAction::<SetUserDisabled>::new();
     let error = action_error(create.value());
+    let form = NodeRef::new();
+    reset_on_success(create, form);
     let row_error = Signal::derive(move || {
         action_error(reset.value()).get().or_else(|| action_error(disable.value()).get())
     });
@@ -26,7 +28,7 @@ pub fn UsersPage() -> impl IntoView {
         <PageHeader title="Users"/>
         <details class="card">
             <summary>"New user"</summary>
-            <ActionForm action=create attr:data-testid=ids::NEW_USER_FORM attr:class="form-grid">
+            <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_USER_FORM attr:class="form-grid">
                 <label for="new-user-email">"E-mail address"</label>
                 <div>
                     <input id="new-user-email" type="email" name="email" required autocomplete="off"/>

@@ -1,0 +1,48 @@
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.WHARF_E2E_PORT ?? 3910);
+const baseURL = `http://127.0.0.1:${port}`;
+
+// Debian's Chromium, never a downloaded browser. These flags keep it off the network:
+// this machine reaches only loopback.
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs },
+  },
+  projects: [
+    // an empty installation: the first visitor creates the administrator
+    { name: 'first-run', testMatch: /first-run\.spec\.ts/ },
+    { name: 'app', testIgnore: /first-run\.spec\.ts/, dependencies: ['first-run'] },
+  ],
+  webServer: {
+    command: 'bash ../scripts/e2e-server.sh',
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { WHARF_E2E_PORT: String(port) },
+  },
+});

@@ -1,0 +1,42 @@
+import { test, expect } from '@playwright/test';
+import { admin, ids, screenshot, signIn } from './wharf';
+
+const pages = [
+  { link: 'Executions', heading: 'Executions', empty: 'No executions yet', shot: '11-executions' },
+  { link: 'User Operations', heading: 'User Operations', empty: 'Nothing waits for you', shot: '12-user-operations' },
+  { link: 'Pipelines', heading: 'Pipelines', empty: 'No pipelines yet', shot: '13-pipelines' },
+  { link: 'Docker', heading: 'Docker', empty: 'No Docker webhooks yet', shot: '14-triggers-docker' },
+  { link: 'Endpoints', heading: 'Endpoints', empty: 'No endpoints yet', shot: '15-endpoints' },
+  { link: 'Variables', heading: 'Variables', empty: 'No variables yet', shot: '16-variables' },
+];
+
+test('every navigation entry opens its page, and the ones to come say so honestly', async ({ page }) => {
+  await signIn(page, admin);
+  const nav = page.getByTestId(ids.nav);
+  for (const p of pages) {
+    await nav.getByRole('link', { name: p.link, exact: true }).click();
+    await expect(page.getByRole('heading', { name: p.heading, exact: true })).toBeVisible();
+    await expect(page.getByTestId(ids.emptyState)).toContainText(p.empty);
+    await expect(nav.getByRole('link', { name: p.link, exact: true })).toHaveClass(/active/);
+    await screenshot(page, p.shot);
+  }
+});
+
+test('the navigation works from the keyboard', async ({ page }) => {
+  await signIn(page, admin);
+  const projects = page.getByTestId(ids.nav).getByRole('link', { name: 'Projects' });
+  await projects.focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/projects$/);
+  await page.getByTestId(ids.userMenuButton).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId(ids.userMenu)).toBeVisible();
+});
+
+test('an unknown address shows a 404 page', async ({ page }) => {
+  await signIn(page, admin);
+  const res = await page.goto('/no/such/page');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByTestId(ids.notFound)).toBeVisible();
+  await screenshot(page, '17-not-found');
+});

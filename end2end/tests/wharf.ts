@@ -1,0 +1,55 @@
+// Page objects and shared values. The data-testid strings are the ones app/src/ids.rs defines.
+import { expect, type Page } from '@playwright/test';
+import * as path from 'path';
+
+export const admin = { email: 'admin@example.com', name: 'Ada Admin', password: 'correct horse battery staple' };
+export const viewer = { email: 'viv@example.com', name: 'Viv Viewer', password: 'viewer password 2026' };
+
+export const ids = {
+  setupForm: 'setup-form',
+  signInForm: 'sign-in-form',
+  formError: 'form-error',
+  userMenuButton: 'user-menu-button',
+  userMenu: 'user-menu',
+  signOut: 'sign-out',
+  projectSelector: 'project-selector',
+  nav: 'main-nav',
+  emptyState: 'empty-state',
+  newProjectForm: 'new-project-form',
+  projectList: 'project-list',
+  projectSettingsForm: 'project-settings-form',
+  readOnlyNotice: 'read-only-notice',
+  memberList: 'member-list',
+  addMemberForm: 'add-member-form',
+  deleteProject: 'delete-project',
+  userList: 'user-list',
+  newUserForm: 'new-user-form',
+  notFound: 'not-found',
+};
+
+export async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(__dirname, '..', 'screenshots', `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page's wasm has loaded and hydrated (registered before navigation). */
+export async function gotoHydrated(page: Page, url: string) {
+  const wasm = page.waitForResponse(/\.wasm$/);
+  await page.goto(url);
+  await wasm;
+  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
+}
+
+export async function signIn(page: Page, who: { email: string; password: string }) {
+  await gotoHydrated(page, '/login');
+  const form = page.getByTestId(ids.signInForm);
+  await form.getByLabel('E-mail address').fill(who.email);
+  await form.getByLabel('Password').fill(who.password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId(ids.userMenuButton)).toBeVisible();
+}
+
+export async function signOut(page: Page) {
+  await page.getByTestId(ids.userMenuButton).click();
+  await page.getByTestId(ids.signOut).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
