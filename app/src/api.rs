@@ -62,7 +62,10 @@ pub async fn create_admin(
 ) -> Result<(), AppError> {
     if password != password_confirm {
         crate::ssr::set_status(422);
-        return Err(AppError::invalid("password_confirm", "The two passwords differ."));
+        return Err(AppError::invalid(
+            "password_confirm",
+            "The two passwords differ.",
+        ));
     }
     let backend = backend()?;
     let user = accounts::create_first_admin(&backend, &email, &display_name, &password).await?;
@@ -84,7 +87,11 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
 
 /// Signs in with e-mail address and password.
 #[server]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let backend = backend()?;
     let address = crate::ssr::client_address();
     let user = accounts::sign_in(&backend, &email, &password, &address).await?;
@@ -109,7 +116,10 @@ pub async fn select_project(project_id: i64) -> Result<(), AppError> {
     let backend = backend()?;
     projects::role_in(&backend.db, actor, project_id).await?;
     let session = session().await?;
-    session.insert(PROJECT_KEY, project_id).await.map_err(session_error)
+    session
+        .insert(PROJECT_KEY, project_id)
+        .await
+        .map_err(session_error)
 }
 
 /// The projects the user can see.
@@ -135,7 +145,11 @@ pub async fn get_project(project_id: i64) -> Result<ProjectDetail, AppError> {
 
 /// Renames a project and changes its description.
 #[server]
-pub async fn update_project(project_id: i64, name: String, description: String) -> Result<(), AppError> {
+pub async fn update_project(
+    project_id: i64,
+    name: String,
+    description: String,
+) -> Result<(), AppError> {
     let (actor, _) = actor()?;
     Ok(projects::update(&backend()?, actor, project_id, &name, &description).await?)
 }
@@ -167,7 +181,11 @@ pub async fn add_member(project_id: i64, email: String, role: String) -> Result<
 
 /// Changes a member's role.
 #[server]
-pub async fn change_member_role(project_id: i64, user_id: i64, role: String) -> Result<(), AppError> {
+pub async fn change_member_role(
+    project_id: i64,
+    user_id: i64,
+    role: String,
+) -> Result<(), AppError> {
     let (actor, _) = actor()?;
     let role = parse_role(&role)?;
     Ok(projects::change_role(&backend()?, actor, project_id, user_id, role).await?)

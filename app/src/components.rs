@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 /// The page's title bar.
 #[component]
-pub fn PageHeader(#[prop(into)] title: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn PageHeader(
+    #[prop(into)] title: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <div class="page-header">
             <h1>{title}</h1>
@@ -33,19 +36,25 @@ pub fn FormError(
     #[prop(optional)] fields: &'static [&'static str],
 ) -> impl IntoView {
     move || {
-        error.get().filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|e| {
-            view! {
-                <p class="form-error" role="alert" data-testid=ids::FORM_ERROR>
-                    {e.message}
-                </p>
-            }
-        })
+        error
+            .get()
+            .filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f)))
+            .map(|e| {
+                view! {
+                    <p class="form-error" role="alert" data-testid=ids::FORM_ERROR>
+                        {e.message}
+                    </p>
+                }
+            })
     }
 }
 
 /// The error under one field.
 #[component]
-pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
+pub fn FieldError(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl IntoView {
     move || {
         error.get().and_then(|e| e.for_field(field)).map(|m| {
             view! {

@@ -13,7 +13,9 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use pages::{auth, not_found::NotFoundPage, placeholders, projects, shell::Shell, users::UsersPage};
+use pages::{
+    auth, not_found::NotFoundPage, placeholders, projects, shell::Shell, users::UsersPage,
+};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -27,7 +27,10 @@ pub fn set_status(status: u16) {
 pub fn backend() -> Result<Backend, AppError> {
     use_context::<Backend>().ok_or_else(|| {
         tracing::error!("Backend missing from the Leptos context");
-        AppError::new(ErrorCode::Internal, "Wharf is not ready. Try again in a moment.")
+        AppError::new(
+            ErrorCode::Internal,
+            "Wharf is not ready. Try again in a moment.",
+        )
     })
 }
 
@@ -40,7 +43,10 @@ pub fn signed_in() -> Option<CurrentUser> {
 pub fn actor() -> Result<(Actor, CurrentUser), AppError> {
     let user = signed_in().ok_or_else(|| {
         set_status(401);
-        AppError::new(ErrorCode::Unauthenticated, "Your session has ended. Sign in again.")
+        AppError::new(
+            ErrorCode::Unauthenticated,
+            "Your session has ended. Sign in again.",
+        )
     })?;
     Ok((
         Actor {
@@ -70,5 +76,8 @@ pub async fn session() -> Result<Session, AppError> {
 pub fn session_error(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store failed");
     set_status(500);
-    AppError::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.")
+    AppError::new(
+        ErrorCode::Internal,
+        "Something went wrong on the server. It has been logged.",
+    )
 }

@@ -3,7 +3,9 @@
 use crate::entities::users;
 use crate::error::conflict_on_unique;
 use crate::{sessions, throttle, Backend, Error, Result};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use domain::views::{CurrentUser, UserRow};
 use domain::{DisplayName, Email, Password};
@@ -189,7 +191,10 @@ pub async fn sign_in(
 }
 
 /// The user behind a session, if the account still exists and is enabled.
-pub async fn find_active_user(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<CurrentUser>> {
+pub async fn find_active_user(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Option<CurrentUser>> {
     Ok(users::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -249,7 +254,12 @@ pub async fn create_user(backend: &Backend, actor: Actor, new: NewUser) -> Resul
 
 /// Sets a new password for a user and ends their sessions (administrators only).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id), err(Debug))]
-pub async fn reset_password(backend: &Backend, actor: Actor, user_id: i64, password: &str) -> Result<()> {
+pub async fn reset_password(
+    backend: &Backend,
+    actor: Actor,
+    user_id: i64,
+    password: &str,
+) -> Result<()> {
     actor.require_admin()?;
     let password = Password::parse(password)?;
     let hash = hash_password(&password).await?;
@@ -270,10 +280,17 @@ pub async fn reset_password(backend: &Backend, actor: Actor, user_id: i64, passw
 /// Disables or re-enables an account (administrators only). A disabled account's sessions end at
 /// once. Nobody can disable themselves, and the last enabled administrator stays enabled.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id, disabled), err(Debug))]
-pub async fn set_disabled(backend: &Backend, actor: Actor, user_id: i64, disabled: bool) -> Result<UserRow> {
+pub async fn set_disabled(
+    backend: &Backend,
+    actor: Actor,
+    user_id: i64,
+    disabled: bool,
+) -> Result<UserRow> {
     actor.require_admin()?;
     if disabled && user_id == actor.user_id {
-        return Err(Error::Conflict("You cannot disable your own account.".to_owned()));
+        return Err(Error::Conflict(
+            "You cannot disable your own account.".to_owned(),
+        ));
     }
     let txn = backend.db.begin().await?;
     let user = users::Entity::find_by_id(user_id)

@@ -50,7 +50,10 @@ async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> 
     let path = options.get_filename().to_path_buf();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            DbErr::Custom(format!("cannot create the directory {}: {e}", dir.display()))
+            DbErr::Custom(format!(
+                "cannot create the directory {}: {e}",
+                dir.display()
+            ))
         })?;
     }
     let options = options
@@ -98,7 +101,10 @@ mod tests {
             redact_url("postgres://wharf:s3cret@127.0.0.1/wharf"),
             "postgres://wharf:***@127.0.0.1/wharf"
         );
-        assert_eq!(redact_url("sqlite://data/wharf.db"), "sqlite://data/wharf.db");
+        assert_eq!(
+            redact_url("sqlite://data/wharf.db"),
+            "sqlite://data/wharf.db"
+        );
         assert_eq!(redact_url("postgres://wharf@h/db"), "postgres://wharf@h/db");
     }
 
@@ -106,9 +112,12 @@ mod tests {
     async fn a_new_sqlite_file_is_created_migrated_and_uses_wal() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/nested/w.db", dir.path().display());
-        let db = connect_and_migrate(&DbConfig { url: url.clone(), max_connections: 4 })
-            .await
-            .unwrap();
+        let db = connect_and_migrate(&DbConfig {
+            url: url.clone(),
+            max_connections: 4,
+        })
+        .await
+        .unwrap();
         ping(&db).await.unwrap();
         let row = db
             .query_one_raw(sea_orm::Statement::from_string(
@@ -122,14 +131,22 @@ mod tests {
         assert_eq!(mode, "wal");
         // migrating again is a no-op
         drop(db);
-        connect_and_migrate(&DbConfig { url, max_connections: 1 }).await.unwrap();
+        connect_and_migrate(&DbConfig {
+            url,
+            max_connections: 1,
+        })
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
     async fn an_unknown_database_scheme_is_refused_with_a_clear_message() {
-        let err = connect(&DbConfig { url: "mysql://x:pw@h/db".into(), max_connections: 1 })
-            .await
-            .unwrap_err();
+        let err = connect(&DbConfig {
+            url: "mysql://x:pw@h/db".into(),
+            max_connections: 1,
+        })
+        .await
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("unsupported database URL"), "{text}");
         assert!(!text.contains("pw@"), "{text}");

@@ -41,7 +41,11 @@ fn parse_role(stored: &str) -> Result<ProjectRole> {
 
 /// The role `actor` acts with in `project_id`, or `NotFound` when they have none (or the
 /// project does not exist: the two are indistinguishable on purpose).
-pub async fn role_in(db: &impl ConnectionTrait, actor: Actor, project_id: i64) -> Result<ProjectRole> {
+pub async fn role_in(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    project_id: i64,
+) -> Result<ProjectRole> {
     let exists = projects::Entity::find_by_id(project_id).count(db).await? > 0;
     if !exists {
         return Err(Error::NotFound("project"));
@@ -65,11 +69,13 @@ pub async fn authorize(
     if role.allows(action) {
         Ok(role)
     } else {
-        Err(Error::Forbidden(match action {
-            ProjectAction::Manage => "Only the project's administrators can do this.",
-            _ => "Viewers cannot change anything in this project.",
-        }
-        .to_owned()))
+        Err(Error::Forbidden(
+            match action {
+                ProjectAction::Manage => "Only the project's administrators can do this.",
+                _ => "Viewers cannot change anything in this project.",
+            }
+            .to_owned(),
+        ))
     }
 }
 
@@ -152,7 +158,11 @@ pub async fn get(backend: &Backend, actor: Actor, project_id: i64) -> Result<Pro
             }))
         })
         .collect::<Result<Vec<_>>>()?;
-    member_rows.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+    member_rows.sort_by(|a, b| {
+        a.display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+    });
     let n = u64::try_from(member_rows.len()).unwrap_or(0);
     Ok(ProjectDetail {
         project: summary(project, role, n),
@@ -162,7 +172,12 @@ pub async fn get(backend: &Backend, actor: Actor, project_id: i64) -> Result<Pro
 
 /// Creates a project (system administrators only); its creator becomes its administrator.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id), err(Debug))]
-pub async fn create(backend: &Backend, actor: Actor, name: &str, description: &str) -> Result<ProjectSummary> {
+pub async fn create(
+    backend: &Backend,
+    actor: Actor,
+    name: &str,
+    description: &str,
+) -> Result<ProjectSummary> {
     actor.require_admin()?;
     let name = ProjectName::parse(name)?;
     let description = parse_description(description)?;
@@ -193,7 +208,13 @@ pub async fn create(backend: &Backend, actor: Actor, name: &str, description: &s
 
 /// Renames a project and changes its description (project administrators).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id), err(Debug))]
-pub async fn update(backend: &Backend, actor: Actor, project_id: i64, name: &str, description: &str) -> Result<()> {
+pub async fn update(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    name: &str,
+    description: &str,
+) -> Result<()> {
     let name = ProjectName::parse(name)?;
     let description = parse_description(description)?;
     let txn = backend.db.begin().await?;
@@ -220,7 +241,9 @@ pub async fn update(backend: &Backend, actor: Actor, project_id: i64, name: &str
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64) -> Result<()> {
     let txn = backend.db.begin().await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
-    projects::Entity::delete_by_id(project_id).exec(&txn).await?;
+    projects::Entity::delete_by_id(project_id)
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -233,11 +256,18 @@ async fn administrator_count(db: &impl ConnectionTrait, project_id: i64) -> Resu
         .await?)
 }
 
-const LAST_ADMIN: &str = "A project keeps at least one administrator. Make someone else an administrator first.";
+const LAST_ADMIN: &str =
+    "A project keeps at least one administrator. Make someone else an administrator first.";
 
 /// Adds a user, found by e-mail address, to a project (project administrators).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id), err(Debug))]
-pub async fn add_member(backend: &Backend, actor: Actor, project_id: i64, email: &str, role: ProjectRole) -> Result<()> {
+pub async fn add_member(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    email: &str,
+    role: ProjectRole,
+) -> Result<()> {
     let email = Email::parse(email)?;
     let txn = backend.db.begin().await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
@@ -261,7 +291,13 @@ pub async fn add_member(backend: &Backend, actor: Actor, project_id: i64, email:
 
 /// Changes a member's role (project administrators). The last administrator keeps the role.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, user_id), err(Debug))]
-pub async fn change_role(backend: &Backend, actor: Actor, project_id: i64, user_id: i64, role: ProjectRole) -> Result<()> {
+pub async fn change_role(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    user_id: i64,
+    role: ProjectRole,
+) -> Result<()> {
     let txn = backend.db.begin().await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let member = members::Entity::find_by_id((project_id, user_id))
@@ -269,7 +305,10 @@ pub async fn change_role(backend: &Backend, actor: Actor, project_id: i64, user_
         .await?
         .ok_or(Error::NotFound("member"))?;
     let was_admin = parse_role(&member.role)? == ProjectRole::Administrator;
-    if was_admin && role != ProjectRole::Administrator && administrator_count(&txn, project_id).await? <= 1 {
+    if was_admin
+        && role != ProjectRole::Administrator
+        && administrator_count(&txn, project_id).await? <= 1
+    {
         return Err(Error::Conflict(LAST_ADMIN.to_owned()));
     }
     let mut model: members::ActiveModel = member.into();
@@ -281,17 +320,26 @@ pub async fn change_role(backend: &Backend, actor: Actor, project_id: i64, user_
 
 /// Removes a member (project administrators). The last administrator stays.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, user_id), err(Debug))]
-pub async fn remove_member(backend: &Backend, actor: Actor, project_id: i64, user_id: i64) -> Result<()> {
+pub async fn remove_member(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    user_id: i64,
+) -> Result<()> {
     let txn = backend.db.begin().await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let member = members::Entity::find_by_id((project_id, user_id))
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("member"))?;
-    if parse_role(&member.role)? == ProjectRole::Administrator && administrator_count(&txn, project_id).await? <= 1 {
+    if parse_role(&member.role)? == ProjectRole::Administrator
+        && administrator_count(&txn, project_id).await? <= 1
+    {
         return Err(Error::Conflict(LAST_ADMIN.to_owned()));
     }
-    members::Entity::delete_by_id((project_id, user_id)).exec(&txn).await?;
+    members::Entity::delete_by_id((project_id, user_id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -71,7 +71,9 @@ pub async fn record_failure(
     let txn = db.begin().await?;
     let existing = row::Entity::find_by_id(key.to_owned()).one(&txn).await?;
     let (failures, window_started_at) = match &existing {
-        Some(r) if now - r.window_started_at < policy.window_secs => (r.failures + 1, r.window_started_at),
+        Some(r) if now - r.window_started_at < policy.window_secs => {
+            (r.failures + 1, r.window_started_at)
+        }
         _ => (1, now),
     };
     let over = failures - policy.free_failures;

@@ -16,27 +16,51 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/wharf.db", dir.path().display());
-    let db = connect_and_migrate(&DbConfig { url, max_connections: 4 }).await.unwrap();
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
-    Fixture { backend: Backend::new(db, clock.clone()), clock, _dir: dir }
+    let db = connect_and_migrate(&DbConfig {
+        url,
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+    ));
+    Fixture {
+        backend: Backend::new(db, clock.clone()),
+        clock,
+        _dir: dir,
+    }
 }
 
 const PW: &str = "correct horse battery";
 
 async fn admin(f: &Fixture) -> Actor {
-    let u = accounts::create_first_admin(&f.backend, "root@example.com", "Root", PW).await.unwrap();
-    Actor { user_id: u.id, is_admin: true }
+    let u = accounts::create_first_admin(&f.backend, "root@example.com", "Root", PW)
+        .await
+        .unwrap();
+    Actor {
+        user_id: u.id,
+        is_admin: true,
+    }
 }
 
 async fn user(f: &Fixture, by: Actor, email: &str) -> Actor {
     let row = accounts::create_user(
         &f.backend,
         by,
-        NewUser { email: email.into(), display_name: email.into(), password: PW.into(), is_admin: false },
+        NewUser {
+            email: email.into(),
+            display_name: email.into(),
+            password: PW.into(),
+            is_admin: false,
+        },
     )
     .await
     .unwrap();
-    Actor { user_id: row.id, is_admin: false }
+    Actor {
+        user_id: row.id,
+        is_admin: false,
+    }
 }
 
 #[tokio::test]
@@ -53,10 +77,16 @@ async fn the_first_administrator_can_be_created_only_once() {
 async fn sign_in_accepts_the_right_password_and_rejects_a_wrong_one_with_one_message() {
     let f = fixture().await;
     admin(&f).await;
-    let ok = accounts::sign_in(&f.backend, " ROOT@example.com", PW, "127.0.0.1").await.unwrap();
+    let ok = accounts::sign_in(&f.backend, " ROOT@example.com", PW, "127.0.0.1")
+        .await
+        .unwrap();
     assert_eq!(ok.email, "root@example.com");
-    let wrong_pw = accounts::sign_in(&f.backend, "root@example.com", "nope", "127.0.0.1").await.unwrap_err();
-    let no_user = accounts::sign_in(&f.backend, "ghost@example.com", PW, "127.0.0.1").await.unwrap_err();
+    let wrong_pw = accounts::sign_in(&f.backend, "root@example.com", "nope", "127.0.0.1")
+        .await
+        .unwrap_err();
+    let no_user = accounts::sign_in(&f.backend, "ghost@example.com", PW, "127.0.0.1")
+        .await
+        .unwrap_err();
     assert_eq!(wrong_pw.public_message(), no_user.public_message());
     assert!(matches!(wrong_pw, Error::BadCredentials));
 }
@@ -66,19 +96,47 @@ async fn repeated_failures_lock_the_account_for_growing_periods_and_time_unlocks
     let f = fixture().await;
     admin(&f).await;
     for _ in 0..5 {
-        let e = accounts::sign_in(&f.backend, "root@example.com", "wrong", "10.0.0.1").await.unwrap_err();
+        let e = accounts::sign_in(&f.backend, "root@example.com", "wrong", "10.0.0.1")
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::BadCredentials));
     }
     // the sixth failure locks for 1 s
-    accounts::sign_in(&f.backend, "root@example.com", "wrong", "10.0.0.1").await.unwrap_err();
-    let locked = accounts::sign_in(&f.backend, "root@example.com", PW, "10.0.0.2").await.unwrap_err();
-    assert!(matches!(locked, Error::RateLimited { retry_after_secs: 1 }), "{locked:?}");
+    accounts::sign_in(&f.backend, "root@example.com", "wrong", "10.0.0.1")
+        .await
+        .unwrap_err();
+    let locked = accounts::sign_in(&f.backend, "root@example.com", PW, "10.0.0.2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            locked,
+            Error::RateLimited {
+                retry_after_secs: 1
+            }
+        ),
+        "{locked:?}"
+    );
     f.clock.advance(Duration::seconds(2));
-    accounts::sign_in(&f.backend, "root@example.com", "wrong", "10.0.0.1").await.unwrap_err();
-    let locked = accounts::sign_in(&f.backend, "root@example.com", PW, "10.0.0.2").await.unwrap_err();
-    assert!(matches!(locked, Error::RateLimited { retry_after_secs: 2 }), "{locked:?}");
+    accounts::sign_in(&f.backend, "root@example.com", "wrong", "10.0.0.1")
+        .await
+        .unwrap_err();
+    let locked = accounts::sign_in(&f.backend, "root@example.com", PW, "10.0.0.2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            locked,
+            Error::RateLimited {
+                retry_after_secs: 2
+            }
+        ),
+        "{locked:?}"
+    );
     f.clock.advance(Duration::seconds(3));
-    accounts::sign_in(&f.backend, "root@example.com", PW, "10.0.0.2").await.unwrap();
+    accounts::sign_in(&f.backend, "root@example.com", PW, "10.0.0.2")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -88,9 +146,13 @@ async fn one_address_guessing_many_accounts_is_slowed_too() {
     for i in 0..21 {
         let _ = accounts::sign_in(&f.backend, &format!("u{i}@example.com"), "x", "10.9.9.9").await;
     }
-    let e = accounts::sign_in(&f.backend, "root@example.com", PW, "10.9.9.9").await.unwrap_err();
+    let e = accounts::sign_in(&f.backend, "root@example.com", PW, "10.9.9.9")
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
-    accounts::sign_in(&f.backend, "root@example.com", PW, "10.1.1.1").await.unwrap();
+    accounts::sign_in(&f.backend, "root@example.com", PW, "10.1.1.1")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -98,13 +160,24 @@ async fn a_disabled_account_cannot_sign_in_and_the_last_administrator_cannot_be_
     let f = fixture().await;
     let root = admin(&f).await;
     let ada = user(&f, root, "ada@example.com").await;
-    accounts::set_disabled(&f.backend, root, ada.user_id, true).await.unwrap();
-    let e = accounts::sign_in(&f.backend, "ada@example.com", PW, "127.0.0.1").await.unwrap_err();
+    accounts::set_disabled(&f.backend, root, ada.user_id, true)
+        .await
+        .unwrap();
+    let e = accounts::sign_in(&f.backend, "ada@example.com", PW, "127.0.0.1")
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Forbidden(_)));
-    assert!(accounts::find_active_user(&f.backend.db, ada.user_id).await.unwrap().is_none());
-    let e = accounts::set_disabled(&f.backend, root, root.user_id, true).await.unwrap_err();
+    assert!(accounts::find_active_user(&f.backend.db, ada.user_id)
+        .await
+        .unwrap()
+        .is_none());
+    let e = accounts::set_disabled(&f.backend, root, root.user_id, true)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)));
-    let e = accounts::set_disabled(&f.backend, ada, root.user_id, true).await.unwrap_err();
+    let e = accounts::set_disabled(&f.backend, ada, root.user_id, true)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Forbidden(_)));
 }
 
@@ -113,9 +186,29 @@ async fn duplicate_emails_are_a_conflict_and_weak_passwords_are_invalid() {
     let f = fixture().await;
     let root = admin(&f).await;
     user(&f, root, "ada@example.com").await;
-    let dup = accounts::create_user(&f.backend, root, NewUser { email: "ADA@example.com".into(), display_name: "A".into(), password: PW.into(), is_admin: false }).await;
+    let dup = accounts::create_user(
+        &f.backend,
+        root,
+        NewUser {
+            email: "ADA@example.com".into(),
+            display_name: "A".into(),
+            password: PW.into(),
+            is_admin: false,
+        },
+    )
+    .await;
     assert!(matches!(dup, Err(Error::Conflict(_))));
-    let weak = accounts::create_user(&f.backend, root, NewUser { email: "b@example.com".into(), display_name: "B".into(), password: "short".into(), is_admin: false }).await;
+    let weak = accounts::create_user(
+        &f.backend,
+        root,
+        NewUser {
+            email: "b@example.com".into(),
+            display_name: "B".into(),
+            password: "short".into(),
+            is_admin: false,
+        },
+    )
+    .await;
     assert!(matches!(weak, Err(Error::Invalid { ref field, .. }) if field == "password"));
 }
 
@@ -127,15 +220,38 @@ async fn people_see_only_their_projects_and_act_only_as_their_role_allows() {
     let bob = user(&f, root, "bob@example.com").await;
     let web = projects::create(&f.backend, root, "web", "").await.unwrap();
     let ops = projects::create(&f.backend, root, "ops", "").await.unwrap();
-    projects::add_member(&f.backend, root, web.id, "ada@example.com", ProjectRole::Viewer).await.unwrap();
-    projects::add_member(&f.backend, root, ops.id, "bob@example.com", ProjectRole::Administrator).await.unwrap();
+    projects::add_member(
+        &f.backend,
+        root,
+        web.id,
+        "ada@example.com",
+        ProjectRole::Viewer,
+    )
+    .await
+    .unwrap();
+    projects::add_member(
+        &f.backend,
+        root,
+        ops.id,
+        "bob@example.com",
+        ProjectRole::Administrator,
+    )
+    .await
+    .unwrap();
 
-    let ada_sees: Vec<_> = projects::list_for(&f.backend, ada).await.unwrap().into_iter().map(|p| p.name).collect();
+    let ada_sees: Vec<_> = projects::list_for(&f.backend, ada)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(ada_sees, vec!["web"]);
     assert_eq!(projects::list_for(&f.backend, root).await.unwrap().len(), 2);
 
     // a viewer cannot change the project
-    let e = projects::update(&f.backend, ada, web.id, "web2", "").await.unwrap_err();
+    let e = projects::update(&f.backend, ada, web.id, "web2", "")
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Forbidden(_)));
     // another project is not found, not forbidden
     let e = projects::get(&f.backend, ada, ops.id).await.unwrap_err();
@@ -143,8 +259,17 @@ async fn people_see_only_their_projects_and_act_only_as_their_role_allows() {
     let e = projects::delete(&f.backend, ada, ops.id).await.unwrap_err();
     assert!(matches!(e, Error::NotFound("project")));
     // a project administrator manages their own project
-    projects::update(&f.backend, bob, ops.id, "Operations", "runs things").await.unwrap();
-    assert_eq!(projects::get(&f.backend, bob, ops.id).await.unwrap().project.name, "Operations");
+    projects::update(&f.backend, bob, ops.id, "Operations", "runs things")
+        .await
+        .unwrap();
+    assert_eq!(
+        projects::get(&f.backend, bob, ops.id)
+            .await
+            .unwrap()
+            .project
+            .name,
+        "Operations"
+    );
 }
 
 #[tokio::test]
@@ -152,22 +277,49 @@ async fn project_names_are_unique_regardless_of_case_and_the_last_administrator_
     let f = fixture().await;
     let root = admin(&f).await;
     let web = projects::create(&f.backend, root, "Web", "").await.unwrap();
-    assert!(matches!(projects::create(&f.backend, root, "web", "").await, Err(Error::Conflict(_))));
-    let e = projects::change_role(&f.backend, root, web.id, root.user_id, ProjectRole::Viewer).await.unwrap_err();
+    assert!(matches!(
+        projects::create(&f.backend, root, "web", "").await,
+        Err(Error::Conflict(_))
+    ));
+    let e = projects::change_role(&f.backend, root, web.id, root.user_id, ProjectRole::Viewer)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)));
-    let e = projects::remove_member(&f.backend, root, web.id, root.user_id).await.unwrap_err();
+    let e = projects::remove_member(&f.backend, root, web.id, root.user_id)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)));
     projects::delete(&f.backend, root, web.id).await.unwrap();
-    assert!(projects::list_for(&f.backend, root).await.unwrap().is_empty());
+    assert!(projects::list_for(&f.backend, root)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
 async fn hostile_strings_are_refused_or_stored_verbatim() {
     let f = fixture().await;
     let root = admin(&f).await;
-    assert!(projects::create(&f.backend, root, "'; DROP TABLE projects; --", "").await.is_err());
-    let p = projects::create(&f.backend, root, "safe", "<script>alert(1)</script> '; DROP TABLE users; --").await.unwrap();
+    assert!(
+        projects::create(&f.backend, root, "'; DROP TABLE projects; --", "")
+            .await
+            .is_err()
+    );
+    let p = projects::create(
+        &f.backend,
+        root,
+        "safe",
+        "<script>alert(1)</script> '; DROP TABLE users; --",
+    )
+    .await
+    .unwrap();
     let got = projects::get(&f.backend, root, p.id).await.unwrap();
-    assert_eq!(got.project.description, "<script>alert(1)</script> '; DROP TABLE users; --");
-    assert_eq!(accounts::list_users(&f.backend, root).await.unwrap().len(), 1);
+    assert_eq!(
+        got.project.description,
+        "<script>alert(1)</script> '; DROP TABLE users; --"
+    );
+    assert_eq!(
+        accounts::list_users(&f.backend, root).await.unwrap().len(),
+        1
+    );
 }

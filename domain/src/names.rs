@@ -234,10 +234,7 @@ impl Password {
             ));
         }
         if input.trim().is_empty() {
-            return Err(NameError::new(
-                FIELD,
-                "A password cannot be only spaces.",
-            ));
+            return Err(NameError::new(FIELD, "A password cannot be only spaces."));
         }
         Ok(Self(input.to_owned()))
     }
@@ -266,7 +263,16 @@ mod tests {
 
     #[test]
     fn email_without_at_or_domain_is_refused_with_a_reason() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@@x.com", "a b@x.com", "ada@x..com", "ada@.x"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@@x.com",
+            "a b@x.com",
+            "ada@x..com",
+            "ada@.x",
+        ] {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.field, "email", "{bad}");
             assert!(!err.message.is_empty());
@@ -287,7 +293,10 @@ mod tests {
 
     #[test]
     fn display_name_keeps_unicode_and_refuses_control_characters() {
-        assert_eq!(DisplayName::parse(" Zoë Ångström ").unwrap().as_str(), "Zoë Ångström");
+        assert_eq!(
+            DisplayName::parse(" Zoë Ångström ").unwrap().as_str(),
+            "Zoë Ångström"
+        );
         assert!(DisplayName::parse("bad\u{0}name").is_err());
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(101)).is_err());
@@ -295,9 +304,23 @@ mod tests {
 
     #[test]
     fn project_name_rules() {
-        assert_eq!(ProjectName::parse(" web-frontend ").unwrap().as_str(), "web-frontend");
-        assert_eq!(ProjectName::parse("Payments API v2").unwrap().unique_key(), "payments api v2");
-        for bad in ["", "-lead", "../etc", "a/b", "<b>x</b>", "drop'; --", &"p".repeat(65)] {
+        assert_eq!(
+            ProjectName::parse(" web-frontend ").unwrap().as_str(),
+            "web-frontend"
+        );
+        assert_eq!(
+            ProjectName::parse("Payments API v2").unwrap().unique_key(),
+            "payments api v2"
+        );
+        for bad in [
+            "",
+            "-lead",
+            "../etc",
+            "a/b",
+            "<b>x</b>",
+            "drop'; --",
+            &"p".repeat(65),
+        ] {
             assert!(ProjectName::parse(bad).is_err(), "{bad}");
         }
     }

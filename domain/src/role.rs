@@ -100,15 +100,28 @@ mod tests {
     #[test]
     fn administrators_do_everything() {
         let r = ProjectRole::Administrator;
-        assert!(r.allows(ProjectAction::View) && r.allows(ProjectAction::Use) && r.allows(ProjectAction::Manage));
+        assert!(
+            r.allows(ProjectAction::View)
+                && r.allows(ProjectAction::Use)
+                && r.allows(ProjectAction::Manage)
+        );
     }
 
     #[test]
     fn system_administrators_administer_every_project_and_others_need_a_membership() {
-        assert_eq!(ProjectRole::effective(None, true), Some(ProjectRole::Administrator));
-        assert_eq!(ProjectRole::effective(Some(ProjectRole::Viewer), true), Some(ProjectRole::Administrator));
+        assert_eq!(
+            ProjectRole::effective(None, true),
+            Some(ProjectRole::Administrator)
+        );
+        assert_eq!(
+            ProjectRole::effective(Some(ProjectRole::Viewer), true),
+            Some(ProjectRole::Administrator)
+        );
         assert_eq!(ProjectRole::effective(None, false), None);
-        assert_eq!(ProjectRole::effective(Some(ProjectRole::Viewer), false), Some(ProjectRole::Viewer));
+        assert_eq!(
+            ProjectRole::effective(Some(ProjectRole::Viewer), false),
+            Some(ProjectRole::Viewer)
+        );
     }
 
     #[test]

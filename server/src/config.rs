@@ -15,7 +15,11 @@ pub enum LogFormat {
 
 /// Wharf's settings.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "wharf", version, about = "Wharf: continuous delivery from container registries to Kubernetes")]
+#[command(
+    name = "wharf",
+    version,
+    about = "Wharf: continuous delivery from container registries to Kubernetes"
+)]
 pub struct Config {
     /// Address and port to listen on.
     #[arg(long, env = "WHARF_LISTEN", default_value = "127.0.0.1:3000")]
@@ -106,10 +110,15 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         let url = self.public_url();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("WHARF_PUBLIC_URL must start with http:// or https://, not {url:?}"));
+            return Err(format!(
+                "WHARF_PUBLIC_URL must start with http:// or https://, not {url:?}"
+            ));
         }
         if self.admin_email.is_some() != self.admin_password.is_some() {
-            return Err("WHARF_ADMIN_EMAIL and WHARF_ADMIN_PASSWORD go together: set both or neither".to_owned());
+            return Err(
+                "WHARF_ADMIN_EMAIL and WHARF_ADMIN_PASSWORD go together: set both or neither"
+                    .to_owned(),
+            );
         }
         if self.session_idle_hours < 1 {
             return Err("WHARF_SESSION_IDLE_HOURS must be at least 1".to_owned());
@@ -146,7 +155,13 @@ mod tests {
 
     #[test]
     fn flags_override_and_bad_values_are_refused() {
-        let c = Config::parse_from(["wharf", "--public-url", "https://wharf.example/", "--log-format", "json"]);
+        let c = Config::parse_from([
+            "wharf",
+            "--public-url",
+            "https://wharf.example/",
+            "--log-format",
+            "json",
+        ]);
         assert_eq!(c.public_url(), "https://wharf.example");
         assert_eq!(c.log_format, LogFormat::Json);
         let c = Config::parse_from(["wharf", "--public-url", "wharf.example"]);

@@ -22,7 +22,7 @@ fn error_json(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -39,7 +39,10 @@ fn carries_session_cookie(headers: &HeaderMap) -> bool {
 /// `Sec-Fetch-Site`, else by `Origin` against `Host`. A request with neither header but with
 /// our session cookie is refused: it cannot be told apart from a forgery.
 pub fn cross_site_verdict(method: &Method, headers: &HeaderMap) -> Result<(), &'static str> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
         return Ok(());
     }
     match header_str(headers, "sec-fetch-site") {
@@ -96,7 +99,9 @@ fn login_redirect(path_and_query: &str) -> Response {
 fn url_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -104,7 +109,12 @@ fn url_escape(s: &str) -> String {
 
 /// Loads the signed-in user into the request, notes the client's address, and sends people who
 /// are not signed in to the sign-in page (or, on a new installation, to the set-up page).
-pub async fn auth_gate(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn auth_gate(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let address = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -116,7 +126,11 @@ pub async fn auth_gate(State(state): State<AppState>, session: Session, mut req:
         Ok(id) => id,
         Err(e) => {
             tracing::error!(error = %e, "session store failed");
-            return error_json(StatusCode::SERVICE_UNAVAILABLE, "internal", "Sessions are not available right now.");
+            return error_json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "Sessions are not available right now.",
+            );
         }
     };
     let user = match user_id {
@@ -131,7 +145,11 @@ pub async fn auth_gate(State(state): State<AppState>, session: Session, mut req:
             }
             Err(e) => {
                 tracing::error!(error = ?e, "loading the signed-in user failed");
-                return error_json(StatusCode::SERVICE_UNAVAILABLE, "internal", "The database is not answering.");
+                return error_json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "internal",
+                    "The database is not answering.",
+                );
             }
         },
         None => None,
@@ -147,17 +165,26 @@ pub async fn auth_gate(State(state): State<AppState>, session: Session, mut req:
             Ok(v) => v,
             Err(e) => {
                 tracing::error!(error = ?e, "checking for users failed");
-                return error_json(StatusCode::SERVICE_UNAVAILABLE, "internal", "The database is not answering.");
+                return error_json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "internal",
+                    "The database is not answering.",
+                );
             }
         };
         let redirect = if path == "/setup" {
-            (!needs_setup).then(|| Redirect::to(if signed_in { "/" } else { "/login" }).into_response())
+            (!needs_setup)
+                .then(|| Redirect::to(if signed_in { "/" } else { "/login" }).into_response())
         } else if needs_setup {
             Some(Redirect::to("/setup").into_response())
         } else if path == "/login" {
             signed_in.then(|| Redirect::to("/").into_response())
         } else if !signed_in {
-            let pq = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             Some(login_redirect(pq))
         } else {
             None
@@ -190,16 +217,32 @@ mod tests {
 
     #[test]
     fn same_origin_posts_pass_and_cross_site_ones_are_refused() {
-        assert!(cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "same-origin")])).is_ok());
-        assert!(cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "cross-site")])).is_err());
-        assert!(cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "same-site")])).is_err());
+        assert!(cross_site_verdict(
+            &Method::POST,
+            &headers(&[("sec-fetch-site", "same-origin")])
+        )
+        .is_ok());
+        assert!(
+            cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "cross-site")]))
+                .is_err()
+        );
+        assert!(
+            cross_site_verdict(&Method::POST, &headers(&[("sec-fetch-site", "same-site")]))
+                .is_err()
+        );
     }
 
     #[test]
     fn origin_must_match_host_when_fetch_metadata_is_missing() {
-        let ok = headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]);
+        let ok = headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert!(cross_site_verdict(&Method::POST, &ok).is_ok());
-        let evil = headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:3000")]);
+        let evil = headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert!(cross_site_verdict(&Method::POST, &evil).is_err());
         let null = headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]);
         assert!(cross_site_verdict(&Method::DELETE, &null).is_err());
@@ -216,6 +259,9 @@ mod tests {
 
     #[test]
     fn next_parameter_is_escaped() {
-        assert_eq!(url_escape("/projects/1?x=a b&y"), "/projects/1%3Fx%3Da%20b%26y");
+        assert_eq!(
+            url_escape("/projects/1?x=a b&y"),
+            "/projects/1%3Fx%3Da%20b%26y"
+        );
     }
 }

@@ -2,7 +2,10 @@
 
 mod support;
 
-use app::api::{AddMember, CreateProject, CreateUser, GetProject, ListProjects, SetUserDisabled, SignIn, UpdateProject};
+use app::api::{
+    AddMember, CreateProject, CreateUser, GetProject, ListProjects, SetUserDisabled, SignIn,
+    UpdateProject,
+};
 use reqwest::StatusCode;
 use support::*;
 
@@ -15,7 +18,10 @@ async fn health_and_readiness_answer_without_signing_in() {
     assert_eq!(res.status(), StatusCode::OK);
     let res = c.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "ready");
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
     server.stop().await;
 }
 
@@ -30,13 +36,22 @@ async fn the_first_visitor_of_an_empty_installation_is_led_to_set_up() {
         assert_eq!(res.headers()["location"], "/setup", "{path}");
     }
     // creating the administrator signs them in
-    let res = call::<app::api::CreateAdmin>(&c, &server, &[
-        ("email", "Root@Example.com"),
-        ("display_name", "Root"),
-        ("password", PASSWORD),
-        ("password_confirm", PASSWORD),
-    ]).await;
-    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+    let res = call::<app::api::CreateAdmin>(
+        &c,
+        &server,
+        &[
+            ("email", "Root@Example.com"),
+            ("display_name", "Root"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ],
+    )
+    .await;
+    assert!(
+        res.status().is_redirection() || res.status().is_success(),
+        "{}",
+        res.status()
+    );
     let res = c.get(server.url("/projects")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     // and the set-up page is gone for good
@@ -50,18 +65,31 @@ async fn signing_in_sets_a_private_cookie_and_a_wrong_password_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let (server, _) = with_admin(dir.path()).await;
     let c = browser();
-    let wrong = call::<SignIn>(&c, &server, &[("email", "root@example.com"), ("password", "not it at all")]).await;
+    let wrong = call::<SignIn>(
+        &c,
+        &server,
+        &[("email", "root@example.com"), ("password", "not it at all")],
+    )
+    .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(session_cookie(&wrong).is_none());
     let body: serde_json::Value = wrong.json().await.unwrap();
     assert_eq!(body["code"], "unauthenticated");
     assert_eq!(body["message"], "Wrong e-mail address or password.");
 
-    let ok = call::<SignIn>(&c, &server, &[("email", "root@example.com"), ("password", PASSWORD)]).await;
+    let ok = call::<SignIn>(
+        &c,
+        &server,
+        &[("email", "root@example.com"), ("password", PASSWORD)],
+    )
+    .await;
     let cookie = session_cookie(&ok).expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http public URL: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http public URL: {cookie}"
+    );
     let res = c.get(server.url("/projects")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     server.stop().await;
@@ -72,8 +100,18 @@ async fn the_session_id_changes_at_every_sign_in() {
     let dir = tempfile::tempdir().unwrap();
     let (server, _) = with_admin(dir.path()).await;
     let c = browser();
-    let first = call::<SignIn>(&c, &server, &[("email", "root@example.com"), ("password", PASSWORD)]).await;
-    let second = call::<SignIn>(&c, &server, &[("email", "root@example.com"), ("password", PASSWORD)]).await;
+    let first = call::<SignIn>(
+        &c,
+        &server,
+        &[("email", "root@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    let second = call::<SignIn>(
+        &c,
+        &server,
+        &[("email", "root@example.com"), ("password", PASSWORD)],
+    )
+    .await;
     let a = session_cookie(&first).unwrap();
     let b = session_cookie(&second).unwrap();
     assert_ne!(a.split(';').next(), b.split(';').next());
@@ -87,7 +125,11 @@ async fn a_session_survives_a_server_restart() {
     server.stop().await;
     let server = start(config(dir.path())).await;
     let res = client.get(server.url("/projects")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "still signed in after the restart");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "still signed in after the restart"
+    );
     let res = call::<ListProjects>(&client, &server, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     server.stop().await;
@@ -97,7 +139,13 @@ async fn a_session_survives_a_server_restart() {
 async fn a_forged_cross_site_request_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (server, client) = with_admin(dir.path()).await;
-    let forged = call_from::<CreateProject>(&client, &server, &[("name", "evil"), ("description", "")], "http://evil.example").await;
+    let forged = call_from::<CreateProject>(
+        &client,
+        &server,
+        &[("name", "evil"), ("description", "")],
+        "http://evil.example",
+    )
+    .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     // the same with fetch metadata, as a modern browser sends it
     let forged = client
@@ -116,7 +164,11 @@ async fn a_forged_cross_site_request_is_refused_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    let list: serde_json::Value = call::<ListProjects>(&client, &server, &[]).await.json().await.unwrap();
+    let list: serde_json::Value = call::<ListProjects>(&client, &server, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
     server.stop().await;
 }
@@ -124,13 +176,26 @@ async fn a_forged_cross_site_request_is_refused_and_changes_nothing() {
 async fn create_project(client: &reqwest::Client, server: &TestServer, name: &str) -> i64 {
     let res = call::<CreateProject>(client, server, &[("name", name), ("description", "")]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    res.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()
+    res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
 }
 
 async fn create_user(client: &reqwest::Client, server: &TestServer, email: &str) -> i64 {
-    let res = call::<CreateUser>(client, server, &[("email", email), ("display_name", email), ("password", PASSWORD)]).await;
+    let res = call::<CreateUser>(
+        client,
+        server,
+        &[
+            ("email", email),
+            ("display_name", email),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
-    res.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()
+    res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -139,12 +204,30 @@ async fn a_viewer_cannot_change_a_project() {
     let (server, admin) = with_admin(dir.path()).await;
     let id = create_project(&admin, &server, "web").await;
     create_user(&admin, &server, "viv@example.com").await;
-    let res = call::<AddMember>(&admin, &server, &[("project_id", &id.to_string()), ("email", "viv@example.com"), ("role", "viewer")]).await;
+    let res = call::<AddMember>(
+        &admin,
+        &server,
+        &[
+            ("project_id", &id.to_string()),
+            ("email", "viv@example.com"),
+            ("role", "viewer"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let viewer = browser();
     sign_in(&viewer, &server, "viv@example.com", PASSWORD).await;
-    let res = call::<UpdateProject>(&viewer, &server, &[("project_id", &id.to_string()), ("name", "hacked"), ("description", "")]).await;
+    let res = call::<UpdateProject>(
+        &viewer,
+        &server,
+        &[
+            ("project_id", &id.to_string()),
+            ("name", "hacked"),
+            ("description", ""),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = call::<GetProject>(&viewer, &server, &[("project_id", &id.to_string())]).await;
     let detail: serde_json::Value = res.json().await.unwrap();
@@ -161,12 +244,20 @@ async fn a_user_cannot_see_another_users_project() {
     create_user(&admin, &server, "eve@example.com").await;
     let eve = browser();
     sign_in(&eve, &server, "eve@example.com", PASSWORD).await;
-    let list: serde_json::Value = call::<ListProjects>(&eve, &server, &[]).await.json().await.unwrap();
+    let list: serde_json::Value = call::<ListProjects>(&eve, &server, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 0);
     let res = call::<GetProject>(&eve, &server, &[("project_id", &secret.to_string())]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = call::<CreateProject>(&eve, &server, &[("name", "mine"), ("description", "")]).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN, "only administrators create projects");
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "only administrators create projects"
+    );
     server.stop().await;
 }
 
@@ -177,8 +268,21 @@ async fn disabling_an_account_ends_its_sessions() {
     let id = create_user(&admin, &server, "leaver@example.com").await;
     let leaver = browser();
     sign_in(&leaver, &server, "leaver@example.com", PASSWORD).await;
-    assert_eq!(leaver.get(server.url("/projects")).send().await.unwrap().status(), StatusCode::OK);
-    let res = call::<SetUserDisabled>(&admin, &server, &[("user_id", &id.to_string()), ("disabled", "true")]).await;
+    assert_eq!(
+        leaver
+            .get(server.url("/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let res = call::<SetUserDisabled>(
+        &admin,
+        &server,
+        &[("user_id", &id.to_string()), ("disabled", "true")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = leaver.get(server.url("/projects")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -190,7 +294,8 @@ async fn oversized_bodies_are_refused_with_413() {
     let dir = tempfile::tempdir().unwrap();
     let (server, admin) = with_admin(dir.path()).await;
     let big = "x".repeat(2 * 1024 * 1024);
-    let res = call::<CreateProject>(&admin, &server, &[("name", "big"), ("description", &big)]).await;
+    let res =
+        call::<CreateProject>(&admin, &server, &[("name", "big"), ("description", &big)]).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     server.stop().await;
 }
@@ -199,7 +304,12 @@ async fn oversized_bodies_are_refused_with_413() {
 async fn malformed_server_function_input_is_a_clear_client_error() {
     let dir = tempfile::tempdir().unwrap();
     let (server, admin) = with_admin(dir.path()).await;
-    let res = call::<GetProject>(&admin, &server, &[("project_id", "'; DROP TABLE projects; --")]).await;
+    let res = call::<GetProject>(
+        &admin,
+        &server,
+        &[("project_id", "'; DROP TABLE projects; --")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], "invalid", "{body}");
@@ -220,10 +330,28 @@ async fn unknown_pages_answer_404_with_a_page() {
 async fn hostile_text_is_rendered_inert_in_the_page() {
     let dir = tempfile::tempdir().unwrap();
     let (server, admin) = with_admin(dir.path()).await;
-    let res = call::<CreateProject>(&admin, &server, &[("name", "safe"), ("description", "<script>alert('x')</script>")]).await;
+    let res = call::<CreateProject>(
+        &admin,
+        &server,
+        &[
+            ("name", "safe"),
+            ("description", "<script>alert('x')</script>"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let html = admin.get(server.url("/projects")).send().await.unwrap().text().await.unwrap();
+    let html = admin
+        .get(server.url("/projects"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("<script>alert('x')</script>"));
-    assert!(html.contains("&lt;script&gt;"), "the description is shown, escaped");
+    assert!(
+        html.contains("&lt;script&gt;"),
+        "the description is shown, escaped"
+    );
     server.stop().await;
 }

@@ -8,7 +8,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-fn AuthCard(#[prop(into)] title: String, #[prop(into)] lead: String, children: Children) -> impl IntoView {
+fn AuthCard(
+    #[prop(into)] title: String,
+    #[prop(into)] lead: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <main class="auth-page">
             <div class="auth-card">

@@ -4,7 +4,10 @@ use crate::api::{
     get_project, list_projects, AddMember, ChangeMemberRole, CreateProject, DeleteProject,
     RemoveMember, UpdateProject,
 };
-use crate::components::{action_error, reset_on_success, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader};
+use crate::components::{
+    action_error, reset_on_success, EmptyState, ErrorPanel, FieldError, FormError, Loading,
+    PageHeader,
+};
 use crate::ids;
 use crate::pages::shell::use_shell;
 use domain::role::ProjectAction;
@@ -137,7 +140,15 @@ pub fn ProjectPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let delete = ServerAction::<DeleteProject>::new();
     let project = Resource::new(
-        move || (id(), update.version().get(), add.version().get(), change.version().get(), remove.version().get()),
+        move || {
+            (
+                id(),
+                update.version().get(),
+                add.version().get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
         |(id, ..)| async move {
             match id {
                 Some(id) => get_project(id).await.map(Some),
@@ -182,7 +193,9 @@ fn ProjectView(
     let update_error = action_error(update.value());
     let add_error = action_error(add.value());
     let member_error = Signal::derive(move || {
-        action_error(change.value()).get().or_else(|| action_error(remove.value()).get())
+        action_error(change.value())
+            .get()
+            .or_else(|| action_error(remove.value()).get())
     });
     let delete_error = action_error(delete.value());
     let confirm_delete = RwSignal::new(false);

@@ -23,7 +23,11 @@ pub fn use_shell() -> Option<ShellContext> {
 }
 
 #[component]
-fn NavLink(href: &'static str, label: &'static str, #[prop(optional)] nested: bool) -> impl IntoView {
+fn NavLink(
+    href: &'static str,
+    label: &'static str,
+    #[prop(optional)] nested: bool,
+) -> impl IntoView {
     let location = use_location();
     let active = move || {
         let path = location.pathname.get();

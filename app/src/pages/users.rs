@@ -1,7 +1,9 @@
 //! The Users page (administrators only): create users, reset passwords, disable accounts.
 
 use crate::api::{list_users, CreateUser, ResetUserPassword, SetUserDisabled};
-use crate::components::{action_error, reset_on_success, ErrorPanel, FieldError, FormError, Loading, PageHeader};
+use crate::components::{
+    action_error, reset_on_success, ErrorPanel, FieldError, FormError, Loading, PageHeader,
+};
 use crate::ids;
 use domain::views::UserRow;
 use leptos::prelude::*;
@@ -17,7 +19,9 @@ pub fn UsersPage() -> impl IntoView {
     let form = NodeRef::new();
     reset_on_success(create, form);
     let row_error = Signal::derive(move || {
-        action_error(reset.value()).get().or_else(|| action_error(disable.value()).get())
+        action_error(reset.value())
+            .get()
+            .or_else(|| action_error(disable.value()).get())
     });
     let users = Resource::new(
         move || (create.version().get(), disable.version().get()),
@@ -88,7 +92,11 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserRowView(u: UserRow, reset: ServerAction<ResetUserPassword>, disable: ServerAction<SetUserDisabled>) -> impl IntoView {
+fn UserRowView(
+    u: UserRow,
+    reset: ServerAction<ResetUserPassword>,
+    disable: ServerAction<SetUserDisabled>,
+) -> impl IntoView {
     let show_reset = RwSignal::new(false);
     let user_id = u.id;
     let disabled = u.disabled;

@@ -45,7 +45,11 @@ pub async fn start(config: Config) -> TestServer {
     let handle = tokio::spawn(async move {
         prepared.serve(token).await.expect("serve");
     });
-    TestServer { addr, shutdown, handle }
+    TestServer {
+        addr,
+        shutdown,
+        handle,
+    }
 }
 
 /// A browser: keeps cookies, follows no redirects (tests look at them).
@@ -58,12 +62,21 @@ pub fn browser() -> Client {
 }
 
 /// Calls server function `F` with form fields, as the page's JavaScript does: same origin.
-pub async fn call<F: ServerFn>(client: &Client, server: &TestServer, fields: &[(&str, &str)]) -> Response {
+pub async fn call<F: ServerFn>(
+    client: &Client,
+    server: &TestServer,
+    fields: &[(&str, &str)],
+) -> Response {
     call_from::<F>(client, server, fields, &format!("http://{}", server.addr)).await
 }
 
 /// Calls server function `F` claiming to come from `origin`.
-pub async fn call_from<F: ServerFn>(client: &Client, server: &TestServer, fields: &[(&str, &str)], origin: &str) -> Response {
+pub async fn call_from<F: ServerFn>(
+    client: &Client,
+    server: &TestServer,
+    fields: &[(&str, &str)],
+    origin: &str,
+) -> Response {
     client
         .post(server.url(F::PATH))
         .header("origin", origin)
@@ -75,8 +88,13 @@ pub async fn call_from<F: ServerFn>(client: &Client, server: &TestServer, fields
 
 /// Signs in and asserts it worked.
 pub async fn sign_in(client: &Client, server: &TestServer, email: &str, password: &str) {
-    let res = call::<app::api::SignIn>(client, server, &[("email", email), ("password", password)]).await;
-    assert!(res.status().is_success() || res.status() == StatusCode::FOUND, "sign-in: {}", res.status());
+    let res =
+        call::<app::api::SignIn>(client, server, &[("email", email), ("password", password)]).await;
+    assert!(
+        res.status().is_success() || res.status() == StatusCode::FOUND,
+        "sign-in: {}",
+        res.status()
+    );
 }
 
 /// A fresh server whose administrator (root@example.com) exists, and a browser signed in as them.
