@@ -228,7 +228,7 @@ pub struct NewUser {
 }
 
 /// Creates a user (administrators only).
-#[tracing::instrument(skip_all, fields(actor = actor.user_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id))]
 pub async fn create_user(backend: &Backend, actor: Actor, new: NewUser) -> Result<UserRow> {
     actor.require_admin()?;
     let email = Email::parse(&new.email)?;
@@ -253,7 +253,7 @@ pub async fn create_user(backend: &Backend, actor: Actor, new: NewUser) -> Resul
 }
 
 /// Sets a new password for a user and ends their sessions (administrators only).
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id))]
 pub async fn reset_password(
     backend: &Backend,
     actor: Actor,
@@ -279,7 +279,7 @@ pub async fn reset_password(
 
 /// Disables or re-enables an account (administrators only). A disabled account's sessions end at
 /// once. Nobody can disable themselves, and the last enabled administrator stays enabled.
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id, disabled), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id, disabled))]
 pub async fn set_disabled(
     backend: &Backend,
     actor: Actor,

@@ -171,7 +171,7 @@ pub async fn get(backend: &Backend, actor: Actor, project_id: i64) -> Result<Pro
 }
 
 /// Creates a project (system administrators only); its creator becomes its administrator.
-#[tracing::instrument(skip_all, fields(actor = actor.user_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id))]
 pub async fn create(
     backend: &Backend,
     actor: Actor,
@@ -207,7 +207,7 @@ pub async fn create(
 }
 
 /// Renames a project and changes its description (project administrators).
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
 pub async fn update(
     backend: &Backend,
     actor: Actor,
@@ -237,7 +237,7 @@ pub async fn update(
 }
 
 /// Deletes a project and its memberships (project administrators).
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64) -> Result<()> {
     let txn = backend.db.begin().await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
@@ -260,7 +260,7 @@ const LAST_ADMIN: &str =
     "A project keeps at least one administrator. Make someone else an administrator first.";
 
 /// Adds a user, found by e-mail address, to a project (project administrators).
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
 pub async fn add_member(
     backend: &Backend,
     actor: Actor,
@@ -290,7 +290,7 @@ pub async fn add_member(
 }
 
 /// Changes a member's role (project administrators). The last administrator keeps the role.
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, user_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, user_id))]
 pub async fn change_role(
     backend: &Backend,
     actor: Actor,
@@ -319,7 +319,7 @@ pub async fn change_role(
 }
 
 /// Removes a member (project administrators). The last administrator stays.
-#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, user_id), err(Debug))]
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, user_id))]
 pub async fn remove_member(
     backend: &Backend,
     actor: Actor,

@@ -62,30 +62,33 @@ pub fn ProjectsPage() -> impl IntoView {
             <strong>"administrators"</strong> " manage, " <strong>"members"</strong> " use, "
             <strong>"viewers"</strong> " look."
         </p>
-        <Show when=move || admin.get()>
-            <details class="card" open>
-                <summary>"New project"</summary>
-                <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_PROJECT_FORM attr:class="form-grid">
-                    <label for="new-project-name">"Name"</label>
-                    <div>
-                        <input id="new-project-name" name="name" required maxlength="64" placeholder="web-frontend"/>
-                        <FieldError error field="name"/>
-                    </div>
-                    <label for="new-project-description">"Description"</label>
-                    <div>
-                        <textarea id="new-project-description" name="description" rows="2" maxlength="2000"></textarea>
-                        <FieldError error field="description"/>
-                    </div>
-                    <div></div>
-                    <div>
-                        <FormError error fields=&["name", "description"]/>
-                        <button type="submit" class="primary" disabled=move || create.pending().get()>
-                            {move || if create.pending().get() { "Creating…" } else { "Create project" }}
-                        </button>
-                    </div>
-                </ActionForm>
-            </details>
-        </Show>
+        // the session resource is read inside a Transition, as hydration requires
+        <Transition fallback=|| ()>
+            <Show when=move || admin.get()>
+                <details class="card" open>
+                    <summary>"New project"</summary>
+                    <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_PROJECT_FORM attr:class="form-grid">
+                        <label for="new-project-name">"Name"</label>
+                        <div>
+                            <input id="new-project-name" name="name" required maxlength="64" placeholder="web-frontend"/>
+                            <FieldError error field="name"/>
+                        </div>
+                        <label for="new-project-description">"Description"</label>
+                        <div>
+                            <textarea id="new-project-description" name="description" rows="2" maxlength="2000"></textarea>
+                            <FieldError error field="description"/>
+                        </div>
+                        <div></div>
+                        <div>
+                            <FormError error fields=&["name", "description"]/>
+                            <button type="submit" class="primary" disabled=move || create.pending().get()>
+                                {move || if create.pending().get() { "Creating…" } else { "Create project" }}
+                            </button>
+                        </div>
+                    </ActionForm>
+                </details>
+            </Show>
+        </Transition>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match projects.await {
