@@ -11,8 +11,18 @@ if [ "${1:-}" = "--debug" ]; then profile=debug; shift; fi
 
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-say "building ($profile)"
-if [ "$profile" = release ]; then cargo leptos build --release; else cargo leptos build; fi
+# cargo-leptos re-runs wasm-opt (about 25 s) even when nothing changed: build only when a
+# source is newer than the last successful build of this profile
+stamp="$ROOT/target/.wharf-built-$profile"
+changed="$(find Cargo.toml Cargo.lock .cargo app backend domain frontend migrations server style public \
+  -newer "$stamp" -print -quit 2>/dev/null || echo missing)"
+if [ ! -f "$stamp" ] || [ -n "$changed" ] || [ ! -x "$ROOT/target/$profile/wharf" ]; then
+  say "building ($profile)"
+  if [ "$profile" = release ]; then cargo leptos build --release; else cargo leptos build; fi
+  touch "$stamp"
+else
+  say "build is up to date"
+fi
 
 export WHARF_SITE_ROOT="${WHARF_SITE_ROOT:-$ROOT/target/site}"
 listen="${WHARF_LISTEN:-127.0.0.1:3000}"
