@@ -8,8 +8,10 @@ pub mod entities;
 pub mod error;
 pub mod keys;
 pub mod projects;
+pub mod secrets;
 pub mod sessions;
 pub mod throttle;
+pub mod variables;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
@@ -24,12 +26,18 @@ pub struct Backend {
     pub db: DatabaseConnection,
     /// Where "now" comes from; tests pass a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
+    /// Seals and opens stored secrets under the key file.
+    pub sealer: Arc<secrets::Sealer>,
 }
 
 impl Backend {
     /// Wraps an open, migrated database.
-    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+    pub fn new(
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        sealer: Arc<secrets::Sealer>,
+    ) -> Self {
+        Self { db, clock, sealer }
     }
 }
 

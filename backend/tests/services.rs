@@ -25,8 +25,10 @@ async fn fixture() -> Fixture {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
     ));
+    let key = backend::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
+    let sealer = Arc::new(backend::secrets::Sealer::new(&key));
     Fixture {
-        backend: Backend::new(db, clock.clone()),
+        backend: Backend::new(db, clock.clone(), sealer),
         clock,
         _dir: dir,
     }

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod names;
 pub mod role;
+pub mod variables;
 pub mod views;
 
 pub use error::ErrorCode;

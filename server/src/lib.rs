@@ -133,7 +133,8 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         url: db::redact_url(&url),
         source,
     })?;
-    let backend = Backend::new(conn, Arc::new(SystemClock));
+    let sealer = Arc::new(backend::secrets::Sealer::new(&key));
+    let backend = Backend::new(conn, Arc::new(SystemClock), sealer);
     bootstrap_admin(config, &backend).await?;
 
     let listener = TcpListener::bind(config.listen)

@@ -6,3 +6,4 @@ pub mod projects;
 pub mod sessions;
 pub mod sign_in_throttle;
 pub mod users;
+pub mod variables;

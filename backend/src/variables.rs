@@ -1,0 +1,253 @@
+//! Project variables. REGULAR values are stored and shown as they are; SECRET and RESTRICTED
+//! values are sealed under the key file and never leave the server again (pipelines, in a later
+//! release, open them when they run).
+//!
+//! Who may do what: viewers read the list; members create, change and delete REGULAR and SECRET
+//! variables; only administrators touch RESTRICTED ones.
+
+use crate::accounts::Actor;
+use crate::entities::variables as row;
+use crate::error::conflict_on_unique;
+use crate::projects::authorize;
+use crate::secrets::SecretValue;
+use crate::{Backend, Error, Result};
+use domain::role::ProjectAction;
+use domain::variables::{VariableKind, VariableName, VariableRow};
+use domain::ProjectRole;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+/// The associated data that binds sealed values to their use.
+const PURPOSE: &str = "wharf:variable";
+/// The largest value accepted, in bytes.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// What the New/Edit variable forms send.
+#[derive(Debug, Clone)]
+pub struct VariableInput {
+    /// The name.
+    pub name: String,
+    /// The kind, in its stable string form.
+    pub kind: String,
+    /// The value. On an edit of a hidden kind, `None` keeps the stored value.
+    pub value: Option<SecretValue>,
+    /// What it is for.
+    pub description: String,
+}
+
+fn parse_kind(s: &str) -> Result<VariableKind> {
+    VariableKind::parse(s)
+        .ok_or_else(|| Error::invalid("kind", "Pick REGULAR, SECRET or RESTRICTED."))
+}
+
+fn check_value(v: &SecretValue) -> Result<()> {
+    if v.expose().len() > MAX_VALUE_BYTES {
+        return Err(Error::invalid(
+            "value",
+            format!("A value has at most {} KiB.", MAX_VALUE_BYTES / 1024),
+        ));
+    }
+    Ok(())
+}
+
+fn check_description(s: &str) -> Result<String> {
+    let s = s.trim();
+    if s.chars().count() > 500 {
+        return Err(Error::invalid(
+            "description",
+            "A description has at most 500 characters.",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn require_for_kind(role: ProjectRole, kind: VariableKind) -> Result<()> {
+    if kind == VariableKind::Restricted && role != ProjectRole::Administrator {
+        return Err(Error::Forbidden(
+            "Only the project's administrators can manage RESTRICTED variables.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn view(m: row::Model) -> Result<VariableRow> {
+    let kind = VariableKind::parse(&m.kind)
+        .ok_or_else(|| Error::Internal(format!("unknown variable kind {:?}", m.kind)))?;
+    Ok(VariableRow {
+        id: m.id,
+        name: m.name,
+        kind,
+        value: if kind.is_hidden() { None } else { m.value },
+        description: m.description,
+        updated_at: m.updated_at,
+    })
+}
+
+/// A project's variables by name; hidden kinds without their values.
+pub async fn list(backend: &Backend, actor: Actor, project_id: i64) -> Result<Vec<VariableRow>> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .order_by_asc(row::Column::Name)
+        .all(&backend.db)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect()
+}
+
+fn split_value(
+    backend: &Backend,
+    kind: VariableKind,
+    value: &SecretValue,
+) -> Result<(Option<String>, Option<String>)> {
+    check_value(value)?;
+    if kind.is_hidden() {
+        let sealed = backend
+            .sealer
+            .seal(value, PURPOSE)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok((None, Some(sealed)))
+    } else {
+        Ok((Some(value.expose().to_owned()), None))
+    }
+}
+
+/// Creates a variable.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
+pub async fn create(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    input: VariableInput,
+) -> Result<VariableRow> {
+    let name = VariableName::parse(&input.name)?;
+    let kind = parse_kind(&input.kind)?;
+    let description = check_description(&input.description)?;
+    let value = input
+        .value
+        .ok_or_else(|| Error::invalid("value", "Enter a value."))?;
+    let (plain, sealed) = split_value(backend, kind, &value)?;
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    require_for_kind(role, kind)?;
+    let now = backend.clock.now();
+    let model = row::ActiveModel {
+        project_id: Set(project_id),
+        name: Set(name.as_str().to_owned()),
+        kind: Set(kind.as_str().to_owned()),
+        description: Set(description),
+        value: Set(plain),
+        sealed_value: Set(sealed),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_on_unique(e, "This project already has a variable with that name."))?;
+    txn.commit().await?;
+    view(model)
+}
+
+async fn find_in_project(
+    db: &impl sea_orm::ConnectionTrait,
+    project_id: i64,
+    id: i64,
+) -> Result<row::Model> {
+    row::Entity::find_by_id(id)
+        .filter(row::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("variable"))
+}
+
+/// Changes a variable. Leaving the value out of a hidden kind keeps the stored one, unless the
+/// kind changes from REGULAR (whose value would otherwise become visible-then-hidden).
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, variable_id))]
+pub async fn update(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    variable_id: i64,
+    input: VariableInput,
+) -> Result<VariableRow> {
+    let name = VariableName::parse(&input.name)?;
+    let kind = parse_kind(&input.kind)?;
+    let description = check_description(&input.description)?;
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let existing = find_in_project(&txn, project_id, variable_id).await?;
+    let old_kind = parse_kind(&existing.kind)?;
+    require_for_kind(role, old_kind)?;
+    require_for_kind(role, kind)?;
+    let (plain, sealed) =
+        match (&input.value, old_kind.is_hidden(), kind.is_hidden()) {
+            (Some(v), _, _) => split_value(backend, kind, v)?,
+            (None, true, true) => (None, existing.sealed_value.clone()),
+            (None, false, false) => (existing.value.clone(), None),
+            (None, false, true) => match &existing.value {
+                Some(v) => split_value(backend, kind, &SecretValue::new(v.clone()))?,
+                None => (None, None),
+            },
+            (None, true, false) => return Err(Error::invalid(
+                "value",
+                "A hidden value cannot be shown: enter the value the REGULAR variable should have.",
+            )),
+        };
+    let mut model: row::ActiveModel = existing.into();
+    model.name = Set(name.as_str().to_owned());
+    model.kind = Set(kind.as_str().to_owned());
+    model.description = Set(description);
+    model.value = Set(plain);
+    model.sealed_value = Set(sealed);
+    model.updated_at = Set(backend.clock.now());
+    let updated = model.update(&txn).await.map_err(|e| {
+        conflict_on_unique(e, "This project already has a variable with that name.")
+    })?;
+    txn.commit().await?;
+    view(updated)
+}
+
+/// Deletes a variable.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, variable_id))]
+pub async fn delete(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    variable_id: i64,
+) -> Result<()> {
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let existing = find_in_project(&txn, project_id, variable_id).await?;
+    require_for_kind(role, parse_kind(&existing.kind)?)?;
+    row::Entity::delete_by_id(variable_id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Opens a hidden variable's value for the engine. Not reachable from any page or API.
+pub async fn reveal_for_engine(
+    backend: &Backend,
+    project_id: i64,
+    name: &str,
+) -> Result<Option<SecretValue>> {
+    let Some(m) = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .filter(row::Column::Name.eq(name))
+        .one(&backend.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    match (m.value, m.sealed_value) {
+        (Some(v), _) => Ok(Some(SecretValue::new(v))),
+        (None, Some(sealed)) => backend
+            .sealer
+            .open(&sealed, PURPOSE)
+            .map(Some)
+            .map_err(|e| Error::Internal(format!("variable {name}: {e}"))),
+        (None, None) => Ok(None),
+    }
+}
