@@ -20,3 +20,5 @@ pub const DELETE_PROJECT: &str = "delete-project";
 pub const USER_LIST: &str = "user-list";
 pub const NEW_USER_FORM: &str = "new-user-form";
 pub const NOT_FOUND: &str = "not-found";
+pub const NEW_VARIABLE_FORM: &str = "new-variable-form";
+pub const VARIABLE_LIST: &str = "variable-list";

@@ -56,7 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pipelines") view=placeholders::PipelinesPage/>
                     <Route path=path!("/triggers/docker") view=placeholders::DockerTriggersPage/>
                     <Route path=path!("/endpoints") view=placeholders::EndpointsPage/>
-                    <Route path=path!("/variables") view=placeholders::VariablesPage/>
+                    <Route path=path!("/variables") view=pages::variables::VariablesPage/>
                     <Route path=path!("/projects") view=projects::ProjectsPage/>
                     <Route path=path!("/projects/:id") view=projects::ProjectPage/>
                     <Route path=path!("/users") view=UsersPage/>

@@ -5,7 +5,6 @@ use backend::db::{connect_and_migrate, DbConfig};
 use backend::secrets::{Sealer, SecretValue};
 use backend::variables::{self, VariableInput};
 use backend::{projects, Backend, Error, SystemClock};
-use domain::variables::VariableKind;
 use domain::ProjectRole;
 use sea_orm::{ConnectionTrait, Statement};
 use std::sync::Arc;

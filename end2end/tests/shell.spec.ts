@@ -7,7 +7,6 @@ const pages = [
   { link: 'Pipelines', heading: 'Pipelines', empty: 'No pipelines yet', shot: '13-pipelines' },
   { link: 'Docker', heading: 'Docker', empty: 'No Docker webhooks yet', shot: '14-triggers-docker' },
   { link: 'Endpoints', heading: 'Endpoints', empty: 'No endpoints yet', shot: '15-endpoints' },
-  { link: 'Variables', heading: 'Variables', empty: 'No variables yet', shot: '16-variables' },
 ];
 
 test('every navigation entry opens its page, and the ones to come say so honestly', async ({ page }) => {

@@ -25,6 +25,8 @@ export const ids = {
   userList: 'user-list',
   newUserForm: 'new-user-form',
   notFound: 'not-found',
+  newVariableForm: 'new-variable-form',
+  variableList: 'variable-list',
 };
 
 export async function screenshot(page: Page, name: string) {

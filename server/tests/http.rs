@@ -355,3 +355,49 @@ async fn hostile_text_is_rendered_inert_in_the_page() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_secret_variable_never_comes_back_in_responses_pages_or_the_database_file() {
+    use app::api::{CreateVariable, ListVariables};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = with_admin(dir.path()).await;
+    let id = create_project(&admin, &server, "web").await.to_string();
+    let res = call::<CreateVariable>(
+        &admin,
+        &server,
+        &[
+            ("project_id", &id),
+            ("name", "REGISTRY_PASSWORD"),
+            ("kind", "SECRET"),
+            ("value", "pa55-word-never-shown"),
+            ("description", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.text().await.unwrap().contains("pa55-word-never-shown"));
+    let list = call::<ListVariables>(&admin, &server, &[("project_id", &id)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("REGISTRY_PASSWORD"));
+    assert!(!list.contains("pa55-word-never-shown"), "{list}");
+    let page = admin
+        .get(server.url("/variables"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("REGISTRY_PASSWORD"));
+    assert!(!page.contains("pa55-word-never-shown"));
+    // nor in the database file
+    server.stop().await;
+    let db = std::fs::read(dir.path().join("wharf.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("wharf.db-wal")).unwrap_or_default();
+    let needle = b"pa55-word-never-shown";
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+    assert!(!wal.windows(needle.len()).any(|w| w == needle));
+}

@@ -6,3 +6,4 @@ pub mod placeholders;
 pub mod projects;
 pub mod shell;
 pub mod users;
+pub mod variables;

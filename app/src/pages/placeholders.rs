@@ -75,15 +75,3 @@ pub fn EndpointsPage() -> impl IntoView {
         />
     }
 }
-
-/// Variables.
-#[component]
-pub fn VariablesPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Variables"
-            empty="No variables yet"
-            body="Regular, secret and restricted variables, used in pipelines as ${var.NAME}."
-        />
-    }
-}
