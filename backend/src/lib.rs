@@ -11,6 +11,7 @@ pub mod projects;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod variables;
 
 pub use clock::{Clock, ManualClock, SystemClock};

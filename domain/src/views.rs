@@ -73,3 +73,41 @@ pub struct ProjectDetail {
     /// Its members, by name.
     pub members: Vec<MemberRow>,
 }
+
+/// Where an API token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    /// Usable.
+    Active,
+    /// Past its six months.
+    Expired,
+    /// Revoked by its owner.
+    Revoked,
+}
+
+/// One of my API tokens, without the token itself (only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    /// The token's id.
+    pub id: i64,
+    /// What its owner called it.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was last exchanged for an access token.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Where it stands now.
+    pub status: TokenStatus,
+}
+
+/// A token just created: the only time the token itself crosses the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    /// The refresh token, to paste into a webhook or exchange at `/pipelines/api/login`.
+    pub token: String,
+    /// Its row, as "My tokens" lists it.
+    pub row: TokenRow,
+}

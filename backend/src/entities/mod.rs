@@ -1,6 +1,8 @@
 //! SeaORM entities, one per table, in the form `sea-orm-cli generate entity` writes them.
 //! They mirror the migrations and hold no behaviour: that lives in the service modules.
 
+pub mod access_tokens;
+pub mod api_tokens;
 pub mod project_members;
 pub mod projects;
 pub mod sessions;
