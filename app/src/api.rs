@@ -313,3 +313,33 @@ pub async fn delete_variable(project_id: i64, variable_id: i64) -> Result<(), Ap
     let (actor, _) = actor()?;
     Ok(backend::variables::delete(&backend()?, actor, project_id, variable_id).await?)
 }
+
+/// The Generate Token dialog: the signed-in person confirms e-mail and password. The response
+/// is the only time the token crosses the wire.
+#[server]
+pub async fn generate_token(
+    name: String,
+    email: String,
+    password: String,
+) -> Result<domain::views::IssuedToken, AppError> {
+    let (_, me) = actor()?;
+    let address = crate::ssr::client_address();
+    Ok(
+        backend::tokens::issue_for_signed_in(&backend()?, &me, &email, &password, &name, &address)
+            .await?,
+    )
+}
+
+/// My API tokens (never the tokens themselves).
+#[server]
+pub async fn list_my_tokens() -> Result<Vec<domain::views::TokenRow>, AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::tokens::list_mine(&backend()?, actor).await?)
+}
+
+/// Revokes one of my tokens.
+#[server]
+pub async fn revoke_token(token_id: i64) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::tokens::revoke(&backend()?, actor, token_id).await?)
+}

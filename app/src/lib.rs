@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view=projects::ProjectsPage/>
                     <Route path=path!("/projects/:id") view=projects::ProjectPage/>
                     <Route path=path!("/users") view=UsersPage/>
+                    <Route path=path!("/tokens") view=pages::tokens::TokensPage/>
                 </ParentRoute>
             </Routes>
         </Router>

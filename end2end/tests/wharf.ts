@@ -27,6 +27,11 @@ export const ids = {
   notFound: 'not-found',
   newVariableForm: 'new-variable-form',
   variableList: 'variable-list',
+  tokenDialog: 'token-dialog',
+  tokenValue: 'token-value',
+  tokenVariableForm: 'token-variable-form',
+  tokenList: 'token-list',
+  generateToken: 'generate-token',
 };
 
 export async function screenshot(page: Page, name: string) {

@@ -5,5 +5,6 @@ pub mod not_found;
 pub mod placeholders;
 pub mod projects;
 pub mod shell;
+pub mod tokens;
 pub mod users;
 pub mod variables;

@@ -17,6 +17,10 @@ pub struct ShellContext {
     pub project: RwSignal<Option<i64>>,
 }
 
+/// Whether the Generate Token dialog is open (shared by the user menu and the My tokens page).
+#[derive(Clone, Copy)]
+pub struct TokenDialog(pub RwSignal<bool>);
+
 /// The shell's context; pages inside the shell can rely on it.
 pub fn use_shell() -> Option<ShellContext> {
     use_context::<ShellContext>()
@@ -88,6 +92,7 @@ fn ProjectSelector(info: SessionInfo, project: RwSignal<Option<i64>>) -> impl In
 #[component]
 fn UserMenu(info: SessionInfo) -> impl IntoView {
     let open = RwSignal::new(false);
+    let dialog = use_context::<TokenDialog>();
     let sign_out = ServerAction::<SignOut>::new();
     let initials: String = info
         .user
@@ -116,6 +121,18 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
                 <p class="user-menu-name">{info.user.display_name.clone()}</p>
                 <p class="user-menu-email">{info.user.email.clone()}</p>
                 {info.user.is_admin.then(|| view! { <p class="badge">"Administrator"</p> })}
+                <button
+                    type="button"
+                    class="menu-item"
+                    data-testid=ids::GENERATE_TOKEN
+                    on:click=move |_| {
+                        open.set(false);
+                        if let Some(d) = dialog { d.0.set(true) }
+                    }
+                >
+                    "Generate Token"
+                </button>
+                <A href="/tokens" attr:class="menu-item button" on:click=move |_| open.set(false)>"My tokens"</A>
                 <ActionForm action=sign_out>
                     <button type="submit" class="menu-item" data-testid=ids::SIGN_OUT>
                         "Sign out"
@@ -132,6 +149,8 @@ pub fn Shell() -> impl IntoView {
     let info = Resource::new(|| (), |_| get_session_info());
     let project = RwSignal::new(None);
     provide_context(ShellContext { info, project });
+    let token_dialog = RwSignal::new(false);
+    provide_context(TokenDialog(token_dialog));
     view! {
         <div class="app">
             <header class="app-header">
@@ -175,6 +194,7 @@ pub fn Shell() -> impl IntoView {
                 <main class="app-main" id="main">
                     <Outlet/>
                 </main>
+                <crate::pages::tokens::GenerateTokenDialog open=token_dialog/>
             </div>
         </div>
     }
