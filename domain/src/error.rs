@@ -12,6 +12,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The object does not exist, or the caller may not know that it does.
     NotFound,
+    /// The body could not be read (not JSON, wrong shape).
+    Malformed,
     /// A field failed validation.
     Invalid,
     /// The request conflicts with the current state (a duplicate name, the last administrator).
@@ -20,6 +22,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
+    /// The body is not in a format the endpoint takes.
+    UnsupportedMediaType,
     /// Something failed inside the server; details are in its log, never on the wire.
     Internal,
 }
@@ -31,10 +35,12 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::Malformed => 400,
             ErrorCode::Invalid => 422,
             ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::Internal => 500,
         }
     }
@@ -45,28 +51,33 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::Malformed => "malformed",
             ErrorCode::Invalid => "invalid",
             ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Internal => "internal",
         }
     }
 
+    /// Every code.
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Malformed,
+        ErrorCode::Invalid,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Internal,
+    ];
+
     /// Parses the stable string form.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::NotFound,
-            ErrorCode::Invalid,
-            ErrorCode::Conflict,
-            ErrorCode::RateLimited,
-            ErrorCode::PayloadTooLarge,
-            ErrorCode::Internal,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -76,16 +87,7 @@ mod tests {
 
     #[test]
     fn every_code_round_trips_through_its_string_form() {
-        for code in [
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::NotFound,
-            ErrorCode::Invalid,
-            ErrorCode::Conflict,
-            ErrorCode::RateLimited,
-            ErrorCode::PayloadTooLarge,
-            ErrorCode::Internal,
-        ] {
+        for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
         }
         assert_eq!(ErrorCode::parse("teapot"), None);

@@ -1,6 +1,7 @@
 //! The `wharf` server: configuration, start-up, the HTTP router and shutdown. `main.rs` is a
 //! thin wrapper so that integration tests start the same server in-process on port 0.
 
+pub mod api;
 pub mod config;
 pub mod middleware;
 pub mod state;
@@ -203,7 +204,9 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .with_signed(Key::from(key.bytes()));
     let backend = state.backend.clone();
     let options = state.leptos_options.clone();
+    let (api, _) = api::router();
     Router::new()
+        .merge(api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .leptos_routes_with_context(
@@ -217,6 +220,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .layer(sessions)
         .layer(mw::from_fn(middleware::csrf_guard))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(mw::from_fn(api::json_413))
         .layer(
             // the path only: query strings may carry tokens
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

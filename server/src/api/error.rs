@@ -1,0 +1,94 @@
+//! The REST API's errors: `{"code": …, "message": …}` with a stable code and the matching
+//! status. Causes are logged once here and never sent.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::ErrorCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// Stable code: unauthenticated, forbidden, not_found, malformed, invalid, conflict,
+    /// rate_limited, payload_too_large, unsupported_media_type, internal.
+    #[schema(example = "invalid")]
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error on its way out.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+impl From<backend::Error> for ApiError {
+    fn from(e: backend::Error) -> Self {
+        if e.is_internal() {
+            tracing::error!(error = ?e, "API request failed");
+        }
+        Self {
+            code: e.code(),
+            message: e.public_message(),
+            field: e.field().map(str::to_owned),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send the body as JSON, with Content-Type: application/json.",
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::new(ErrorCode::Malformed, "The body is not valid JSON.")
+            }
+            JsonRejection::JsonDataError(e) => ApiError::new(
+                ErrorCode::Invalid,
+                format!(
+                    "The JSON does not have the expected fields: {}",
+                    e.body_text()
+                ),
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(ErrorCode::PayloadTooLarge, "The body is too large.")
+            }
+            _ => ApiError::new(ErrorCode::Malformed, "The body could not be read."),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ApiErrorBody {
+            code: self.code.as_str(),
+            message: self.message,
+            field: self.field,
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,59 @@
+//! Extractors for the REST API: JSON bodies whose rejections speak the API's error format, and
+//! the bearer access token.
+
+use super::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use backend::accounts::Actor;
+use domain::ErrorCode;
+use serde::de::DeserializeOwned;
+
+/// A JSON body; malformed, mistyped or oversized bodies become API errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The caller, from `Authorization: Bearer <access token>`.
+pub struct Bearer(pub Actor);
+
+impl<S> FromRequestParts<S> for Bearer
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let unauthenticated = || {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "Send a valid access token as Authorization: Bearer <token>; get one from POST /pipelines/api/login.",
+            )
+        };
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(unauthenticated)?;
+        let state = AppState::from_ref(state);
+        match backend::tokens::authenticate(&state.backend, token).await {
+            Ok(actor) => Ok(Bearer(actor)),
+            Err(backend::Error::Unauthenticated) => Err(unauthenticated()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The REST API over HTTP: tokens, bearer access, errors, and the OpenAPI document.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::*;
+
+async fn started() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = with_admin(dir.path()).await;
+    (server, dir)
+}
+
+fn api(server: &TestServer, path: &str) -> String {
+    server.url(&format!("/pipelines/api{path}"))
+}
+
+async fn refresh_token(c: &reqwest::Client, server: &TestServer) -> Value {
+    let res = c
+        .post(api(server, "/tokens"))
+        .json(&json!({"email": "root@example.com", "password": PASSWORD, "name": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_token_is_created_exchanged_used_and_revoked_over_the_api() {
+    let (server, _dir) = started().await;
+    let c = reqwest::Client::new();
+    let created = refresh_token(&c, &server).await;
+    let refresh = created["refreshToken"].as_str().unwrap();
+    assert!(refresh.starts_with("wharf_rt_"));
+    assert!(created["expiresAt"].as_str().is_some());
+
+    let login: Value = c
+        .post(api(&server, "/login"))
+        .json(&json!({"refreshToken": refresh}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = login["token"].as_str().unwrap().to_owned();
+
+    let list = c
+        .get(api(&server, "/tokens"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let list: Value = list.json().await.unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["status"], "active");
+    assert!(
+        !list.to_string().contains(refresh),
+        "the token itself is never listed"
+    );
+
+    let id = created["id"].as_i64().unwrap();
+    let res = c
+        .delete(api(&server, &format!("/tokens/{id}")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = c
+        .get(api(&server, "/tokens"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "unauthenticated");
+    let res = c
+        .post(api(&server, "/login"))
+        .json(&json!({"refreshToken": refresh}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_with_stable_codes() {
+    let (server, _dir) = started().await;
+    let c = reqwest::Client::new();
+    let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            c.post(api(&server, "/tokens"))
+                .json(&json!({"email": "root@example.com", "password": "wrong", "name": "x"})),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            c.post(api(&server, "/tokens"))
+                .header("content-type", "application/json")
+                .body("{not json"),
+            StatusCode::BAD_REQUEST,
+            "malformed",
+        ),
+        (
+            c.post(api(&server, "/tokens"))
+                .json(&json!({"email": "a@b.c", "password": "p", "name": "x", "admin": true})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            c.post(api(&server, "/tokens"))
+                .json(&json!({"email": "a@b.c"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            c.post(api(&server, "/tokens"))
+                .header("content-type", "text/plain")
+                .body("email=a"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            c.post(api(&server, "/login"))
+                .json(&json!({"refreshToken": "wharf_rt_nope"})),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            c.get(api(&server, "/tokens")),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            c.get(api(&server, "/tokens"))
+                .bearer_auth("wharf_at_forged"),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            c.get(api(&server, "/no-such-thing")),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            c.post(api(&server, "/login"))
+                .header("content-type", "application/json")
+                .body(vec![b' '; 2 * 1024 * 1024]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (i, (req, status, code)) in cases.into_iter().enumerate() {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), status, "case {i}");
+        let body: Value = res
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("case {i}: not JSON: {e}"));
+        assert_eq!(body["code"], code, "case {i}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "case {i}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn list_calls_are_paginated() {
+    let (server, _dir) = started().await;
+    let c = reqwest::Client::new();
+    for _ in 0..3 {
+        refresh_token(&c, &server).await;
+    }
+    let created = refresh_token(&c, &server).await;
+    let login: Value = c
+        .post(api(&server, "/login"))
+        .json(&json!({"refreshToken": created["refreshToken"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = login["token"].as_str().unwrap();
+    let page: Value = c
+        .get(api(&server, "/tokens?page=2&pageSize=3"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 4);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["pageSize"], 3);
+    let res = c
+        .get(api(&server, "/tokens?pageSize=1000"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_the_routes_agree() {
+    let (server, _dir) = started().await;
+    let c = reqwest::Client::new();
+    let doc: Value = c
+        .get(api(&server, "/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented = Vec::new();
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+            // every documented operation is served: never 404/405 from the router
+            let url = server.url(&path.replace("{id}", "1"));
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = c
+                .request(m, &url)
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.status() != StatusCode::METHOD_NOT_ALLOWED
+                    && !(res.status() == StatusCode::NOT_FOUND
+                        && res.json::<Value>().await.unwrap()["message"]
+                            == "There is no such API route."),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+    documented.sort();
+    // and every route the API serves is documented: this is the whole list
+    assert_eq!(
+        documented,
+        vec![
+            "DELETE /pipelines/api/tokens/{id}",
+            "GET /pipelines/api/tokens",
+            "POST /pipelines/api/login",
+            "POST /pipelines/api/tokens",
+        ]
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    server.stop().await;
+}
