@@ -251,3 +251,14 @@ pub async fn reveal_for_engine(
         (None, None) => Ok(None),
     }
 }
+
+/// One variable of a project (hidden kinds without their value).
+pub async fn get(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    variable_id: i64,
+) -> Result<VariableRow> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    view(find_in_project(&backend.db, project_id, variable_id).await?)
+}

@@ -230,7 +230,12 @@ async fn the_openapi_document_and_the_routes_agree() {
         for method in ops.as_object().unwrap().keys() {
             documented.push(format!("{} {path}", method.to_uppercase()));
             // every documented operation is served: never 404/405 from the router
-            let url = server.url(&path.replace("{id}", "1"));
+            let url = server.url(
+                &path
+                    .replace("{id}", "1")
+                    .replace("{userId}", "1")
+                    .replace("{variableId}", "1"),
+            );
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = c
                 .request(m, &url)
@@ -253,12 +258,180 @@ async fn the_openapi_document_and_the_routes_agree() {
     assert_eq!(
         documented,
         vec![
+            "DELETE /pipelines/api/projects/{id}",
+            "DELETE /pipelines/api/projects/{id}/members/{userId}",
+            "DELETE /pipelines/api/projects/{id}/variables/{variableId}",
             "DELETE /pipelines/api/tokens/{id}",
+            "GET /pipelines/api/projects",
+            "GET /pipelines/api/projects/{id}",
+            "GET /pipelines/api/projects/{id}/variables",
             "GET /pipelines/api/tokens",
+            "PATCH /pipelines/api/projects/{id}",
+            "PATCH /pipelines/api/projects/{id}/members/{userId}",
+            "PATCH /pipelines/api/projects/{id}/variables/{variableId}",
             "POST /pipelines/api/login",
+            "POST /pipelines/api/projects",
+            "POST /pipelines/api/projects/{id}/members",
+            "POST /pipelines/api/projects/{id}/variables",
             "POST /pipelines/api/tokens",
         ]
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    server.stop().await;
+}
+
+async fn access_for(c: &reqwest::Client, server: &TestServer, email: &str) -> String {
+    let created: Value = c
+        .post(api(server, "/tokens"))
+        .json(&json!({"email": email, "password": PASSWORD, "name": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let login: Value = c
+        .post(api(server, "/login"))
+        .json(&json!({"refreshToken": created["refreshToken"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn projects_members_and_variables_follow_the_same_rules_over_the_api() {
+    let (server, _dir) = started().await;
+    let c = reqwest::Client::new();
+    let root = access_for(&c, &server, "root@example.com").await;
+    let res = c
+        .post(api(&server, "/projects"))
+        .bearer_auth(&root)
+        .json(&json!({"name": "web"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let web = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = c
+        .post(api(&server, "/projects"))
+        .bearer_auth(&root)
+        .json(&json!({"name": "ops"}))
+        .send()
+        .await
+        .unwrap();
+    let ops = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    // a viewer, made through the UI's server function and added over the API
+    let browser = browser();
+    sign_in(&browser, &server, "root@example.com", PASSWORD).await;
+    call::<app::api::CreateUser>(
+        &browser,
+        &server,
+        &[
+            ("email", "viv@example.com"),
+            ("display_name", "Viv"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let res = c
+        .post(api(&server, &format!("/projects/{web}/members")))
+        .bearer_auth(&root)
+        .json(&json!({"email": "viv@example.com", "role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = c
+        .post(api(&server, &format!("/projects/{web}/variables")))
+        .bearer_auth(&root)
+        .json(&json!({"name": "PULL_SECRET", "kind": "SECRET", "value": "api-secret-value"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("api-secret-value"), "{body}");
+
+    let viv = access_for(&c, &server, "viv@example.com").await;
+    let list: Value = c
+        .get(api(&server, "/projects"))
+        .bearer_auth(&viv)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["myRole"], "viewer");
+    let vars = c
+        .get(api(&server, &format!("/projects/{web}/variables")))
+        .bearer_auth(&viv)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        vars.contains("PULL_SECRET") && !vars.contains("api-secret-value"),
+        "{vars}"
+    );
+    let res = c
+        .patch(api(&server, &format!("/projects/{web}")))
+        .bearer_auth(&viv)
+        .json(&json!({"name": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = c
+        .post(api(&server, &format!("/projects/{web}/variables")))
+        .bearer_auth(&viv)
+        .json(&json!({"name": "X", "kind": "REGULAR", "value": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // another project's objects are not found, not forbidden
+    for path in [
+        format!("/projects/{ops}"),
+        format!("/projects/{ops}/variables"),
+    ] {
+        let res = c
+            .get(api(&server, &path))
+            .bearer_auth(&viv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // the administrator renames; fields left out keep their values
+    let res = c
+        .patch(api(&server, &format!("/projects/{web}")))
+        .bearer_auth(&root)
+        .json(&json!({"description": "site"}))
+        .send()
+        .await
+        .unwrap();
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(
+        (p["name"].as_str(), p["description"].as_str()),
+        (Some("web"), Some("site"))
+    );
+    let res = c
+        .patch(api(&server, &format!("/projects/{web}")))
+        .bearer_auth(&root)
+        .json(&json!({"name": "OPS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "conflict");
     server.stop().await;
 }

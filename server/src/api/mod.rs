@@ -5,6 +5,7 @@
 pub mod error;
 pub mod extract;
 pub mod page;
+pub mod projects;
 pub mod tokens;
 
 use crate::state::AppState;
@@ -24,7 +25,11 @@ pub const PREFIX: &str = "/pipelines/api";
 #[openapi(
     info(title = "Wharf REST API", description = "Continuous delivery from container registries to Kubernetes. Get a refresh token with POST /pipelines/api/tokens, exchange it at POST /pipelines/api/login, and send the access token as Authorization: Bearer."),
     modifiers(&BearerScheme),
-    tags((name = "tokens", description = "API tokens and access tokens"))
+    tags(
+        (name = "tokens", description = "API tokens and access tokens"),
+        (name = "projects", description = "Projects and their members"),
+        (name = "variables", description = "Project variables; SECRET and RESTRICTED values are never returned"),
+    )
 )]
 struct ApiDoc;
 
@@ -45,7 +50,20 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::login))
-        .routes(routes!(tokens::revoke_token));
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(
+            projects::get_project,
+            projects::update_project,
+            projects::delete_project
+        ))
+        .routes(routes!(projects::add_member))
+        .routes(routes!(projects::change_member, projects::remove_member))
+        .routes(routes!(projects::list_variables, projects::create_variable))
+        .routes(routes!(
+            projects::update_variable,
+            projects::delete_variable
+        ));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(PREFIX, api)
         .split_for_parts();
