@@ -8,6 +8,7 @@ pub mod entities;
 pub mod error;
 pub mod keys;
 pub mod projects;
+pub mod registry;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;
