@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
