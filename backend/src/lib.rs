@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod db;
+pub mod dockerhub;
 pub mod entities;
 pub mod error;
 pub mod keys;

@@ -73,3 +73,34 @@ async fn nothing_listening_or_not_a_registry_says_there_is_no_registry() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn docker_hub_sign_in_uses_the_password_or_the_access_token_route() {
+    use backend::dockerhub;
+    let base = support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
+    let c = client().unwrap();
+    let s = dockerhub::login(&c, &base, &creds("svendowideit", "hub-password"))
+        .await
+        .unwrap();
+    assert_eq!(s.token, "hub-jwt-password");
+    let s = dockerhub::login(&c, &base, &creds("svendowideit", "dckr_pat_0123456789"))
+        .await
+        .unwrap();
+    assert_eq!(s.token, "hub-jwt-pat");
+    let e = dockerhub::login(&c, &base, &creds("svendowideit", "wrong"))
+        .await
+        .unwrap_err();
+    assert_eq!(e, RegistryProblem::WrongCredentials);
+    let e = dockerhub::login(&c, &base, &creds("svendowideit", "dckr_pat_revoked"))
+        .await
+        .unwrap_err();
+    assert_eq!(e, RegistryProblem::WrongCredentials);
+    let e = dockerhub::login(
+        &c,
+        &format!("http://127.0.0.1:{}", free_port()),
+        &creds("a", "b"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, RegistryProblem::NoRegistry(_)));
+}

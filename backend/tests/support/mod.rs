@@ -140,3 +140,54 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// A stand-in for Docker Hub's sign-in API (`POST /v2/users/login`, `POST /v2/auth/token`):
+/// it accepts `user` with `password`, or `user` with `access_token`.
+pub async fn docker_hub(
+    user: &'static str,
+    password: &'static str,
+    access_token: &'static str,
+) -> String {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::post;
+    use axum::Json;
+    use serde_json::{json, Value};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum::Router::new()
+        .route(
+            "/v2/users/login",
+            post(move |Json(b): Json<Value>| async move {
+                if b["username"] == user && b["password"] == password {
+                    Json(json!({"token": "hub-jwt-password"})).into_response()
+                } else {
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        Json(json!({"detail": "Incorrect authentication credentials"})),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/v2/auth/token",
+            post(move |Json(b): Json<Value>| async move {
+                if b["identifier"] == user && b["secret"] == access_token {
+                    Json(json!({"access_token": "hub-jwt-pat"})).into_response()
+                } else {
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        Json(json!({"detail": "invalid credentials"})),
+                    )
+                        .into_response()
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
