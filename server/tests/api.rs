@@ -16,15 +16,37 @@ fn api(server: &TestServer, path: &str) -> String {
     server.url(&format!("/pipelines/api{path}"))
 }
 
-async fn refresh_token(c: &reqwest::Client, server: &TestServer) -> Value {
+async fn refresh_token_for(c: &reqwest::Client, server: &TestServer, email: &str) -> Value {
     let res = c
         .post(api(server, "/tokens"))
-        .json(&json!({"email": "root@example.com", "password": PASSWORD, "name": "ci"}))
+        .json(&json!({"email": email, "password": PASSWORD, "name": "ci"}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     res.json().await.unwrap()
+}
+
+async fn refresh_token(c: &reqwest::Client, server: &TestServer) -> Value {
+    refresh_token_for(c, server, "root@example.com").await
+}
+
+async fn exchange(c: &reqwest::Client, server: &TestServer, refresh: &Value) -> String {
+    let login: Value = c
+        .post(api(server, "/login"))
+        .json(&json!({"refreshToken": refresh}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+async fn access_for(c: &reqwest::Client, server: &TestServer, email: &str) -> String {
+    let created = refresh_token_for(c, server, email).await;
+    exchange(c, server, &created["refreshToken"]).await
 }
 
 #[tokio::test]
@@ -36,16 +58,7 @@ async fn a_token_is_created_exchanged_used_and_revoked_over_the_api() {
     assert!(refresh.starts_with("wharf_rt_"));
     assert!(created["expiresAt"].as_str().is_some());
 
-    let login: Value = c
-        .post(api(&server, "/login"))
-        .json(&json!({"refreshToken": refresh}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = login["token"].as_str().unwrap().to_owned();
+    let access = exchange(&c, &server, &created["refreshToken"]).await;
 
     let list = c
         .get(api(&server, "/tokens"))
@@ -180,16 +193,7 @@ async fn list_calls_are_paginated() {
         refresh_token(&c, &server).await;
     }
     let created = refresh_token(&c, &server).await;
-    let login: Value = c
-        .post(api(&server, "/login"))
-        .json(&json!({"refreshToken": created["refreshToken"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = login["token"].as_str().unwrap();
+    let access = &exchange(&c, &server, &created["refreshToken"]).await;
     let page: Value = c
         .get(api(&server, "/tokens?page=2&pageSize=3"))
         .bearer_auth(access)
@@ -278,28 +282,6 @@ async fn the_openapi_document_and_the_routes_agree() {
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     server.stop().await;
-}
-
-async fn access_for(c: &reqwest::Client, server: &TestServer, email: &str) -> String {
-    let created: Value = c
-        .post(api(server, "/tokens"))
-        .json(&json!({"email": email, "password": PASSWORD, "name": "t"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let login: Value = c
-        .post(api(server, "/login"))
-        .json(&json!({"refreshToken": created["refreshToken"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
