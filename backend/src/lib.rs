@@ -13,6 +13,7 @@ pub mod registry;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;
+pub mod tls;
 pub mod tokens;
 pub mod variables;
 

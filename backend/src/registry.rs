@@ -136,7 +136,18 @@ fn describe_send_error(e: &reqwest::Error, url: &str) -> RegistryProblem {
         source = s.source();
     }
     let lower = chain.to_lowercase();
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
+    // rustls reports the pin's error by its Debug name (ChangedCertificate), not its Display
+    if lower.contains("changed since it was accepted") || lower.contains("changedcertificate") {
+        RegistryProblem::Certificate(
+            "the server's certificate changed since it was accepted. Review the new certificate and accept it again."
+                .to_owned(),
+        )
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        RegistryProblem::Certificate(
+            "it is not signed by an authority Wharf trusts. Accept the certificate on the endpoint to trust it."
+                .to_owned(),
+        )
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
         RegistryProblem::Certificate(chain.trim().to_owned())
     } else if e.is_timeout() {
         RegistryProblem::NoRegistry(format!("{url} did not answer within 10 seconds."))

@@ -18,6 +18,7 @@ pub fn free_port() -> u16 {
 /// Debian's `docker-registry` (CNCF distribution 2.8), killed when dropped.
 pub struct Registry {
     pub url: String,
+    pub port: u16,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -38,12 +39,29 @@ impl Registry {
         )
     }
 
+    /// Starts an anonymous registry serving TLS with the given PEM certificate and key, on
+    /// `port` (or a free one).
+    pub fn with_tls(cert_pem: &str, key_pem: &str, port: Option<u16>) -> Registry {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("cert.pem"), cert_pem).expect("write cert");
+        std::fs::write(dir.path().join("key.pem"), key_pem).expect("write key");
+        Self::start_on(
+            dir,
+            "  tls:\n    certificate: {dir}/cert.pem\n    key: {dir}/key.pem\n",
+            port.unwrap_or_else(free_port),
+            "https",
+        )
+    }
+
     fn start(dir: tempfile::TempDir, auth: &str) -> Registry {
-        let port = free_port();
+        Self::start_on(dir, auth, free_port(), "http")
+    }
+
+    fn start_on(dir: tempfile::TempDir, extra: &str, port: u16, scheme: &str) -> Registry {
         let d = dir.path().display().to_string();
         let config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {d}/data\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
-            auth.replace("{dir}", &d)
+            extra.replace("{dir}", &d)
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).expect("write config");
@@ -54,10 +72,11 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry is installed by scripts/setup.sh --test");
-        let url = format!("http://127.0.0.1:{port}");
+        let url = format!("{scheme}://127.0.0.1:{port}");
         wait_for_port(port, Duration::from_secs(10));
         Registry {
             url,
+            port,
             child,
             _dir: dir,
         }

@@ -1,0 +1,81 @@
+//! Accept certificate: fetch a real registry's certificate, pin it, and notice when it changes.
+
+mod support;
+
+use backend::registry::{check_v2, client, RegistryAccess, RegistryProblem};
+use backend::tls::{fetch_certificate, fingerprint, pinned_client};
+use support::Registry;
+
+fn self_signed() -> (String, String, Vec<u8>) {
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    (
+        ck.cert.pem(),
+        ck.key_pair.serialize_pem(),
+        ck.cert.der().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn a_certificate_is_described_pinned_and_a_changed_one_is_refused_until_accepted_again() {
+    let (cert, key, der) = self_signed();
+    let registry = Registry::with_tls(&cert, &key, None);
+
+    // the dialog's facts
+    let info = fetch_certificate("127.0.0.1", registry.port).await.unwrap();
+    assert_eq!(info.sha256, fingerprint(&der));
+    assert!(info.subject.contains("rcgen"), "{}", info.subject);
+    assert!(info.not_before < info.not_after);
+    assert_eq!(info.chain_len, 1);
+
+    // not accepted yet: the ordinary client refuses a self-signed certificate, in words
+    let e = check_v2(&client().unwrap(), &registry.url, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, RegistryProblem::Certificate(ref m) if m.contains("not signed by an authority")),
+        "{e:?}"
+    );
+
+    // accepted: pinned to its fingerprint, validation succeeds
+    let pinned = pinned_client(&info.sha256).unwrap();
+    assert_eq!(
+        check_v2(&pinned, &registry.url, None).await.unwrap(),
+        RegistryAccess::Anonymous
+    );
+
+    // the registry restarts with a new certificate: refused until accepted again
+    let port = registry.port;
+    drop(registry);
+    let (cert2, key2, der2) = self_signed();
+    let registry = Registry::with_tls(&cert2, &key2, Some(port));
+    // every Validate builds its client from the stored pin, as here
+    let pinned = pinned_client(&info.sha256).unwrap();
+    let e = check_v2(&pinned, &registry.url, None).await.unwrap_err();
+    assert!(
+        matches!(e, RegistryProblem::Certificate(ref m) if m.contains("changed since it was accepted")),
+        "{e:?}"
+    );
+    let again = fetch_certificate("127.0.0.1", port).await.unwrap();
+    assert_eq!(again.sha256, fingerprint(&der2));
+    assert_ne!(again.sha256, info.sha256);
+    let repinned = pinned_client(&again.sha256).unwrap();
+    assert_eq!(
+        check_v2(&repinned, &registry.url, None).await.unwrap(),
+        RegistryAccess::Anonymous
+    );
+}
+
+#[tokio::test]
+async fn fetching_from_a_plain_http_port_or_nothing_says_why() {
+    let registry = Registry::with_htpasswd("a", "b");
+    let e = fetch_certificate("127.0.0.1", registry.port)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("does not speak TLS"), "{e}");
+    let e = fetch_certificate("127.0.0.1", support::free_port())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("nothing answers at"), "{e}");
+}
