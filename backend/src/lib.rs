@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod clock;
 pub mod db;
 pub mod dockerhub;
+pub mod endpoints;
 pub mod entities;
 pub mod error;
 pub mod keys;
@@ -32,6 +33,8 @@ pub struct Backend {
     pub clock: Arc<dyn Clock>,
     /// Seals and opens stored secrets under the key file.
     pub sealer: Arc<secrets::Sealer>,
+    /// Docker Hub's API base URL (tests point it at a stand-in).
+    pub docker_hub_api: Arc<str>,
 }
 
 impl Backend {
@@ -41,7 +44,18 @@ impl Backend {
         clock: Arc<dyn Clock>,
         sealer: Arc<secrets::Sealer>,
     ) -> Self {
-        Self { db, clock, sealer }
+        Self {
+            db,
+            clock,
+            sealer,
+            docker_hub_api: Arc::from(dockerhub::DEFAULT_BASE_URL),
+        }
+    }
+
+    /// The same services talking to Docker Hub's API at `url`.
+    pub fn with_docker_hub_api(mut self, url: &str) -> Self {
+        self.docker_hub_api = Arc::from(url.trim_end_matches('/'));
+        self
     }
 }
 

@@ -4,7 +4,7 @@ mod support;
 
 use backend::registry::{check_v2, client, RegistryAccess, RegistryCredentials, RegistryProblem};
 use backend::secrets::SecretValue;
-use support::{free_port, token_registry, Registry};
+use support::{token_registry, Registry};
 
 fn creds(user: &str, password: &str) -> RegistryCredentials {
     RegistryCredentials {
@@ -58,10 +58,13 @@ async fn a_token_service_registry_is_followed_through_its_bearer_challenge() {
 #[tokio::test]
 async fn nothing_listening_or_not_a_registry_says_there_is_no_registry() {
     let c = client().unwrap();
-    let port = free_port();
-    let e = check_v2(&c, &format!("http://127.0.0.1:{port}"), None)
-        .await
-        .unwrap_err();
+    let e = check_v2(
+        &c,
+        &format!("http://127.0.0.1:{}", support::CLOSED_PORT),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, RegistryProblem::NoRegistry(_)), "{e:?}");
     assert!(e.to_string().starts_with("No registry at this URL"), "{e}");
     let base = token_registry("x", "y").await;
@@ -97,7 +100,7 @@ async fn docker_hub_sign_in_uses_the_password_or_the_access_token_route() {
     assert_eq!(e, RegistryProblem::WrongCredentials);
     let e = dockerhub::login(
         &c,
-        &format!("http://127.0.0.1:{}", free_port()),
+        &format!("http://127.0.0.1:{}", support::CLOSED_PORT),
         &creds("a", "b"),
     )
     .await

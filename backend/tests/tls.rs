@@ -74,7 +74,7 @@ async fn fetching_from_a_plain_http_port_or_nothing_says_why() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("does not speak TLS"), "{e}");
-    let e = fetch_certificate("127.0.0.1", support::free_port())
+    let e = fetch_certificate("127.0.0.1", support::CLOSED_PORT)
         .await
         .unwrap_err();
     assert!(e.to_string().starts_with("nothing answers at"), "{e}");

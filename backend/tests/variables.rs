@@ -1,78 +1,12 @@
 //! Variables on a real SQLite file: sealed at rest, never returned, roles enforced.
 
-use backend::accounts::{self, Actor, NewUser};
-use backend::db::{connect_and_migrate, DbConfig};
-use backend::secrets::{Sealer, SecretValue};
+mod support;
+
+use backend::secrets::SecretValue;
 use backend::variables::{self, VariableInput};
-use backend::{projects, Backend, Error, SystemClock};
-use domain::ProjectRole;
+use backend::{projects, Backend, Error};
 use sea_orm::{ConnectionTrait, Statement};
-use std::sync::Arc;
-
-const PW: &str = "correct horse battery";
-
-struct World {
-    backend: Backend,
-    root: Actor,
-    member: Actor,
-    viewer: Actor,
-    project: i64,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/wharf.db", dir.path().display());
-    let db = connect_and_migrate(&DbConfig {
-        url,
-        max_connections: 4,
-    })
-    .await
-    .unwrap();
-    let key = backend::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
-    let backend = Backend::new(db, Arc::new(SystemClock), Arc::new(Sealer::new(&key)));
-    let u = accounts::create_first_admin(&backend, "root@example.com", "Root", PW)
-        .await
-        .unwrap();
-    let root = Actor {
-        user_id: u.id,
-        is_admin: true,
-    };
-    let mut actors = Vec::new();
-    for email in ["mia@example.com", "vic@example.com"] {
-        let r = accounts::create_user(
-            &backend,
-            root,
-            NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                password: PW.into(),
-                is_admin: false,
-            },
-        )
-        .await
-        .unwrap();
-        actors.push(Actor {
-            user_id: r.id,
-            is_admin: false,
-        });
-    }
-    let p = projects::create(&backend, root, "web", "").await.unwrap();
-    projects::add_member(&backend, root, p.id, "mia@example.com", ProjectRole::Member)
-        .await
-        .unwrap();
-    projects::add_member(&backend, root, p.id, "vic@example.com", ProjectRole::Viewer)
-        .await
-        .unwrap();
-    World {
-        backend,
-        root,
-        member: actors[0],
-        viewer: actors[1],
-        project: p.id,
-        _dir: dir,
-    }
-}
+use support::world;
 
 fn input(name: &str, kind: &str, value: Option<&str>) -> VariableInput {
     VariableInput {

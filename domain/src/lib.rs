@@ -1,6 +1,7 @@
 //! Wharf's pure types and rules. Nothing here performs I/O, so the crate compiles to wasm and
 //! the browser and the server share one definition of every rule.
 
+pub mod endpoints;
 pub mod error;
 pub mod names;
 pub mod role;

@@ -160,28 +160,7 @@ impl ProjectName {
     /// Parses a project name: 1 to 64 characters of letters, digits, spaces, `-`, `_` and `.`,
     /// starting with a letter or digit. Inner runs of spaces are kept as typed.
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        const FIELD: &str = "name";
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(NameError::new(FIELD, "Enter a project name."));
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err(NameError::new(
-                FIELD,
-                format!("A project name has at most {} characters.", Self::MAX_CHARS),
-            ));
-        }
-        let first_ok = s.chars().next().is_some_and(char::is_alphanumeric);
-        let all_ok = s
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
-        if !first_ok || !all_ok {
-            return Err(NameError::new(
-                FIELD,
-                "Use letters, digits, spaces, '-', '_' and '.', starting with a letter or digit.",
-            ));
-        }
-        Ok(Self(s.to_owned()))
+        parse_label(input, "project name", Self::MAX_CHARS).map(Self)
     }
 
     /// The name as typed (trimmed).
@@ -206,6 +185,33 @@ impl From<ProjectName> for String {
     fn from(value: ProjectName) -> Self {
         value.0
     }
+}
+
+/// The rule for names people pick from lists (projects, endpoints): 1 to `max` characters of
+/// letters, digits, spaces, `-`, `_` and `.`, starting with a letter or digit.
+pub(crate) fn parse_label(input: &str, what: &str, max: usize) -> Result<String, NameError> {
+    const FIELD: &str = "name";
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(NameError::new(FIELD, format!("Enter a {what}.")));
+    }
+    if s.chars().count() > max {
+        return Err(NameError::new(
+            FIELD,
+            format!("A {what} has at most {max} characters."),
+        ));
+    }
+    let first_ok = s.chars().next().is_some_and(char::is_alphanumeric);
+    let all_ok = s
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+    if !first_ok || !all_ok {
+        return Err(NameError::new(
+            FIELD,
+            "Use letters, digits, spaces, '-', '_' and '.', starting with a letter or digit.",
+        ));
+    }
+    Ok(s.to_owned())
 }
 
 /// A new password that meets the policy. It is never serialised: it only travels inward.

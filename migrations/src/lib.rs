@@ -9,6 +9,7 @@ mod m20261121_000003_create_sessions;
 mod m20261121_000004_create_sign_in_throttle;
 mod m20261121_000005_create_variables;
 mod m20261121_000006_create_api_tokens;
+mod m20261121_000007_create_endpoints;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_sign_in_throttle::Migration),
             Box::new(m20261121_000005_create_variables::Migration),
             Box::new(m20261121_000006_create_api_tokens::Migration),
+            Box::new(m20261121_000007_create_endpoints::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod access_tokens;
 pub mod api_tokens;
+pub mod endpoints;
 pub mod project_members;
 pub mod projects;
 pub mod sessions;

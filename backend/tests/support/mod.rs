@@ -3,9 +3,19 @@
 
 #![allow(dead_code)]
 
+use backend::accounts::{self, Actor, NewUser};
+use backend::db::{connect_and_migrate, DbConfig};
+use backend::secrets::Sealer;
+use backend::{projects, Backend, SystemClock};
+use domain::ProjectRole;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A loopback port where nothing ever listens (1, tcpmux, is never served here): connections
+/// are refused at once.
+pub const CLOSED_PORT: u16 = 1;
 
 /// A free loopback port (the listener is closed before the helper binds it).
 pub fn free_port() -> u16 {
@@ -48,38 +58,36 @@ impl Registry {
         Self::start_on(
             dir,
             "  tls:\n    certificate: {dir}/cert.pem\n    key: {dir}/key.pem\n",
-            port.unwrap_or_else(free_port),
+            port,
             "https",
         )
     }
 
     fn start(dir: tempfile::TempDir, auth: &str) -> Registry {
-        Self::start_on(dir, auth, free_port(), "http")
+        Self::start_on(dir, auth, None, "http")
     }
 
-    fn start_on(dir: tempfile::TempDir, extra: &str, port: u16, scheme: &str) -> Registry {
+    /// Starts on `port`, or on a free port when `None` (retrying if a parallel helper took it).
+    fn start_on(dir: tempfile::TempDir, extra: &str, port: Option<u16>, scheme: &str) -> Registry {
         let d = dir.path().display().to_string();
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {d}/data\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
-            extra.replace("{dir}", &d)
-        );
-        let config_path = dir.path().join("config.yml");
-        std::fs::write(&config_path, config).expect("write config");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry is installed by scripts/setup.sh --test");
-        let url = format!("{scheme}://127.0.0.1:{port}");
-        wait_for_port(port, Duration::from_secs(10));
-        Registry {
-            url,
-            port,
-            child,
-            _dir: dir,
+        for _ in 0..5 {
+            let port = port.unwrap_or_else(free_port);
+            let config = format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {d}/data\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
+                extra.replace("{dir}", &d)
+            );
+            let config_path = dir.path().join("config.yml");
+            std::fs::write(&config_path, config).expect("write config");
+            if let Some(child) = spawn_registry(&config_path, port) {
+                return Registry {
+                    url: format!("{scheme}://127.0.0.1:{port}"),
+                    port,
+                    child,
+                    _dir: dir,
+                };
+            }
         }
+        panic!("docker-registry did not start on a free port in five tries");
     }
 }
 
@@ -90,12 +98,32 @@ impl Drop for Registry {
     }
 }
 
-fn wait_for_port(port: u16, within: Duration) {
+/// Starts docker-registry and waits until it listens; `None` when it exited at once because a
+/// parallel helper took the port between `free_port` and the bind.
+fn spawn_registry(config_path: &std::path::Path, port: u16) -> Option<Child> {
+    let mut child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(config_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry is installed by scripts/setup.sh --test");
     let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return None;
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // a registry that failed to bind exits at once; make sure the listener is ours
+            std::thread::sleep(Duration::from_millis(50));
+            return match child.try_wait() {
+                Ok(None) => Some(child),
+                _ => None,
+            };
+        }
         assert!(
-            start.elapsed() < within,
-            "helper did not listen on {port} within {within:?}"
+            start.elapsed() < Duration::from_secs(10),
+            "docker-registry did not listen on {port}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -209,4 +237,70 @@ pub async fn docker_hub(
         let _ = axum::serve(listener, app).await;
     });
     base
+}
+
+pub const PW: &str = "correct horse battery";
+
+/// A project "web" with an administrator (root), a member and a viewer, on a fresh SQLite file.
+pub struct World {
+    pub backend: Backend,
+    pub root: Actor,
+    pub member: Actor,
+    pub viewer: Actor,
+    pub project: i64,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/wharf.db", dir.path().display());
+    let db = connect_and_migrate(&DbConfig {
+        url,
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    let key = backend::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
+    let backend = Backend::new(db, Arc::new(SystemClock), Arc::new(Sealer::new(&key)));
+    let u = accounts::create_first_admin(&backend, "root@example.com", "Root", PW)
+        .await
+        .unwrap();
+    let root = Actor {
+        user_id: u.id,
+        is_admin: true,
+    };
+    let mut actors = Vec::new();
+    for email in ["mia@example.com", "vic@example.com"] {
+        let r = accounts::create_user(
+            &backend,
+            root,
+            NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                password: PW.into(),
+                is_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+        actors.push(Actor {
+            user_id: r.id,
+            is_admin: false,
+        });
+    }
+    let p = projects::create(&backend, root, "web", "").await.unwrap();
+    projects::add_member(&backend, root, p.id, "mia@example.com", ProjectRole::Member)
+        .await
+        .unwrap();
+    projects::add_member(&backend, root, p.id, "vic@example.com", ProjectRole::Viewer)
+        .await
+        .unwrap();
+    World {
+        backend,
+        root,
+        member: actors[0],
+        viewer: actors[1],
+        project: p.id,
+        dir,
+    }
 }
