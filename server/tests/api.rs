@@ -263,18 +263,25 @@ async fn the_openapi_document_and_the_routes_agree() {
         documented,
         vec![
             "DELETE /pipelines/api/projects/{id}",
+            "DELETE /pipelines/api/projects/{id}/endpoints/{endpointId}",
             "DELETE /pipelines/api/projects/{id}/members/{userId}",
             "DELETE /pipelines/api/projects/{id}/variables/{variableId}",
             "DELETE /pipelines/api/tokens/{id}",
             "GET /pipelines/api/projects",
             "GET /pipelines/api/projects/{id}",
+            "GET /pipelines/api/projects/{id}/endpoints",
+            "GET /pipelines/api/projects/{id}/endpoints/{endpointId}",
             "GET /pipelines/api/projects/{id}/variables",
             "GET /pipelines/api/tokens",
             "PATCH /pipelines/api/projects/{id}",
+            "PATCH /pipelines/api/projects/{id}/endpoints/{endpointId}",
             "PATCH /pipelines/api/projects/{id}/members/{userId}",
             "PATCH /pipelines/api/projects/{id}/variables/{variableId}",
             "POST /pipelines/api/login",
             "POST /pipelines/api/projects",
+            "POST /pipelines/api/projects/{id}/endpoints",
+            "POST /pipelines/api/projects/{id}/endpoints/certificate",
+            "POST /pipelines/api/projects/{id}/endpoints/{endpointId}/validate",
             "POST /pipelines/api/projects/{id}/members",
             "POST /pipelines/api/projects/{id}/variables",
             "POST /pipelines/api/tokens",
@@ -415,5 +422,102 @@ async fn projects_members_and_variables_follow_the_same_rules_over_the_api() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "conflict");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn endpoints_take_a_password_never_return_it_and_validate_in_words() {
+    let (server, _dir) = started().await;
+    let c = reqwest::Client::new();
+    let root = access_for(&c, &server, "root@example.com").await;
+    let res = c
+        .post(api(&server, "/projects"))
+        .bearer_auth(&root)
+        .json(&json!({"name": "web"}))
+        .send()
+        .await
+        .unwrap();
+    let web = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = c
+        .post(api(&server, &format!("/projects/{web}/endpoints")))
+        .bearer_auth(&root)
+        .json(&json!({"name": "local", "serverType": "docker_registry", "url": "http://127.0.0.1:1", "username": "alice", "password": "endpoint-pass-never-shown"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["hasSecret"], true);
+    assert!(!created.to_string().contains("endpoint-pass-never-shown"));
+    let id = created["id"].as_i64().unwrap();
+
+    let v: Value = c
+        .post(api(
+            &server,
+            &format!("/projects/{web}/endpoints/{id}/validate"),
+        ))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("No registry at this URL"),
+        "{v}"
+    );
+
+    let list = c
+        .get(api(&server, &format!("/projects/{web}/endpoints")))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("No registry at this URL") && !list.contains("endpoint-pass-never-shown"),
+        "{list}"
+    );
+    // renaming keeps the stored password
+    let patched: Value = c
+        .patch(api(&server, &format!("/projects/{web}/endpoints/{id}")))
+        .bearer_auth(&root)
+        .json(&json!({"name": "renamed"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (patched["name"].as_str(), patched["hasSecret"].as_bool()),
+        (Some("renamed"), Some(true))
+    );
+    // plain http has no certificate to accept
+    let res = c
+        .post(api(
+            &server,
+            &format!("/projects/{web}/endpoints/certificate"),
+        ))
+        .bearer_auth(&root)
+        .json(&json!({"url": "http://127.0.0.1:1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = c
+        .delete(api(&server, &format!("/projects/{web}/endpoints/{id}")))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
     server.stop().await;
 }

@@ -2,6 +2,7 @@
 //! is declared through utoipa-axum, so the OpenAPI document served at
 //! `/pipelines/api/openapi.json` is built from the same declarations as the router.
 
+pub mod endpoints;
 pub mod error;
 pub mod extract;
 pub mod page;
@@ -29,6 +30,7 @@ pub const PREFIX: &str = "/pipelines/api";
         (name = "tokens", description = "API tokens and access tokens"),
         (name = "projects", description = "Projects and their members"),
         (name = "variables", description = "Project variables; SECRET and RESTRICTED values are never returned"),
+        (name = "endpoints", description = "Docker Registry endpoints; passwords and tokens are never returned"),
     )
 )]
 struct ApiDoc;
@@ -63,7 +65,18 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(
             projects::update_variable,
             projects::delete_variable
-        ));
+        ))
+        .routes(routes!(
+            endpoints::list_endpoints,
+            endpoints::create_endpoint
+        ))
+        .routes(routes!(
+            endpoints::get_endpoint,
+            endpoints::update_endpoint,
+            endpoints::delete_endpoint
+        ))
+        .routes(routes!(endpoints::validate_endpoint))
+        .routes(routes!(endpoints::fetch_certificate));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(PREFIX, api)
         .split_for_parts();
