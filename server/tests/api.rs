@@ -291,28 +291,25 @@ async fn the_openapi_document_and_the_routes_agree() {
     server.stop().await;
 }
 
+async fn create_project(c: &reqwest::Client, server: &TestServer, token: &str, name: &str) -> i64 {
+    let res = c
+        .post(api(server, "/projects"))
+        .bearer_auth(token)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
 #[tokio::test]
 async fn projects_members_and_variables_follow_the_same_rules_over_the_api() {
     let (server, _dir) = started().await;
     let c = reqwest::Client::new();
     let root = access_for(&c, &server, "root@example.com").await;
-    let res = c
-        .post(api(&server, "/projects"))
-        .bearer_auth(&root)
-        .json(&json!({"name": "web"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let web = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let res = c
-        .post(api(&server, "/projects"))
-        .bearer_auth(&root)
-        .json(&json!({"name": "ops"}))
-        .send()
-        .await
-        .unwrap();
-    let ops = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let web = create_project(&c, &server, &root, "web").await;
+    let ops = create_project(&c, &server, &root, "ops").await;
 
     // a viewer, made through the UI's server function and added over the API
     let browser = browser();
@@ -430,14 +427,7 @@ async fn endpoints_take_a_password_never_return_it_and_validate_in_words() {
     let (server, _dir) = started().await;
     let c = reqwest::Client::new();
     let root = access_for(&c, &server, "root@example.com").await;
-    let res = c
-        .post(api(&server, "/projects"))
-        .bearer_auth(&root)
-        .json(&json!({"name": "web"}))
-        .send()
-        .await
-        .unwrap();
-    let web = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let web = create_project(&c, &server, &root, "web").await;
     let res = c
         .post(api(&server, &format!("/projects/{web}/endpoints")))
         .bearer_auth(&root)
