@@ -12,7 +12,7 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 
 say "clippy, server side (ssr)"
-cargo clippy --quiet -p domain -p migrations -p backend -p server --all-targets -- -D warnings
+cargo clippy --quiet -p domain -p migrations -p backend -p server -p testkit --all-targets -- -D warnings
 cargo clippy --quiet -p app --features ssr --all-targets -- -D warnings
 say "clippy, browser side (hydrate, wasm32)"
 cargo clippy --quiet -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings

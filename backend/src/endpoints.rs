@@ -1,6 +1,7 @@
-//! Docker Registry endpoints: where images live, with the credentials to reach them. The
-//! password or token is sealed under the key file and never returned; an https endpoint can pin
-//! the certificate a person accepted. Validate makes the real call and keeps its outcome.
+//! Endpoints: Docker registries (where images live) and Kubernetes clusters (where they run),
+//! with the credentials to reach them. The password, token or client key is sealed under the key
+//! file and never returned; an https endpoint can pin the certificate a person accepted.
+//! Validate makes the real call and keeps its outcome.
 //!
 //! Who may do what: viewers read; members create, change, validate and delete unrestricted
 //! endpoints; only project administrators mark an endpoint restricted or touch a restricted one.
@@ -8,12 +9,16 @@
 use crate::accounts::Actor;
 use crate::entities::endpoints as row;
 use crate::error::conflict_on_unique;
+use crate::kubernetes::{self, ClusterAccess};
 use crate::projects::authorize;
 use crate::registry::{self, RegistryCredentials};
 use crate::secrets::SecretValue;
 use crate::tls::{self, CertificateInfo};
 use crate::{dockerhub, Backend, Error, Result};
-use domain::endpoints::{EndpointName, EndpointRow, RegistryServerType, Validation};
+use domain::endpoints::{
+    parse_namespace, EndpointKind, EndpointName, EndpointRow, KubernetesAuth, KubernetesSettings,
+    RegistryServerType, Validation,
+};
 use domain::role::ProjectAction;
 use domain::ProjectRole;
 use sea_orm::{
@@ -22,25 +27,86 @@ use sea_orm::{
 };
 
 const PURPOSE: &str = "wharf:endpoint";
-const KIND: &str = "docker_registry";
+/// What the `server_type` column holds for Kubernetes endpoints.
+const KUBERNETES_SERVER: &str = "kubernetes";
+/// The most PEM text a CA data or client certificate field takes.
+const MAX_PEM: usize = 64 * 1024;
 
 /// What the New/Edit endpoint forms and the API send.
 #[derive(Debug, Clone)]
 pub struct EndpointInput {
+    /// `docker_registry` or `kubernetes`; fixed once created.
+    pub kind: String,
     /// The name.
     pub name: String,
-    /// `docker_hub`, `docker_registry` or `harbor`.
+    /// Docker Registry endpoints: `docker_hub`, `docker_registry` or `harbor`.
     pub server_type: String,
     /// The registry's URL (for Docker Hub, the registry's or Hub's address as the person knows it).
     pub url: String,
     /// The user name (empty: none).
     pub username: String,
-    /// The password or token; on an edit, `None` keeps the stored one.
+    /// The password, token or client key; on an edit, `None` keeps the stored one.
     pub secret: Option<SecretValue>,
     /// Only administrators may use it.
     pub restricted: bool,
     /// The accepted certificate's SHA-256, for https URLs.
     pub certificate_sha256: Option<String>,
+    /// Kubernetes endpoints: `bearer_token`, `basic` or `client_certificate`.
+    pub auth_method: String,
+    /// Kubernetes endpoints: the default namespace (empty: `default`).
+    pub namespace: String,
+    /// Kubernetes endpoints: CA certificates in PEM (empty: none).
+    pub ca_data: String,
+    /// Kubernetes endpoints: the client certificate in PEM (empty: none).
+    pub client_certificate: String,
+}
+
+impl EndpointInput {
+    /// An input for a Docker Registry endpoint, its Kubernetes fields empty.
+    pub fn registry(
+        name: impl Into<String>,
+        server_type: RegistryServerType,
+        url: impl Into<String>,
+        username: impl Into<String>,
+        secret: Option<SecretValue>,
+    ) -> Self {
+        Self {
+            kind: EndpointKind::DockerRegistry.as_str().to_owned(),
+            name: name.into(),
+            server_type: server_type.as_str().to_owned(),
+            url: url.into(),
+            username: username.into(),
+            secret,
+            restricted: false,
+            certificate_sha256: None,
+            auth_method: String::new(),
+            namespace: String::new(),
+            ca_data: String::new(),
+            client_certificate: String::new(),
+        }
+    }
+
+    /// An input for a Kubernetes endpoint with bearer-token authentication.
+    pub fn kubernetes_token(
+        name: impl Into<String>,
+        url: impl Into<String>,
+        token: SecretValue,
+        namespace: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: EndpointKind::Kubernetes.as_str().to_owned(),
+            server_type: String::new(),
+            auth_method: KubernetesAuth::BearerToken.as_str().to_owned(),
+            namespace: namespace.into(),
+            ..Self::registry(
+                name,
+                RegistryServerType::DockerRegistry,
+                url,
+                "",
+                Some(token),
+            )
+        }
+    }
 }
 
 fn parse_url(input: &str) -> Result<reqwest::Url> {
@@ -84,8 +150,34 @@ fn parse_pin(pin: Option<String>) -> Result<Option<String>> {
 }
 
 fn view(m: row::Model) -> Result<EndpointRow> {
-    let server_type = RegistryServerType::parse(&m.server_type)
-        .ok_or_else(|| Error::Internal(format!("unknown server type {:?}", m.server_type)))?;
+    let kind = EndpointKind::parse(&m.kind)
+        .ok_or_else(|| Error::Internal(format!("unknown endpoint kind {:?}", m.kind)))?;
+    let (server_type, kubernetes) = match kind {
+        EndpointKind::DockerRegistry => (
+            Some(RegistryServerType::parse(&m.server_type).ok_or_else(|| {
+                Error::Internal(format!("unknown server type {:?}", m.server_type))
+            })?),
+            None,
+        ),
+        EndpointKind::Kubernetes => {
+            let auth = m
+                .auth_method
+                .as_deref()
+                .and_then(KubernetesAuth::parse)
+                .ok_or_else(|| {
+                    Error::Internal(format!("unknown auth method {:?}", m.auth_method))
+                })?;
+            (
+                None,
+                Some(KubernetesSettings {
+                    auth,
+                    namespace: m.namespace.clone().unwrap_or_else(|| "default".to_owned()),
+                    ca_data: m.ca_data.clone(),
+                    client_certificate: m.client_certificate.clone(),
+                }),
+            )
+        }
+    };
     let last_validation = match (
         m.last_validated_at,
         m.last_validation_ok,
@@ -97,7 +189,9 @@ fn view(m: row::Model) -> Result<EndpointRow> {
     Ok(EndpointRow {
         id: m.id,
         name: m.name,
+        kind,
         server_type,
+        kubernetes,
         url: m.url,
         username: m.username,
         has_secret: m.sealed_secret.is_some(),
@@ -165,17 +259,33 @@ pub async fn get(
 
 struct Parsed {
     name: EndpointName,
-    server_type: RegistryServerType,
+    kind: EndpointKind,
+    server_type: String,
     url: reqwest::Url,
     username: Option<String>,
     pin: Option<String>,
+    auth: Option<KubernetesAuth>,
+    namespace: Option<String>,
+    ca_data: Option<String>,
+    client_certificate: Option<String>,
+}
+
+fn pem_field(input: &str, field: &'static str) -> Result<Option<String>> {
+    let pem = input.trim();
+    if pem.is_empty() {
+        return Ok(None);
+    }
+    if pem.len() > MAX_PEM {
+        return Err(Error::invalid(field, "At most 64 KiB of PEM."));
+    }
+    kubernetes::check_certificates_pem(pem).map_err(|m| Error::invalid(field, m))?;
+    Ok(Some(format!("{pem}\n")))
 }
 
 fn parse(input: &EndpointInput) -> Result<Parsed> {
     let name = EndpointName::parse(&input.name)?;
-    let server_type = RegistryServerType::parse(&input.server_type).ok_or_else(|| {
-        Error::invalid("server_type", "Pick Docker Hub, Docker Registry or Harbor.")
-    })?;
+    let kind = EndpointKind::parse(&input.kind)
+        .ok_or_else(|| Error::invalid("kind", "Pick Docker Registry or Kubernetes."))?;
     let url = parse_url(&input.url)?;
     let username = Some(input.username.trim().to_owned()).filter(|u| !u.is_empty());
     if username
@@ -194,20 +304,93 @@ fn parse(input: &EndpointInput) -> Result<Parsed> {
             "Only https endpoints have a certificate to accept.",
         ));
     }
-    Ok(Parsed {
+    let mut parsed = Parsed {
         name,
-        server_type,
+        kind,
+        server_type: String::new(),
         url,
         username,
         pin,
-    })
+        auth: None,
+        namespace: None,
+        ca_data: None,
+        client_certificate: None,
+    };
+    match kind {
+        EndpointKind::DockerRegistry => {
+            let server_type = RegistryServerType::parse(&input.server_type).ok_or_else(|| {
+                Error::invalid("server_type", "Pick Docker Hub, Docker Registry or Harbor.")
+            })?;
+            parsed.server_type = server_type.as_str().to_owned();
+        }
+        EndpointKind::Kubernetes => {
+            let auth = KubernetesAuth::parse(&input.auth_method).ok_or_else(|| {
+                Error::invalid(
+                    "auth_method",
+                    "Pick bearer token, user name and password, or client certificate.",
+                )
+            })?;
+            parsed.server_type = KUBERNETES_SERVER.to_owned();
+            parsed.namespace = Some(parse_namespace(&input.namespace)?);
+            parsed.ca_data = pem_field(&input.ca_data, "ca_data")?;
+            if parsed.ca_data.is_some() && parsed.url.scheme() != "https" {
+                return Err(Error::invalid(
+                    "ca_data",
+                    "CA data is for https API servers; this URL is plain http.",
+                ));
+            }
+            match auth {
+                KubernetesAuth::Basic if parsed.username.is_none() => {
+                    return Err(Error::invalid(
+                        "username",
+                        "User name and password authentication needs a user name.",
+                    ))
+                }
+                KubernetesAuth::ClientCertificate => {
+                    parsed.client_certificate =
+                        pem_field(&input.client_certificate, "client_certificate")?;
+                    if parsed.client_certificate.is_none() {
+                        return Err(Error::invalid(
+                            "client_certificate",
+                            "Client certificate authentication needs the certificate (PEM).",
+                        ));
+                    }
+                    if let Some(key) = &input.secret {
+                        kubernetes::check_private_key_pem(key.expose())
+                            .map_err(|m| Error::invalid("secret", m))?;
+                    }
+                }
+                _ => {}
+            }
+            if auth != KubernetesAuth::Basic {
+                parsed.username = None;
+            }
+            parsed.auth = Some(auth);
+        }
+    }
+    Ok(parsed)
+}
+
+/// A Kubernetes endpoint must hold the secret its method needs: a token, a password or a key.
+fn require_secret(auth: Option<KubernetesAuth>, has_secret: bool) -> Result<()> {
+    match auth {
+        Some(auth) if !has_secret => Err(Error::invalid(
+            "secret",
+            format!(
+                "{} authentication needs the {}.",
+                auth.label(),
+                auth.secret_label().to_lowercase()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn seal(backend: &Backend, secret: &SecretValue) -> Result<String> {
     if secret.expose().len() > 16 * 1024 {
         return Err(Error::invalid(
             "secret",
-            "A password or token has at most 16 KiB.",
+            "A password, token or key has at most 16 KiB.",
         ));
     }
     backend
@@ -225,6 +408,7 @@ pub async fn create(
     input: EndpointInput,
 ) -> Result<EndpointRow> {
     let p = parse(&input)?;
+    require_secret(p.auth, input.secret.is_some())?;
     let sealed = input
         .secret
         .as_ref()
@@ -237,8 +421,8 @@ pub async fn create(
     let model = row::ActiveModel {
         project_id: Set(project_id),
         name: Set(p.name.as_str().to_owned()),
-        kind: Set(KIND.to_owned()),
-        server_type: Set(p.server_type.as_str().to_owned()),
+        kind: Set(p.kind.as_str().to_owned()),
+        server_type: Set(p.server_type),
         url: Set(p.url.as_str().trim_end_matches('/').to_owned()),
         username: Set(p.username),
         sealed_secret: Set(sealed),
@@ -247,6 +431,10 @@ pub async fn create(
         last_validated_at: Set(None),
         last_validation_ok: Set(None),
         last_validation_message: Set(None),
+        auth_method: Set(p.auth.map(|a| a.as_str().to_owned())),
+        namespace: Set(p.namespace),
+        ca_data: Set(p.ca_data),
+        client_certificate: Set(p.client_certificate),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -278,6 +466,17 @@ pub async fn update(
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted || input.restricted)?;
+    if existing.kind != p.kind.as_str() {
+        return Err(Error::invalid(
+            "kind",
+            "An endpoint's type cannot change; create a new endpoint instead.",
+        ));
+    }
+    let auth_changed = p.auth.map(|a| a.as_str().to_owned()) != existing.auth_method;
+    require_secret(
+        p.auth,
+        sealed.is_some() || (existing.sealed_secret.is_some() && !auth_changed),
+    )?;
     let url = p.url.as_str().trim_end_matches('/').to_owned();
     let url_changed = url != existing.url;
     let pin = match (p.pin, url_changed) {
@@ -287,7 +486,11 @@ pub async fn update(
     };
     let mut model: row::ActiveModel = existing.into();
     model.name = Set(p.name.as_str().to_owned());
-    model.server_type = Set(p.server_type.as_str().to_owned());
+    model.server_type = Set(p.server_type);
+    model.auth_method = Set(p.auth.map(|a| a.as_str().to_owned()));
+    model.namespace = Set(p.namespace);
+    model.ca_data = Set(p.ca_data);
+    model.client_certificate = Set(p.client_certificate);
     model.url = Set(url);
     model.username = Set(p.username);
     if let Some(sealed) = sealed {
@@ -295,7 +498,7 @@ pub async fn update(
     }
     model.restricted = Set(input.restricted);
     model.certificate_sha256 = Set(pin);
-    if url_changed {
+    if url_changed || auth_changed {
         model.last_validated_at = Set(None);
         model.last_validation_ok = Set(None);
         model.last_validation_message = Set(None);
@@ -364,34 +567,27 @@ pub async fn validate(
     let role = authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&backend.db, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;
-    let creds = match (&existing.username, &existing.sealed_secret) {
-        (Some(username), Some(sealed)) => Some(RegistryCredentials {
-            username: username.clone(),
-            secret: backend
-                .sealer
-                .open(sealed, PURPOSE)
-                .map_err(|e| Error::Internal(format!("endpoint {endpoint_id}: {e}")))?,
-        }),
-        _ => None,
-    };
-    let client = match &existing.certificate_sha256 {
-        Some(pin) => tls::pinned_client(pin),
-        None => registry::client(),
-    }
-    .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
-    let server_type = RegistryServerType::parse(&existing.server_type).ok_or_else(|| {
-        Error::Internal(format!("unknown server type {:?}", existing.server_type))
-    })?;
-    let outcome = match (server_type, &creds) {
-        (RegistryServerType::DockerHub, Some(creds)) => {
-            dockerhub::login(&client, &backend.docker_hub_api, creds)
-                .await
-                .map(|s| format!("Authenticated as {} on Docker Hub.", s.username))
-        }
-        (RegistryServerType::DockerHub, None) => Err(registry::RegistryProblem::CredentialsNeeded),
-        _ => registry::check_v2(&client, &existing.url, creds.as_ref())
-            .await
-            .map(|a| a.describe()),
+    let secret = existing
+        .sealed_secret
+        .as_ref()
+        .map(|sealed| backend.sealer.open(sealed, PURPOSE))
+        .transpose()
+        .map_err(|e| Error::Internal(format!("endpoint {endpoint_id}: {e}")))?;
+    let row = view(existing.clone())?;
+    let outcome = match (&row.kubernetes, row.server_type) {
+        (Some(settings), _) => kubernetes::check(&ClusterAccess {
+            url: row.url.clone(),
+            auth: settings.auth,
+            username: row.username.clone(),
+            secret,
+            ca_data: settings.ca_data.clone(),
+            client_certificate: settings.client_certificate.clone(),
+            namespace: settings.namespace.clone(),
+            pin: row.certificate_sha256.clone(),
+        })
+        .await
+        .map_err(|p| p.to_string()),
+        (None, server_type) => validate_registry(backend, &row, server_type, secret).await,
     };
     let now = backend.clock.now();
     let validation = match outcome {
@@ -400,9 +596,9 @@ pub async fn validate(
             message,
             at: now,
         },
-        Err(problem) => Validation {
+        Err(message) => Validation {
             ok: false,
-            message: problem.to_string(),
+            message,
             at: now,
         },
     };
@@ -412,4 +608,38 @@ pub async fn validate(
     model.last_validation_message = Set(Some(validation.message.clone()));
     model.update(&backend.db).await?;
     Ok(validation)
+}
+
+async fn validate_registry(
+    backend: &Backend,
+    row: &EndpointRow,
+    server_type: Option<RegistryServerType>,
+    secret: Option<SecretValue>,
+) -> std::result::Result<String, String> {
+    let creds = match (&row.username, secret) {
+        (Some(username), Some(secret)) => Some(RegistryCredentials {
+            username: username.clone(),
+            secret,
+        }),
+        _ => None,
+    };
+    let client = match &row.certificate_sha256 {
+        Some(pin) => tls::pinned_client(pin),
+        None => registry::client(),
+    }
+    .map_err(|e| format!("Wharf could not build an HTTP client: {e}"))?;
+    let outcome = match (server_type, &creds) {
+        (Some(RegistryServerType::DockerHub), Some(creds)) => {
+            dockerhub::login(&client, &backend.docker_hub_api, creds)
+                .await
+                .map(|s| format!("Authenticated as {} on Docker Hub.", s.username))
+        }
+        (Some(RegistryServerType::DockerHub), None) => {
+            Err(registry::RegistryProblem::CredentialsNeeded)
+        }
+        _ => registry::check_v2(&client, &row.url, creds.as_ref())
+            .await
+            .map(|a| a.describe()),
+    };
+    outcome.map_err(|p| p.to_string())
 }

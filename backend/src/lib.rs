@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod entities;
 pub mod error;
 pub mod keys;
+pub mod kubernetes;
 pub mod projects;
 pub mod registry;
 pub mod secrets;

@@ -204,6 +204,16 @@ fn describe(der: &[u8], chain_len: usize) -> Result<CertificateInfo, TlsProblem>
     })
 }
 
+/// A certificate verifier that accepts only the certificate whose fingerprint is `pin`, for
+/// clients built on rustls directly (the Kubernetes client).
+pub fn pinned_verifier(pin: &str) -> Arc<dyn ServerCertVerifier> {
+    Arc::new(Verifier {
+        provider: provider(),
+        pin: Some(pin.to_owned()),
+        seen: Mutex::new(Vec::new()),
+    })
+}
+
 /// An HTTP client that talks only to a server presenting the certificate with `pin` as its
 /// fingerprint; any other certificate fails with [`CHANGED`] in the error.
 pub fn pinned_client(pin: &str) -> Result<reqwest::Client, reqwest::Error> {

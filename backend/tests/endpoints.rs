@@ -5,6 +5,7 @@ mod support;
 use backend::endpoints::{self, EndpointInput};
 use backend::secrets::SecretValue;
 use backend::Error;
+use domain::endpoints::RegistryServerType;
 use sea_orm::{ConnectionTrait, Statement};
 use support::{world, Registry};
 
@@ -16,13 +17,14 @@ fn input(
     secret: Option<&str>,
 ) -> EndpointInput {
     EndpointInput {
-        name: name.into(),
         server_type: server_type.into(),
-        url: url.into(),
-        username: user.into(),
-        secret: secret.map(SecretValue::new),
-        restricted: false,
-        certificate_sha256: None,
+        ..EndpointInput::registry(
+            name,
+            RegistryServerType::DockerRegistry,
+            url,
+            user,
+            secret.map(SecretValue::new),
+        )
     }
 }
 

@@ -1,5 +1,5 @@
-//! Endpoints: what Wharf connects to. This release has Docker Registry endpoints; Kubernetes
-//! endpoints join them with the Kubernetes work.
+//! Endpoints: what Wharf connects to: Docker registries (where images live) and Kubernetes
+//! clusters (where they run).
 
 use crate::names::{parse_label, NameError};
 use chrono::{DateTime, Utc};
@@ -82,6 +82,131 @@ impl RegistryServerType {
     }
 }
 
+/// What an endpoint connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    /// A Docker registry: Docker Hub, a v2 registry or Harbor.
+    DockerRegistry,
+    /// A Kubernetes cluster's API server.
+    Kubernetes,
+}
+
+impl EndpointKind {
+    /// Every kind.
+    pub const ALL: [EndpointKind; 2] = [EndpointKind::DockerRegistry, EndpointKind::Kubernetes];
+
+    /// The stable string form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::DockerRegistry => "docker_registry",
+            EndpointKind::Kubernetes => "kubernetes",
+        }
+    }
+
+    /// Parses the stable string form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The label people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndpointKind::DockerRegistry => "Docker Registry",
+            EndpointKind::Kubernetes => "Kubernetes",
+        }
+    }
+}
+
+/// How Wharf proves who it is to a Kubernetes API server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KubernetesAuth {
+    /// A bearer token (a service account's, say): the secret is the token.
+    BearerToken,
+    /// User name and password (HTTP basic): the secret is the password.
+    Basic,
+    /// A client certificate (public, PEM) and its key (the secret, PEM).
+    ClientCertificate,
+}
+
+impl KubernetesAuth {
+    /// Every method.
+    pub const ALL: [KubernetesAuth; 3] = [
+        KubernetesAuth::BearerToken,
+        KubernetesAuth::Basic,
+        KubernetesAuth::ClientCertificate,
+    ];
+
+    /// The stable string form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KubernetesAuth::BearerToken => "bearer_token",
+            KubernetesAuth::Basic => "basic",
+            KubernetesAuth::ClientCertificate => "client_certificate",
+        }
+    }
+
+    /// Parses the stable string form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The label people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            KubernetesAuth::BearerToken => "Bearer token",
+            KubernetesAuth::Basic => "User name and password",
+            KubernetesAuth::ClientCertificate => "Client certificate and key",
+        }
+    }
+
+    /// What the secret field holds for this method.
+    pub fn secret_label(self) -> &'static str {
+        match self {
+            KubernetesAuth::BearerToken => "Token",
+            KubernetesAuth::Basic => "Password",
+            KubernetesAuth::ClientCertificate => "Client key (PEM)",
+        }
+    }
+}
+
+/// Parses a Kubernetes namespace name (an RFC 1123 label: lower-case letters, digits and `-`,
+/// starting and ending with a letter or digit, at most 63 characters). Empty means `default`.
+pub fn parse_namespace(input: &str) -> Result<String, NameError> {
+    let ns = input.trim();
+    if ns.is_empty() {
+        return Ok("default".to_owned());
+    }
+    let ok = ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if ok {
+        Ok(ns.to_owned())
+    } else {
+        Err(NameError {
+            field: "namespace",
+            message: "A namespace has at most 63 lower-case letters, digits and '-', and starts and ends with a letter or digit.".to_owned(),
+        })
+    }
+}
+
+/// A Kubernetes endpoint's settings that are not secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubernetesSettings {
+    /// How Wharf authenticates.
+    pub auth: KubernetesAuth,
+    /// The namespace tasks use unless they name another.
+    pub namespace: String,
+    /// The CA certificates (PEM) that sign the API server's certificate, when given.
+    pub ca_data: Option<String>,
+    /// The client certificate (PEM), for client-certificate authentication.
+    pub client_certificate: Option<String>,
+}
+
 /// The last Validate of an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validation {
@@ -100,13 +225,17 @@ pub struct EndpointRow {
     pub id: i64,
     /// Its name.
     pub name: String,
-    /// The registry's server type.
-    pub server_type: RegistryServerType,
-    /// The registry's URL.
+    /// What it connects to.
+    pub kind: EndpointKind,
+    /// The registry's server type (Docker Registry endpoints).
+    pub server_type: Option<RegistryServerType>,
+    /// Cluster settings (Kubernetes endpoints).
+    pub kubernetes: Option<KubernetesSettings>,
+    /// The registry's or API server's URL.
     pub url: String,
     /// The user name, if any.
     pub username: Option<String>,
-    /// Whether a password or token is stored.
+    /// Whether a password, token or key is stored.
     pub has_secret: bool,
     /// Whether only project administrators may use it.
     pub restricted: bool,
@@ -133,6 +262,34 @@ mod tests {
         assert!(EndpointName::parse("../x").is_err());
         assert!(EndpointName::parse("").is_err());
         assert!(EndpointName::parse(&"e".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn namespaces_follow_rfc_1123_labels() {
+        assert_eq!(parse_namespace("").unwrap(), "default");
+        assert_eq!(parse_namespace(" web-prod ").unwrap(), "web-prod");
+        for bad in [
+            "Web",
+            "-web",
+            "web-",
+            "web_prod",
+            "a/b",
+            "../x",
+            &"a".repeat(64),
+        ] {
+            assert!(parse_namespace(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kinds_and_auth_methods_round_trip() {
+        for k in EndpointKind::ALL {
+            assert_eq!(EndpointKind::parse(k.as_str()), Some(k));
+        }
+        for a in KubernetesAuth::ALL {
+            assert_eq!(KubernetesAuth::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(KubernetesAuth::parse("oidc"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod m20261121_000004_create_sign_in_throttle;
 mod m20261121_000005_create_variables;
 mod m20261121_000006_create_api_tokens;
 mod m20261121_000007_create_endpoints;
+mod m20261121_000008_kubernetes_endpoints;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_create_variables::Migration),
             Box::new(m20261121_000006_create_api_tokens::Migration),
             Box::new(m20261121_000007_create_endpoints::Migration),
+            Box::new(m20261121_000008_kubernetes_endpoints::Migration),
         ]
     }
 }

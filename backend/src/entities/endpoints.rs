@@ -17,6 +17,10 @@ pub struct Model {
     pub last_validated_at: Option<DateTimeUtc>,
     pub last_validation_ok: Option<bool>,
     pub last_validation_message: Option<String>,
+    pub auth_method: Option<String>,
+    pub namespace: Option<String>,
+    pub ca_data: Option<String>,
+    pub client_certificate: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

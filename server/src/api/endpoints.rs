@@ -1,5 +1,5 @@
-//! `/pipelines/api/projects/{id}/endpoints`: Docker Registry endpoints, Validate and
-//! certificate fetching. Passwords and tokens go in and never come out.
+//! `/pipelines/api/projects/{id}/endpoints`: Docker Registry and Kubernetes endpoints, Validate
+//! and certificate fetching. Passwords, tokens and keys go in and never come out.
 
 use super::error::{ApiError, ApiErrorBody};
 use super::extract::{ApiJson, Bearer};
@@ -11,7 +11,7 @@ use axum::Json;
 use backend::endpoints::{self, EndpointInput};
 use backend::secrets::SecretValue;
 use chrono::{DateTime, Utc};
-use domain::endpoints::{EndpointRow, Validation};
+use domain::endpoints::{EndpointKind, EndpointRow, KubernetesSettings, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,21 +34,47 @@ impl From<Validation> for ValidationOut {
     }
 }
 
-/// An endpoint; its password or token is never included, only whether one is set.
+/// A Kubernetes endpoint's settings (none of them secret).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KubernetesOut {
+    /// bearer_token, basic or client_certificate
+    auth_method: &'static str,
+    namespace: String,
+    /// CA certificates (PEM), if given.
+    ca_data: Option<String>,
+    /// The client certificate (PEM), for client_certificate authentication.
+    client_certificate: Option<String>,
+}
+
+impl From<KubernetesSettings> for KubernetesOut {
+    fn from(k: KubernetesSettings) -> Self {
+        Self {
+            auth_method: k.auth.as_str(),
+            namespace: k.namespace,
+            ca_data: k.ca_data,
+            client_certificate: k.client_certificate,
+        }
+    }
+}
+
+/// An endpoint; its password, token or key is never included, only whether one is set.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointOut {
     id: i64,
     name: String,
-    /// Always `docker_registry` in this release.
+    /// docker_registry or kubernetes
     kind: &'static str,
-    /// docker_hub, docker_registry or harbor
-    server_type: &'static str,
+    /// docker_hub, docker_registry or harbor (Docker Registry endpoints)
+    server_type: Option<&'static str>,
     url: String,
     username: Option<String>,
     has_secret: bool,
     restricted: bool,
     certificate_sha256: Option<String>,
+    /// Kubernetes endpoints only.
+    kubernetes: Option<KubernetesOut>,
     last_validation: Option<ValidationOut>,
     updated_at: DateTime<Utc>,
 }
@@ -58,38 +84,63 @@ impl From<EndpointRow> for EndpointOut {
         Self {
             id: e.id,
             name: e.name,
-            kind: "docker_registry",
-            server_type: e.server_type.as_str(),
+            kind: e.kind.as_str(),
+            server_type: e.server_type.map(|t| t.as_str()),
             url: e.url,
             username: e.username,
             has_secret: e.has_secret,
             restricted: e.restricted,
             certificate_sha256: e.certificate_sha256,
+            kubernetes: e.kubernetes.map(KubernetesOut::from),
             last_validation: e.last_validation.map(ValidationOut::from),
             updated_at: e.updated_at,
         }
     }
 }
 
-/// Create a Docker Registry endpoint.
+/// Create an endpoint. Docker Registry: `serverType`, `url`, `username`, `password`.
+/// Kubernetes: `url` (the API server), `authMethod`, `password` (the token, the password or the
+/// client key in PEM), `username` (basic), `clientCertificate` (PEM), `caData` (PEM),
+/// `namespace`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateEndpoint {
     name: String,
-    /// docker_hub, docker_registry or harbor
+    /// docker_registry (the default) or kubernetes
+    #[serde(default = "default_kind")]
+    kind: String,
+    /// docker_hub, docker_registry or harbor (Docker Registry endpoints)
+    #[serde(default)]
     server_type: String,
     url: String,
     #[serde(default)]
     username: String,
-    /// Password or access token; stored sealed, never returned.
+    /// Password, access token or client key; stored sealed, never returned.
     password: Option<String>,
     #[serde(default)]
     restricted: bool,
     /// The accepted certificate's SHA-256 (from the certificate call), for https URLs.
     certificate_sha256: Option<String>,
+    /// bearer_token, basic or client_certificate (Kubernetes endpoints)
+    #[serde(default)]
+    auth_method: String,
+    /// The default namespace (Kubernetes; empty: default).
+    #[serde(default)]
+    namespace: String,
+    /// CA certificates in PEM (Kubernetes).
+    #[serde(default)]
+    ca_data: String,
+    /// The client certificate in PEM (Kubernetes, client_certificate).
+    #[serde(default)]
+    client_certificate: String,
+}
+
+fn default_kind() -> String {
+    EndpointKind::DockerRegistry.as_str().to_owned()
 }
 
 /// Change an endpoint: fields left out keep their value; a password left out stays as stored.
+/// Its kind cannot change.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateEndpoint {
@@ -100,6 +151,10 @@ pub struct UpdateEndpoint {
     password: Option<String>,
     restricted: Option<bool>,
     certificate_sha256: Option<String>,
+    auth_method: Option<String>,
+    namespace: Option<String>,
+    ca_data: Option<String>,
+    client_certificate: Option<String>,
 }
 
 /// Ask for an https server's certificate.
@@ -152,6 +207,7 @@ pub async fn create_endpoint(
     ApiJson(r): ApiJson<CreateEndpoint>,
 ) -> Result<(StatusCode, Json<EndpointOut>), ApiError> {
     let input = EndpointInput {
+        kind: r.kind,
         name: r.name,
         server_type: r.server_type,
         url: r.url,
@@ -159,6 +215,10 @@ pub async fn create_endpoint(
         secret: r.password.filter(|p| !p.is_empty()).map(SecretValue::new),
         restricted: r.restricted,
         certificate_sha256: r.certificate_sha256,
+        auth_method: r.auth_method,
+        namespace: r.namespace,
+        ca_data: r.ca_data,
+        client_certificate: r.client_certificate,
     };
     let e = endpoints::create(&s.backend, actor, id, input).await?;
     Ok((StatusCode::CREATED, Json(e.into())))
@@ -189,11 +249,16 @@ pub async fn update_endpoint(
     ApiJson(r): ApiJson<UpdateEndpoint>,
 ) -> Result<Json<EndpointOut>, ApiError> {
     let current = endpoints::get(&s.backend, actor, id, endpoint_id).await?;
+    let k = current.kubernetes.clone();
     let input = EndpointInput {
+        kind: current.kind.as_str().to_owned(),
         name: r.name.unwrap_or(current.name),
-        server_type: r
-            .server_type
-            .unwrap_or_else(|| current.server_type.as_str().to_owned()),
+        server_type: r.server_type.unwrap_or_else(|| {
+            current
+                .server_type
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default()
+        }),
         url: r.url.unwrap_or(current.url),
         username: r
             .username
@@ -201,6 +266,24 @@ pub async fn update_endpoint(
         secret: r.password.filter(|p| !p.is_empty()).map(SecretValue::new),
         restricted: r.restricted.unwrap_or(current.restricted),
         certificate_sha256: r.certificate_sha256,
+        auth_method: r.auth_method.unwrap_or_else(|| {
+            k.as_ref()
+                .map(|k| k.auth.as_str().to_owned())
+                .unwrap_or_default()
+        }),
+        namespace: r
+            .namespace
+            .unwrap_or_else(|| k.as_ref().map(|k| k.namespace.clone()).unwrap_or_default()),
+        ca_data: r.ca_data.unwrap_or_else(|| {
+            k.as_ref()
+                .and_then(|k| k.ca_data.clone())
+                .unwrap_or_default()
+        }),
+        client_certificate: r.client_certificate.unwrap_or_else(|| {
+            k.as_ref()
+                .and_then(|k| k.client_certificate.clone())
+                .unwrap_or_default()
+        }),
     };
     Ok(Json(
         endpoints::update(&s.backend, actor, id, endpoint_id, input)
