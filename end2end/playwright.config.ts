@@ -34,7 +34,9 @@ export default defineConfig({
   projects: [
     // an empty installation: the first visitor creates the administrator
     { name: 'first-run', testMatch: /first-run\.spec\.ts/ },
-    { name: 'app', testIgnore: /first-run\.spec\.ts/, dependencies: ['first-run'] },
+    // the administrator makes project web-frontend and the viewer that later files rely on
+    { name: 'setup', testMatch: /projects\.spec\.ts/, dependencies: ['first-run'] },
+    { name: 'app', testIgnore: /(first-run|projects)\.spec\.ts/, dependencies: ['setup'] },
   ],
   webServer: {
     command: 'bash ../scripts/e2e-server.sh',

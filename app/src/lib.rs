@@ -55,7 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/user-operations") view=placeholders::UserOperationsPage/>
                     <Route path=path!("/pipelines") view=placeholders::PipelinesPage/>
                     <Route path=path!("/triggers/docker") view=placeholders::DockerTriggersPage/>
-                    <Route path=path!("/endpoints") view=placeholders::EndpointsPage/>
+                    <Route path=path!("/endpoints") view=pages::endpoints::EndpointsPage/>
                     <Route path=path!("/variables") view=pages::variables::VariablesPage/>
                     <Route path=path!("/projects") view=projects::ProjectsPage/>
                     <Route path=path!("/projects/:id") view=projects::ProjectPage/>

@@ -247,6 +247,67 @@ pub struct EndpointRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the New/Edit Endpoint form sends. An empty `secret` on an edit keeps the stored one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointForm {
+    /// `docker_registry` or `kubernetes`.
+    pub kind: String,
+    /// The name.
+    pub name: String,
+    /// Docker Registry: `docker_hub`, `docker_registry` or `harbor`.
+    pub server_type: String,
+    /// The registry's or API server's URL.
+    pub url: String,
+    /// The user name.
+    pub username: String,
+    /// The password, token or client key (empty on an edit: keep the stored one).
+    pub secret: String,
+    /// Only administrators may use it.
+    pub restricted: bool,
+    /// The accepted certificate's fingerprint (none: keep the stored one if the URL is unchanged).
+    pub certificate_sha256: Option<String>,
+    /// Kubernetes: `bearer_token`, `basic` or `client_certificate`.
+    pub auth_method: String,
+    /// Kubernetes: the default namespace.
+    pub namespace: String,
+    /// Kubernetes: CA certificates (PEM).
+    pub ca_data: String,
+    /// Kubernetes: the client certificate (PEM).
+    pub client_certificate: String,
+}
+
+/// A server's certificate, as the Accept certificate dialog shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateView {
+    /// The certificate's subject.
+    pub subject: String,
+    /// Who issued it.
+    pub issuer: String,
+    /// Valid from.
+    pub not_before: DateTime<Utc>,
+    /// Valid until.
+    pub not_after: DateTime<Utc>,
+    /// Its SHA-256 fingerprint (`AB:CD:…`).
+    pub sha256: String,
+    /// How many certificates the server presented.
+    pub chain_len: usize,
+    /// Whether it had expired when fetched (by the server's clock; browsers' clocks differ).
+    pub expired: bool,
+}
+
+/// One page of a project's endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointPage {
+    /// The endpoints on this page, by name.
+    pub rows: Vec<EndpointRow>,
+    /// How many the project has in all.
+    pub total: u64,
+    /// This page (from 1).
+    pub page: u64,
+    /// Endpoints per page.
+    pub page_size: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@ const pages = [
   { link: 'User Operations', heading: 'User Operations', empty: 'Nothing waits for you', shot: '12-user-operations' },
   { link: 'Pipelines', heading: 'Pipelines', empty: 'No pipelines yet', shot: '13-pipelines' },
   { link: 'Docker', heading: 'Docker', empty: 'No Docker webhooks yet', shot: '14-triggers-docker' },
-  { link: 'Endpoints', heading: 'Endpoints', empty: 'The Endpoints page is not built yet', shot: '15-endpoints' },
 ];
 
 test('every navigation entry opens its page, and the ones to come say so honestly', async ({ page }) => {

@@ -32,6 +32,12 @@ export const ids = {
   tokenVariableForm: 'token-variable-form',
   tokenList: 'token-list',
   generateToken: 'generate-token',
+  newEndpoint: 'new-endpoint',
+  endpointList: 'endpoint-list',
+  endpointEditor: 'endpoint-editor',
+  plainHttpWarning: 'plain-http-warning',
+  certificateDialog: 'certificate-dialog',
+  certificateFingerprint: 'certificate-fingerprint',
 };
 
 export async function screenshot(page: Page, name: string) {

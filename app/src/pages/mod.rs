@@ -1,6 +1,7 @@
 //! Route components, one module per area.
 
 pub mod auth;
+pub mod endpoints;
 pub mod not_found;
 pub mod placeholders;
 pub mod projects;

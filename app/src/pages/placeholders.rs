@@ -63,20 +63,3 @@ pub fn DockerTriggersPage() -> impl IntoView {
         />
     }
 }
-
-/// Endpoints: the page comes next; the REST API already manages Docker Registry endpoints.
-#[component]
-pub fn EndpointsPage() -> impl IntoView {
-    view! {
-        <Title text="Endpoints · Wharf"/>
-        <PageHeader title="Endpoints"/>
-        <EmptyState title="The Endpoints page is not built yet">
-            <p>"Endpoints connect Wharf to Docker registries and Kubernetes clusters."</p>
-            <p class="muted">
-                "Until this page arrives, Docker Registry endpoints (create, validate, accept a certificate) are managed through the REST API: "
-                <code>"/pipelines/api/projects/{id}/endpoints"</code>
-                ". Any endpoints created there are not listed here yet."
-            </p>
-        </EmptyState>
-    }
-}
