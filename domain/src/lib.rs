@@ -4,6 +4,7 @@
 pub mod endpoints;
 pub mod error;
 pub mod names;
+pub mod pipeline;
 pub mod role;
 pub mod variables;
 pub mod views;

@@ -1,0 +1,303 @@
+//! Pipeline definitions in YAML, close to Aria Automation Pipelines' exported pipelines:
+//!
+//! ```yaml
+//! kind: PIPELINE
+//! name: deploy-web
+//! project: web
+//! description: Deploys each pushed image
+//! enabled: true
+//! concurrency: queue            # queue | cancel-previous | skip-if-running
+//! input:
+//!   DOCKER_TAG: latest
+//! output:
+//!   digest: ${Promote.Tag.output.digest}
+//! stageOrder: [Check, Deploy]
+//! stages:
+//!   Check:
+//!     taskOrder: [Gate]
+//!     tasks:
+//!       Gate: { type: Condition, input: { condition: '"${input.DOCKER_TAG}" != "latest"' } }
+//!   Deploy:
+//!     taskOrder: ["Apply,Notify"]   # one entry naming several tasks: they run in parallel
+//!     tasks: { … }
+//! ```
+//!
+//! [`parse`] checks everything it can before anything runs and reports every problem with the
+//! line and the field it found it at. [`to_yaml`] writes a definition back; parsing that gives
+//! the same definition (export and import round-trip).
+
+pub mod expr;
+mod yaml;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+pub use yaml::to_yaml;
+
+/// The inputs "Inject parameters: Docker" adds, in Aria's order (Wharf adds the digest).
+pub const DOCKER_INPUTS: [&str; 6] = [
+    "DOCKER_EVENT_OWNER_NAME",
+    "DOCKER_IMAGE",
+    "DOCKER_REPO_NAME",
+    "DOCKER_REPO_NAMESPACE",
+    "DOCKER_TAG",
+    "DOCKER_DIGEST",
+];
+
+/// What happens when a pipeline is triggered while an execution of it is still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Concurrency {
+    /// Executions wait their turn, one at a time.
+    #[default]
+    Queue,
+    /// A new execution cancels those still queued or running.
+    CancelPrevious,
+    /// A trigger while one is queued or running starts nothing.
+    SkipIfRunning,
+}
+
+impl Concurrency {
+    /// Every policy.
+    pub const ALL: [Concurrency; 3] = [
+        Concurrency::Queue,
+        Concurrency::CancelPrevious,
+        Concurrency::SkipIfRunning,
+    ];
+
+    /// The YAML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Concurrency::Queue => "queue",
+            Concurrency::CancelPrevious => "cancel-previous",
+            Concurrency::SkipIfRunning => "skip-if-running",
+        }
+    }
+
+    /// Parses the YAML spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A task's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TaskType {
+    /// Kubernetes objects through a Kubernetes endpoint (Aria's `K8S`).
+    Kubernetes,
+    /// One HTTP request.
+    Rest,
+    /// An HTTP request repeated until an exit expression holds.
+    Poll,
+    /// An expression that passes or fails the task.
+    Condition,
+    /// Waits for an approver.
+    UserOperation,
+    /// Gives an image in a Docker Registry endpoint a new tag.
+    Registry,
+}
+
+impl TaskType {
+    /// Every type.
+    pub const ALL: [TaskType; 6] = [
+        TaskType::Kubernetes,
+        TaskType::Rest,
+        TaskType::Poll,
+        TaskType::Condition,
+        TaskType::UserOperation,
+        TaskType::Registry,
+    ];
+
+    /// The YAML spelling (Aria's where Aria has one).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskType::Kubernetes => "K8S",
+            TaskType::Rest => "REST",
+            TaskType::Poll => "POLL",
+            TaskType::Condition => "Condition",
+            TaskType::UserOperation => "UserOperation",
+            TaskType::Registry => "Registry",
+        }
+    }
+
+    /// Parses the YAML spelling (`Kubernetes` is accepted for `K8S`).
+    pub fn parse(s: &str) -> Option<Self> {
+        if s == "Kubernetes" {
+            return Some(TaskType::Kubernetes);
+        }
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The input fields this type takes: (name, required).
+    fn fields(self) -> &'static [(&'static str, bool)] {
+        match self {
+            TaskType::Kubernetes => &[
+                ("endpoint", true),
+                ("action", true),
+                ("namespace", false),
+                ("yaml", false),
+                ("kind", false),
+                ("name", false),
+                ("apiVersion", false),
+                ("waitForRollout", false),
+                ("rolloutTimeout", false),
+            ],
+            TaskType::Rest => &[
+                ("method", false),
+                ("url", true),
+                ("headers", false),
+                ("body", false),
+            ],
+            TaskType::Poll => &[
+                ("method", false),
+                ("url", true),
+                ("headers", false),
+                ("body", false),
+                ("exitCriteria", true),
+                ("interval", false),
+                ("attempts", false),
+            ],
+            TaskType::Condition => &[("condition", true)],
+            TaskType::UserOperation => &[
+                ("approvers", true),
+                ("summary", true),
+                ("description", false),
+                ("expiry", false),
+            ],
+            TaskType::Registry => &[
+                ("endpoint", true),
+                ("repository", true),
+                ("reference", true),
+                ("tag", true),
+            ],
+        }
+    }
+}
+
+/// The Kubernetes task's actions.
+pub const KUBERNETES_ACTIONS: [&str; 5] = ["GET", "CREATE", "APPLY", "DELETE", "ROLLBACK"];
+/// The HTTP methods REST and POLL tasks use.
+pub const HTTP_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+
+/// One task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Its name, unique in its stage.
+    pub name: String,
+    /// Its type.
+    pub kind: TaskType,
+    /// Its inputs (an object); strings may hold `${…}` bindings.
+    pub input: Map<String, Value>,
+    /// An expression that must hold for the task to run; otherwise it is skipped.
+    pub pre_condition: Option<String>,
+    /// A failure does not fail the stage.
+    pub ignore_failure: bool,
+    /// Seconds it may run before it fails.
+    pub timeout_seconds: Option<u64>,
+}
+
+/// One stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Its name, unique in the pipeline.
+    pub name: String,
+    /// The order its tasks run in: each group's tasks run in parallel, groups one after another.
+    pub task_order: Vec<Vec<String>>,
+    /// Its tasks, as declared.
+    pub tasks: Vec<Task>,
+}
+
+impl Stage {
+    /// The task called `name`.
+    pub fn task(&self, name: &str) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.name == name)
+    }
+}
+
+/// A parsed, checked pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineDef {
+    /// Its name, unique in its project.
+    pub name: String,
+    /// The project it belongs to, by name (as Aria exports it).
+    pub project: String,
+    /// What it does.
+    pub description: String,
+    /// Whether it may run.
+    pub enabled: bool,
+    /// What a trigger does while an execution is running.
+    pub concurrency: Concurrency,
+    /// Its inputs with their defaults, in order.
+    pub input: Vec<(String, String)>,
+    /// Its outputs (name → expression with bindings), in order.
+    pub output: Vec<(String, String)>,
+    /// Its stages in `stageOrder`.
+    pub stages: Vec<Stage>,
+}
+
+impl PipelineDef {
+    /// Whether "Inject parameters: Docker" was applied: every Docker input is declared, so a
+    /// Docker webhook may trigger it.
+    pub fn takes_docker_inputs(&self) -> bool {
+        DOCKER_INPUTS
+            .iter()
+            .all(|d| self.input.iter().any(|(n, _)| n == d))
+    }
+
+    /// Adds the Docker inputs that are missing (with empty defaults), keeping the others.
+    pub fn inject_docker_inputs(&mut self) {
+        for d in DOCKER_INPUTS {
+            if !self.input.iter().any(|(n, _)| n == d) {
+                self.input.push((d.to_owned(), String::new()));
+            }
+        }
+    }
+
+    /// How many tasks it has.
+    pub fn task_count(&self) -> usize {
+        self.stages.iter().map(|s| s.tasks.len()).sum()
+    }
+}
+
+/// One problem with a definition: where, which field, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefinitionError {
+    /// The line (from 1) it was found at, when known.
+    pub line: Option<usize>,
+    /// The field, as a path (`stages.Deploy.tasks.Apply.type`); empty for the whole document.
+    pub path: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl fmt::Display for DefinitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.path.is_empty()) {
+            (Some(l), false) => write!(f, "line {l}, {}: {}", self.path, self.message),
+            (Some(l), true) => write!(f, "line {l}: {}", self.message),
+            (None, false) => write!(f, "{}: {}", self.path, self.message),
+            (None, true) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The longest definition accepted, in bytes.
+pub const MAX_DEFINITION_BYTES: usize = 256 * 1024;
+
+/// Parses and checks a pipeline definition. On failure, every problem found, in source order.
+pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
+    yaml::parse(source)
+}
+
+/// Whether `name` is a valid input, output, stage or task name: letters, digits, `_` and `-`,
+/// starting with a letter or `_`, at most 64 characters (bindings name them as `${Stage.Task…}`).
+pub fn valid_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name.len() <= 64
+}
+
+#[cfg(test)]
+mod tests;
