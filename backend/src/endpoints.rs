@@ -511,8 +511,8 @@ pub async fn update(
     view(updated)
 }
 
-/// Deletes an endpoint. (Pipelines and webhooks that use endpoints arrive later; from then on a
-/// used endpoint is refused here with the names of its users.)
+/// Deletes an endpoint, refused (with their names) while pipelines use it. (Docker webhooks,
+/// when they arrive, join the check.)
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, endpoint_id))]
 pub async fn delete(
     backend: &Backend,
@@ -524,6 +524,16 @@ pub async fn delete(
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;
+    let users = crate::pipelines::using_endpoint(&txn, project_id, &existing.name).await?;
+    if !users.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{} is used by pipeline{} {}; change {} first.",
+            existing.name,
+            if users.len() == 1 { "" } else { "s" },
+            users.join(", "),
+            if users.len() == 1 { "it" } else { "them" }
+        )));
+    }
     row::Entity::delete_by_id(endpoint_id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

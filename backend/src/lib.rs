@@ -6,10 +6,14 @@ pub mod clock;
 pub mod db;
 pub mod dockerhub;
 pub mod endpoints;
+pub mod engine;
 pub mod entities;
 pub mod error;
+pub mod events;
+pub mod executions;
 pub mod keys;
 pub mod kubernetes;
+pub mod pipelines;
 pub mod projects;
 pub mod registry;
 pub mod secrets;
@@ -36,6 +40,8 @@ pub struct Backend {
     pub sealer: Arc<secrets::Sealer>,
     /// Docker Hub's API base URL (tests point it at a stand-in).
     pub docker_hub_api: Arc<str>,
+    /// Every status change of an execution, a stage or a task, for the live views.
+    pub events: events::EventBus,
 }
 
 impl Backend {
@@ -50,6 +56,7 @@ impl Backend {
             clock,
             sealer,
             docker_hub_api: Arc::from(dockerhub::DEFAULT_BASE_URL),
+            events: events::EventBus::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod endpoints;
 pub mod error;
+pub mod executions;
 pub mod names;
 pub mod pipeline;
 pub mod role;

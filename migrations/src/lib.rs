@@ -11,6 +11,7 @@ mod m20261121_000005_create_variables;
 mod m20261121_000006_create_api_tokens;
 mod m20261121_000007_create_endpoints;
 mod m20261121_000008_kubernetes_endpoints;
+mod m20261121_000009_create_pipelines;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_api_tokens::Migration),
             Box::new(m20261121_000007_create_endpoints::Migration),
             Box::new(m20261121_000008_kubernetes_endpoints::Migration),
+            Box::new(m20261121_000009_create_pipelines::Migration),
         ]
     }
 }

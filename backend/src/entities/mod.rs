@@ -4,9 +4,14 @@
 pub mod access_tokens;
 pub mod api_tokens;
 pub mod endpoints;
+pub mod executions;
+pub mod pipelines;
 pub mod project_members;
 pub mod projects;
 pub mod sessions;
 pub mod sign_in_throttle;
+pub mod stage_runs;
+pub mod task_logs;
+pub mod task_runs;
 pub mod users;
 pub mod variables;

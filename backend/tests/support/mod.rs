@@ -252,6 +252,11 @@ pub struct World {
 }
 
 pub async fn world() -> World {
+    world_with(Arc::new(SystemClock)).await
+}
+
+/// [`world`] with time from `clock`.
+pub async fn world_with(clock: Arc<dyn backend::Clock>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/wharf.db", dir.path().display());
     let db = connect_and_migrate(&DbConfig {
@@ -261,7 +266,7 @@ pub async fn world() -> World {
     .await
     .unwrap();
     let key = backend::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
-    let backend = Backend::new(db, Arc::new(SystemClock), Arc::new(Sealer::new(&key)));
+    let backend = Backend::new(db, clock, Arc::new(Sealer::new(&key)));
     let u = accounts::create_first_admin(&backend, "root@example.com", "Root", PW)
         .await
         .unwrap();

@@ -1,0 +1,874 @@
+//! The execution engine. Executions are durable jobs in the database; a worker claims one with a
+//! lease (owner and expiry, set by a conditional UPDATE so two workers never hold one), runs its
+//! next group of tasks (the tasks of one `taskOrder` entry, in parallel) while a heartbeat keeps
+//! the lease alive, records every outcome and releases the lease. Each step is its own claim, so
+//! any worker (of any process) can take the next one.
+//!
+//! After a crash the lease expires and another worker claims the execution. A task left RUNNING
+//! runs again only when running it twice cannot do harm (its type is read-only or idempotent);
+//! otherwise it fails with a message saying why, so no task runs twice to completion and no
+//! execution stays RUNNING.
+
+use crate::entities::{
+    executions as exec_rows, project_members, stage_runs, task_logs, task_runs, variables,
+};
+use crate::executions::{finish_open_runs, publish, status};
+use crate::pipelines::active_strings;
+use crate::{Backend, Error, Result};
+use chrono::{DateTime, Utc};
+use domain::executions::RunStatus;
+use domain::pipeline::expr::{self, Binding};
+use domain::pipeline::{PipelineDef, Task, TaskType};
+use domain::ProjectRole;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a task may run when it sets no timeout.
+const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A worker pool over the database.
+#[derive(Clone)]
+pub struct Engine {
+    backend: Backend,
+    owner: String,
+    lease: Duration,
+    http: reqwest::Client,
+}
+
+/// What a task ended with.
+#[derive(Debug, Clone)]
+struct Outcome {
+    status: RunStatus,
+    message: Option<String>,
+    output: Value,
+    logs: Vec<String>,
+}
+
+impl Outcome {
+    fn failed(message: impl Into<String>) -> Self {
+        Self {
+            status: RunStatus::Failed,
+            message: Some(message.into()),
+            output: Value::Null,
+            logs: Vec::new(),
+        }
+    }
+}
+
+/// What tasks of one execution can read: inputs, variables, earlier outputs.
+struct Context {
+    execution_id: i64,
+    index: i64,
+    name: String,
+    inputs: HashMap<String, String>,
+    vars: HashMap<String, String>,
+    /// (stage, task) → outputs
+    outputs: HashMap<(String, String), Value>,
+    /// Values to mask wherever they would be shown.
+    secrets: Vec<String>,
+}
+
+impl Context {
+    fn resolve(&self, b: &Binding) -> std::result::Result<String, String> {
+        match b {
+            Binding::Input(n) => self
+                .inputs
+                .get(n)
+                .cloned()
+                .ok_or_else(|| format!("the execution has no input {n}")),
+            Binding::Var(n) => self.vars.get(n).cloned().ok_or_else(|| {
+                format!("the project has no variable {n} that this execution may use")
+            }),
+            Binding::ExecutionId => Ok(self.execution_id.to_string()),
+            Binding::ExecutionIndex => Ok(self.index.to_string()),
+            Binding::Name => Ok(self.name.clone()),
+            Binding::Output { stage, task, path } => {
+                let mut v = self
+                    .outputs
+                    .get(&(stage.clone(), task.clone()))
+                    .ok_or_else(|| {
+                        format!("task {stage}.{task} has no outputs (it did not complete)")
+                    })?;
+                for p in path {
+                    v = match v {
+                        Value::Object(m) => m.get(p),
+                        Value::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i)),
+                        _ => None,
+                    }
+                    .ok_or_else(|| {
+                        format!("{stage}.{task} has no output at '{}'", path.join("."))
+                    })?;
+                }
+                Ok(match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            }
+        }
+    }
+
+    fn substitute(&self, s: &str) -> std::result::Result<String, String> {
+        expr::substitute(s, &|b| self.resolve(b)).map_err(|u| u.to_string())
+    }
+
+    fn mask(&self, s: &str) -> String {
+        let mut out = s.to_owned();
+        for secret in &self.secrets {
+            if secret.len() >= 3 {
+                out = out.replace(secret.as_str(), "********");
+            }
+        }
+        out
+    }
+
+    fn mask_value(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.mask(s)),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.mask_value(x)).collect()),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (k.clone(), self.mask_value(x)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Whether running a task a second time cannot do harm (after a crash left it RUNNING).
+fn safe_to_repeat(task: &Task) -> bool {
+    let text = |k: &str| {
+        task.input
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    match task.kind {
+        TaskType::Condition | TaskType::Poll | TaskType::Registry | TaskType::UserOperation => true,
+        TaskType::Kubernetes => matches!(text("action"), "GET" | "APPLY"),
+        TaskType::Rest => matches!(
+            task.input
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("GET"),
+            "GET" | "HEAD" | "PUT"
+        ),
+    }
+}
+
+impl Engine {
+    /// An engine whose workers call themselves `owner` and hold leases for `lease`.
+    pub fn new(backend: Backend, owner: impl Into<String>, lease: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            backend,
+            owner: owner.into(),
+            lease,
+            http,
+        })
+    }
+
+    fn lease_chrono(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
+    }
+
+    /// Claims an execution that has work to do, or `None`.
+    async fn claim(&self) -> Result<Option<exec_rows::Model>> {
+        let db = &self.backend.db;
+        let now = self.backend.clock.now();
+        let free = Condition::any()
+            .add(exec_rows::Column::LeaseUntil.is_null())
+            .add(exec_rows::Column::LeaseUntil.lt(now));
+        let candidates = exec_rows::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(exec_rows::Column::Status.eq(RunStatus::Queued.as_str()))
+                    .add(
+                        Condition::all()
+                            .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
+                            .add(free.clone()),
+                    ),
+            )
+            .order_by_asc(exec_rows::Column::Id)
+            .limit(16)
+            .all(db)
+            .await?;
+        for c in candidates {
+            if c.status == RunStatus::Queued.as_str() {
+                // one active execution per pipeline at a time: older ones go first
+                let older = exec_rows::Entity::find()
+                    .select_only()
+                    .column(exec_rows::Column::Id)
+                    .filter(exec_rows::Column::PipelineId.eq(c.pipeline_id))
+                    .filter(exec_rows::Column::Id.lt(c.id))
+                    .filter(exec_rows::Column::Status.is_in(active_strings()))
+                    .into_tuple::<i64>()
+                    .one(db)
+                    .await?;
+                if older.is_some() {
+                    continue;
+                }
+            }
+            let claimed = exec_rows::Entity::update_many()
+                .col_expr(
+                    exec_rows::Column::LeaseOwner,
+                    Expr::value(self.owner.clone()),
+                )
+                .col_expr(
+                    exec_rows::Column::LeaseUntil,
+                    Expr::value(now + self.lease_chrono()),
+                )
+                .col_expr(
+                    exec_rows::Column::Status,
+                    Expr::value(RunStatus::Running.as_str()),
+                )
+                .col_expr(
+                    exec_rows::Column::StartedAt,
+                    Expr::value(c.started_at.unwrap_or(now)),
+                )
+                .filter(exec_rows::Column::Id.eq(c.id))
+                .filter(exec_rows::Column::Status.eq(c.status.clone()))
+                .filter(free.clone())
+                .exec(db)
+                .await?;
+            if claimed.rows_affected == 1 {
+                if c.status == RunStatus::Queued.as_str() {
+                    publish(
+                        &self.backend,
+                        c.id,
+                        c.project_id,
+                        None,
+                        None,
+                        RunStatus::Running,
+                    );
+                }
+                return Ok(exec_rows::Entity::find_by_id(c.id).one(db).await?);
+            }
+        }
+        Ok(None)
+    }
+
+    async fn release(&self, id: i64) -> Result<()> {
+        exec_rows::Entity::update_many()
+            .col_expr(
+                exec_rows::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                exec_rows::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(exec_rows::Column::Id.eq(id))
+            .filter(exec_rows::Column::LeaseOwner.eq(self.owner.clone()))
+            .exec(&self.backend.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn end(
+        &self,
+        e: &exec_rows::Model,
+        s: RunStatus,
+        message: Option<String>,
+        output: Option<String>,
+    ) -> Result<()> {
+        let now = self.backend.clock.now();
+        finish_open_runs(&self.backend.db, e.id, RunStatus::Canceled, now).await?;
+        let mut a: exec_rows::ActiveModel = e.clone().into();
+        a.status = Set(s.as_str().to_owned());
+        if message.is_some() {
+            a.message = Set(message);
+        }
+        if output.is_some() {
+            a.output = Set(output);
+        }
+        a.ended_at = Set(Some(now));
+        a.lease_owner = Set(None);
+        a.lease_until = Set(None);
+        a.updated_at = Set(now);
+        a.update(&self.backend.db).await?;
+        publish(&self.backend, e.id, e.project_id, None, None, s);
+        Ok(())
+    }
+
+    /// Claims one execution and advances it by one group of tasks. `Ok(false)`: nothing to do.
+    pub async fn step(&self) -> Result<bool> {
+        let Some(e) = self.claim().await? else {
+            return Ok(false);
+        };
+        let outcome = self.advance(&e).await;
+        if let Err(err) = &outcome {
+            tracing::error!(execution_id = e.id, error = %err, "engine step failed");
+            // the lease expires and the step is retried; a broken plan fails the execution
+            if matches!(err, Error::Internal(_)) {
+                self.end(
+                    &e,
+                    RunStatus::Failed,
+                    Some(format!("Wharf could not run this execution: {err}")),
+                    None,
+                )
+                .await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn advance(&self, e: &exec_rows::Model) -> Result<()> {
+        let db = &self.backend.db;
+        if e.cancel_requested {
+            let msg = e.message.clone().or(Some("Canceled.".to_owned()));
+            return self.end(e, RunStatus::Canceled, msg, None).await;
+        }
+        if e.pause_requested {
+            let mut a: exec_rows::ActiveModel = e.clone().into();
+            a.status = Set(RunStatus::Paused.as_str().to_owned());
+            a.pause_requested = Set(false);
+            a.lease_owner = Set(None);
+            a.lease_until = Set(None);
+            a.updated_at = Set(self.backend.clock.now());
+            a.update(db).await?;
+            publish(
+                &self.backend,
+                e.id,
+                e.project_id,
+                None,
+                None,
+                RunStatus::Paused,
+            );
+            return Ok(());
+        }
+        let plan: PipelineDef = serde_json::from_str(&e.plan).map_err(|err| {
+            Error::Internal(format!("the execution's plan cannot be read: {err}"))
+        })?;
+        let runs = task_runs::Entity::find()
+            .filter(task_runs::Column::ExecutionId.eq(e.id))
+            .order_by_asc(task_runs::Column::StagePosition)
+            .order_by_asc(task_runs::Column::GroupPosition)
+            .order_by_asc(task_runs::Column::Id)
+            .all(db)
+            .await?;
+        let mut open = Vec::new();
+        for r in &runs {
+            if !status(&r.status)?.is_final() {
+                open.push(r);
+            }
+        }
+        let Some(first) = open.first() else {
+            let ctx = self.context(e, &plan, &runs).await?;
+            let mut output = Vec::new();
+            for (name, value) in &plan.output {
+                match ctx.substitute(value) {
+                    Ok(v) => output.push((name.clone(), ctx.mask(&v))),
+                    Err(m) => {
+                        return self
+                            .end(
+                                e,
+                                RunStatus::Failed,
+                                Some(format!("Output {name}: {m}")),
+                                None,
+                            )
+                            .await
+                    }
+                }
+            }
+            let output = serde_json::to_string(&output).ok();
+            return self.end(e, RunStatus::Completed, None, output).await;
+        };
+        let (stage_pos, group) = (first.stage_position, first.group_position);
+        let stage = plan
+            .stages
+            .get(stage_pos as usize)
+            .ok_or_else(|| Error::Internal(format!("stage {stage_pos} is not in the plan")))?;
+        let now = self.backend.clock.now();
+        let stage_row = stage_runs::Entity::find()
+            .filter(stage_runs::Column::ExecutionId.eq(e.id))
+            .filter(stage_runs::Column::Position.eq(stage_pos))
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::Internal("stage run missing".to_owned()))?;
+        if stage_row.status == RunStatus::Queued.as_str() {
+            let mut a: stage_runs::ActiveModel = stage_row.clone().into();
+            a.status = Set(RunStatus::Running.as_str().to_owned());
+            a.started_at = Set(Some(now));
+            a.update(db).await?;
+            publish(
+                &self.backend,
+                e.id,
+                e.project_id,
+                Some(&stage.name),
+                None,
+                RunStatus::Running,
+            );
+        }
+        // the group: recover tasks a crash left RUNNING, start the queued ones
+        let group_runs: Vec<&task_runs::Model> = open
+            .iter()
+            .copied()
+            .filter(|r| r.stage_position == stage_pos && r.group_position == group)
+            .collect();
+        let mut to_run = Vec::new();
+        for r in group_runs {
+            let task = stage
+                .task(&r.name)
+                .ok_or_else(|| Error::Internal(format!("task {} is not in the plan", r.name)))?
+                .clone();
+            if r.status == RunStatus::Running.as_str() && !safe_to_repeat(&task) {
+                self.record(
+                    e,
+                    r,
+                    Outcome::failed(
+                        "Wharf stopped while this task was running. It was not run again because it may already have taken effect; check the target and rerun the pipeline.",
+                    ),
+                )
+                .await?;
+                continue;
+            }
+            let mut a: task_runs::ActiveModel = r.clone().into();
+            a.status = Set(RunStatus::Running.as_str().to_owned());
+            a.attempts = Set(r.attempts + 1);
+            a.started_at = Set(Some(r.started_at.unwrap_or(now)));
+            let r = a.update(db).await?;
+            publish(
+                &self.backend,
+                e.id,
+                e.project_id,
+                Some(&stage.name),
+                Some(&r.name),
+                RunStatus::Running,
+            );
+            to_run.push((r, task));
+        }
+        if !to_run.is_empty() {
+            let ctx = Arc::new(self.context(e, &plan, &runs).await?);
+            let heartbeat = self.heartbeat(e.id);
+            let mut handles = Vec::new();
+            for (r, task) in to_run {
+                let task_ctx = ctx.clone();
+                let http = self.http.clone();
+                let t = task.clone();
+                let handle = tokio::spawn(async move {
+                    let limit = t
+                        .timeout_seconds
+                        .map_or(DEFAULT_TASK_TIMEOUT, Duration::from_secs);
+                    match tokio::time::timeout(limit, run_task(&task_ctx, &http, &t)).await {
+                        Ok(o) => o,
+                        Err(_) => {
+                            Outcome::failed(format!("Timed out after {} seconds.", limit.as_secs()))
+                        }
+                    }
+                });
+                handles.push((r, handle));
+            }
+            for (r, handle) in handles {
+                let mut outcome = match handle.await {
+                    Ok(o) => o,
+                    Err(join) if join.is_panic() => Outcome::failed(
+                        "The task failed unexpectedly (it panicked); the rest of Wharf carried on.",
+                    ),
+                    Err(_) => Outcome::failed("The task was stopped."),
+                };
+                outcome.message = outcome.message.map(|m| ctx.mask(&m));
+                outcome.output = ctx.mask_value(&outcome.output);
+                outcome.logs = outcome.logs.iter().map(|l| ctx.mask(l)).collect();
+                self.record(e, &r, outcome).await?;
+            }
+            drop(heartbeat);
+        }
+        self.settle(e, stage_pos, group, &plan).await
+    }
+
+    /// Keeps the lease of `id` alive until the guard is dropped.
+    fn heartbeat(&self, id: i64) -> AbortOnDrop {
+        let engine = self.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            let every = engine.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let until = engine.backend.clock.now() + engine.lease_chrono();
+                let _ = exec_rows::Entity::update_many()
+                    .col_expr(exec_rows::Column::LeaseUntil, Expr::value(until))
+                    .filter(exec_rows::Column::Id.eq(id))
+                    .filter(exec_rows::Column::LeaseOwner.eq(engine.owner.clone()))
+                    .exec(&engine.backend.db)
+                    .await;
+            }
+        }))
+    }
+
+    async fn record(&self, e: &exec_rows::Model, r: &task_runs::Model, o: Outcome) -> Result<()> {
+        let now = self.backend.clock.now();
+        let db = &self.backend.db;
+        let mut a: task_runs::ActiveModel = r.clone().into();
+        a.status = Set(o.status.as_str().to_owned());
+        a.message = Set(o.message.clone());
+        a.output = Set((!o.output.is_null()).then(|| o.output.to_string()));
+        a.ended_at = Set(Some(now));
+        a.update(db).await?;
+        let first_line = task_logs::Entity::find()
+            .filter(task_logs::Column::TaskRunId.eq(r.id))
+            .count_lines(db)
+            .await?;
+        for (i, text) in o.logs.iter().enumerate() {
+            task_logs::ActiveModel {
+                task_run_id: Set(r.id),
+                line: Set(first_line + i as i32 + 1),
+                at: Set(now),
+                text: Set(text.clone()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+        publish(
+            &self.backend,
+            e.id,
+            e.project_id,
+            Some(&r.stage_name),
+            Some(&r.name),
+            o.status,
+        );
+        Ok(())
+    }
+
+    /// After a group: fail the execution on a failed task (unless it ignores failure), close
+    /// the stage when its last group is done, release the lease.
+    async fn settle(
+        &self,
+        e: &exec_rows::Model,
+        stage_pos: i32,
+        group: i32,
+        plan: &PipelineDef,
+    ) -> Result<()> {
+        let db = &self.backend.db;
+        let stage = &plan.stages[stage_pos as usize];
+        let runs = task_runs::Entity::find()
+            .filter(task_runs::Column::ExecutionId.eq(e.id))
+            .filter(task_runs::Column::StagePosition.eq(stage_pos))
+            .all(db)
+            .await?;
+        let failed = runs.iter().find(|r| {
+            r.group_position == group
+                && r.status == RunStatus::Failed.as_str()
+                && !stage.task(&r.name).is_some_and(|t| t.ignore_failure)
+        });
+        let now = self.backend.clock.now();
+        let stage_row = stage_runs::Entity::find()
+            .filter(stage_runs::Column::ExecutionId.eq(e.id))
+            .filter(stage_runs::Column::Position.eq(stage_pos))
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::Internal("stage run missing".to_owned()))?;
+        if let Some(f) = failed {
+            let mut a: stage_runs::ActiveModel = stage_row.into();
+            a.status = Set(RunStatus::Failed.as_str().to_owned());
+            a.ended_at = Set(Some(now));
+            a.update(db).await?;
+            publish(
+                &self.backend,
+                e.id,
+                e.project_id,
+                Some(&stage.name),
+                None,
+                RunStatus::Failed,
+            );
+            let message = format!(
+                "Task {}.{} failed: {}",
+                stage.name,
+                f.name,
+                f.message.clone().unwrap_or_default()
+            );
+            let current = exec_rows::Entity::find_by_id(e.id)
+                .one(db)
+                .await?
+                .unwrap_or_else(|| e.clone());
+            return self
+                .end(&current, RunStatus::Failed, Some(message), None)
+                .await;
+        }
+        if runs
+            .iter()
+            .all(|r| RunStatus::parse(&r.status).is_some_and(RunStatus::is_final))
+        {
+            let mut a: stage_runs::ActiveModel = stage_row.into();
+            a.status = Set(RunStatus::Completed.as_str().to_owned());
+            a.ended_at = Set(Some(now));
+            a.update(db).await?;
+            publish(
+                &self.backend,
+                e.id,
+                e.project_id,
+                Some(&stage.name),
+                None,
+                RunStatus::Completed,
+            );
+        }
+        self.release(e.id).await
+    }
+
+    async fn context(
+        &self,
+        e: &exec_rows::Model,
+        plan: &PipelineDef,
+        runs: &[task_runs::Model],
+    ) -> Result<Context> {
+        let db = &self.backend.db;
+        let inputs: Vec<(String, String)> = serde_json::from_str(&e.input).unwrap_or_default();
+        let administrator = match e.created_by {
+            Some(user) => project_members::Entity::find()
+                .filter(project_members::Column::ProjectId.eq(e.project_id))
+                .filter(project_members::Column::UserId.eq(user))
+                .one(db)
+                .await?
+                .is_some_and(|m| m.role == ProjectRole::Administrator.as_str()),
+            None => false,
+        };
+        let mut vars = HashMap::new();
+        let mut secrets = Vec::new();
+        for v in variables::Entity::find()
+            .filter(variables::Column::ProjectId.eq(e.project_id))
+            .all(db)
+            .await?
+        {
+            if v.kind == "RESTRICTED" && !administrator {
+                continue;
+            }
+            match (v.value, v.sealed_value) {
+                (Some(value), _) => {
+                    vars.insert(v.name, value);
+                }
+                (None, Some(sealed)) => {
+                    let opened = self
+                        .backend
+                        .sealer
+                        .open(&sealed, "wharf:variable")
+                        .map_err(|err| Error::Internal(format!("variable {}: {err}", v.name)))?;
+                    secrets.push(opened.expose().to_owned());
+                    vars.insert(v.name, opened.expose().to_owned());
+                }
+                (None, None) => {}
+            }
+        }
+        let mut outputs = HashMap::new();
+        for r in runs {
+            if r.status == RunStatus::Completed.as_str() {
+                if let Some(o) = r
+                    .output
+                    .as_deref()
+                    .and_then(|o| serde_json::from_str(o).ok())
+                {
+                    outputs.insert((r.stage_name.clone(), r.name.clone()), o);
+                }
+            }
+        }
+        let _ = plan;
+        Ok(Context {
+            execution_id: e.id,
+            index: e.run_index,
+            name: e.pipeline_name.clone(),
+            inputs: inputs.into_iter().collect(),
+            vars,
+            outputs,
+            secrets,
+        })
+    }
+
+    /// Runs `workers` workers until `shutdown` resolves; each polls every `idle` when there is
+    /// nothing to do.
+    pub async fn run(
+        self,
+        workers: usize,
+        idle: Duration,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let stop = tokio::sync::watch::channel(false);
+        let mut handles = Vec::new();
+        for _ in 0..workers.max(1) {
+            let engine = self.clone();
+            let mut rx = stop.1.clone();
+            handles.push(tokio::spawn(async move {
+                loop {
+                    if *rx.borrow() {
+                        break;
+                    }
+                    let worked = match engine.step().await {
+                        Ok(w) => w,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "engine worker");
+                            false
+                        }
+                    };
+                    if !worked {
+                        tokio::select! {
+                            _ = tokio::time::sleep(idle) => {}
+                            _ = rx.changed() => {}
+                        }
+                    }
+                }
+            }));
+        }
+        shutdown.await;
+        let _ = stop.0.send(true);
+        for h in handles {
+            let _ = h.await;
+        }
+    }
+}
+
+/// Aborts a background task when dropped (a step cut short stops its heartbeat).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+trait CountLines {
+    async fn count_lines(self, db: &sea_orm::DatabaseConnection) -> Result<i32>;
+}
+
+impl CountLines for sea_orm::Select<task_logs::Entity> {
+    async fn count_lines(self, db: &sea_orm::DatabaseConnection) -> Result<i32> {
+        use sea_orm::PaginatorTrait;
+        Ok(i32::try_from(self.count(db).await?).unwrap_or(i32::MAX))
+    }
+}
+
+async fn run_task(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
+    if let Some(pre) = &task.pre_condition {
+        match expr::evaluate(pre, &|b| ctx.resolve(b)) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Outcome {
+                    status: RunStatus::Skipped,
+                    message: Some(format!("Skipped: the precondition {pre} is false.")),
+                    output: Value::Null,
+                    logs: Vec::new(),
+                }
+            }
+            Err(m) => return Outcome::failed(format!("The precondition cannot be evaluated: {m}")),
+        }
+    }
+    match task.kind {
+        TaskType::Condition => condition(ctx, task),
+        TaskType::Rest => rest(ctx, http, task).await,
+        other => Outcome::failed(format!(
+            "{} tasks cannot run in this release of Wharf yet.",
+            other.as_str()
+        )),
+    }
+}
+
+fn condition(ctx: &Context, task: &Task) -> Outcome {
+    let src = task
+        .input
+        .get("condition")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match expr::evaluate(src, &|b| ctx.resolve(b)) {
+        Ok(true) => Outcome {
+            status: RunStatus::Completed,
+            message: Some("The condition holds.".to_owned()),
+            output: json!({"result": true}),
+            logs: vec![format!("{src} → true")],
+        },
+        Ok(false) => Outcome {
+            status: RunStatus::Failed,
+            message: Some(format!("The condition is false: {src}")),
+            output: json!({"result": false}),
+            logs: vec![format!("{src} → false")],
+        },
+        Err(m) => Outcome::failed(m),
+    }
+}
+
+async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
+    let text = |k: &str| task.input.get(k).and_then(Value::as_str);
+    let bind = |s: &str| ctx.substitute(s);
+    let url = match bind(text("url").unwrap_or_default()) {
+        Ok(u) => u,
+        Err(m) => return Outcome::failed(m),
+    };
+    let method = text("method").unwrap_or("GET");
+    let Ok(method) = reqwest::Method::from_bytes(method.as_bytes()) else {
+        return Outcome::failed(format!("{method} is not an HTTP method"));
+    };
+    let mut req = http.request(method.clone(), &url);
+    if let Some(headers) = task.input.get("headers").and_then(Value::as_object) {
+        for (k, v) in headers {
+            match bind(v.as_str().unwrap_or_default()) {
+                Ok(v) => req = req.header(k.as_str(), v),
+                Err(m) => return Outcome::failed(m),
+            }
+        }
+    }
+    if let Some(body) = text("body") {
+        match bind(body) {
+            Ok(b) => req = req.body(b),
+            Err(m) => return Outcome::failed(m),
+        }
+    }
+    let mut logs = vec![format!("{method} {url}")];
+    let res = match req.send().await {
+        Ok(r) => r,
+        Err(err) => return Outcome::failed(format!("{method} {url} failed: {}", describe(&err))),
+    };
+    let status = res.status();
+    let headers: Map<String, Value> = res
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                Value::String(v.to_str().unwrap_or("").to_owned()),
+            )
+        })
+        .collect();
+    let body = match res.bytes().await {
+        Ok(b) => b,
+        Err(err) => {
+            return Outcome::failed(format!("reading the response failed: {}", describe(&err)))
+        }
+    };
+    let body_value = serde_json::from_slice::<Value>(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    logs.push(format!("HTTP {} ({} bytes)", status.as_u16(), body.len()));
+    let output = json!({"status": status.as_u16(), "headers": headers, "body": body_value});
+    if status.is_client_error() || status.is_server_error() {
+        Outcome {
+            status: RunStatus::Failed,
+            message: Some(format!("{method} {url} answered HTTP {}.", status.as_u16())),
+            output,
+            logs,
+        }
+    } else {
+        Outcome {
+            status: RunStatus::Completed,
+            message: Some(format!("HTTP {}", status.as_u16())),
+            output,
+            logs,
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

@@ -1,0 +1,46 @@
+//! The in-process event bus: every status change of an execution, a stage or a task is
+//! published here after it is committed. Live views subscribe; a slow subscriber misses events
+//! (and reloads from the database) rather than slowing the engine.
+
+use chrono::{DateTime, Utc};
+use domain::executions::RunStatus;
+use tokio::sync::broadcast;
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionEvent {
+    /// The execution.
+    pub execution_id: i64,
+    /// Its project.
+    pub project_id: i64,
+    /// The stage, for stage and task events.
+    pub stage: Option<String>,
+    /// The task, for task events.
+    pub task: Option<String>,
+    /// The new status.
+    pub status: RunStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A broadcast channel of [`ExecutionEvent`]s.
+#[derive(Debug, Clone)]
+pub struct EventBus(broadcast::Sender<ExecutionEvent>);
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self(broadcast::channel(1024).0)
+    }
+}
+
+impl EventBus {
+    /// Publishes an event (nobody listening is fine).
+    pub fn publish(&self, e: ExecutionEvent) {
+        let _ = self.0.send(e);
+    }
+
+    /// A new subscription.
+    pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
+        self.0.subscribe()
+    }
+}

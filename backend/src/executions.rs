@@ -1,0 +1,542 @@
+//! Executions: started from a pipeline (Run, the API, later Docker webhooks) under its
+//! concurrency policy, stored as durable jobs that the engine's workers claim, and acted on
+//! (cancel, pause, resume, rerun, delete).
+
+use crate::accounts::Actor;
+use crate::entities::{executions as row, pipelines as pipeline_rows, stage_runs, task_runs};
+use crate::events::ExecutionEvent;
+use crate::pipelines::{self, active_strings};
+use crate::projects::authorize;
+use crate::{Backend, Error, Result};
+use domain::executions::{ExecutionDetail, ExecutionRow, RunStatus, StageRunView, TaskRunView};
+use domain::pipeline::{Concurrency, PipelineDef};
+use domain::role::ProjectAction;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use std::collections::BTreeMap;
+
+/// How an execution was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The Run dialog.
+    Manual,
+    /// `POST …/executions`.
+    Api,
+    /// A Docker webhook.
+    Docker,
+    /// Rerun of an earlier execution.
+    Rerun,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Api => "api",
+            Trigger::Docker => "docker",
+            Trigger::Rerun => "rerun",
+        }
+    }
+}
+
+/// What a trigger did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// An execution was queued.
+    Queued(ExecutionRow),
+    /// skip-if-running: one is already active, so nothing started.
+    Skipped {
+        /// The active execution's index.
+        active_index: i64,
+    },
+}
+
+pub(crate) fn row_view(m: &row::Model) -> Result<ExecutionRow> {
+    Ok(ExecutionRow {
+        id: m.id,
+        pipeline_id: m.pipeline_id,
+        pipeline_name: m.pipeline_name.clone(),
+        index: m.run_index,
+        status: status(&m.status)?,
+        message: m.message.clone(),
+        trigger: m.trigger.clone(),
+        comments: m.comments.clone(),
+        created_at: m.created_at,
+        started_at: m.started_at,
+        ended_at: m.ended_at,
+    })
+}
+
+pub(crate) fn status(s: &str) -> Result<RunStatus> {
+    RunStatus::parse(s).ok_or_else(|| Error::Internal(format!("unknown status {s:?}")))
+}
+
+/// Resolves the inputs of a run: declared ones only, defaults for those not given.
+fn resolve_input(
+    def: &PipelineDef,
+    given: &BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>> {
+    for name in given.keys() {
+        if !def.input.iter().any(|(n, _)| n == name) {
+            return Err(Error::invalid(
+                "input",
+                format!("{} has no input named {name}", def.name),
+            ));
+        }
+    }
+    for (name, value) in given {
+        if value.len() > 64 * 1024 {
+            return Err(Error::invalid("input", format!("{name}: at most 64 KiB")));
+        }
+    }
+    Ok(def
+        .input
+        .iter()
+        .map(|(n, d)| {
+            (
+                n.clone(),
+                given.get(n).cloned().unwrap_or_else(|| d.clone()),
+            )
+        })
+        .collect())
+}
+
+/// Starts a pipeline. The pipeline row is locked first, so simultaneous triggers of one
+/// pipeline are serialised and its concurrency policy holds.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, pipeline_id))]
+pub async fn start(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    pipeline_id: i64,
+    given: BTreeMap<String, String>,
+    comments: &str,
+    trigger: Trigger,
+) -> Result<Started> {
+    if comments.chars().count() > 2000 {
+        return Err(Error::invalid(
+            "comments",
+            "Comments have at most 2000 characters.",
+        ));
+    }
+    let txn = backend.db.begin().await?;
+    // the serialisation point: a write to the pipeline's row before anything is read (SQLite
+    // cannot upgrade a read snapshot to a write under contention; PostgreSQL takes a row lock).
+    // It changes nothing, so it is harmless even before the checks below.
+    pipeline_rows::Entity::update_many()
+        .col_expr(
+            pipeline_rows::Column::NextIndex,
+            Expr::col(pipeline_rows::Column::NextIndex),
+        )
+        .filter(pipeline_rows::Column::Id.eq(pipeline_id))
+        .exec(&txn)
+        .await?;
+    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let p = pipelines::find_in_project(&txn, project_id, pipeline_id).await?;
+    let def = pipelines::check(&p.definition)?;
+    if !p.enabled {
+        return Err(Error::Conflict(format!(
+            "{} is disabled; enable it to run it.",
+            p.name
+        )));
+    }
+    let input = resolve_input(&def, &given)?;
+    let active = row::Entity::find()
+        .filter(row::Column::PipelineId.eq(pipeline_id))
+        .filter(row::Column::Status.is_in(active_strings()))
+        .order_by_asc(row::Column::Id)
+        .all(&txn)
+        .await?;
+    let now = backend.clock.now();
+    if def.concurrency == Concurrency::SkipIfRunning {
+        if let Some(a) = active.first() {
+            let active_index = a.run_index;
+            txn.commit().await?;
+            return Ok(Started::Skipped { active_index });
+        }
+    }
+    let index = pipelines::next_index(&txn, pipeline_id).await?;
+    let mut events = Vec::new();
+    if def.concurrency == Concurrency::CancelPrevious {
+        for a in active.iter().filter(|a| !a.cancel_requested) {
+            let message = format!("Canceled by execution #{index} (cancel-previous).");
+            let mut m: row::ActiveModel = a.clone().into();
+            if a.status == RunStatus::Queued.as_str() || a.status == RunStatus::Paused.as_str() {
+                m.status = Set(RunStatus::Canceled.as_str().to_owned());
+                m.ended_at = Set(Some(now));
+                finish_open_runs(&txn, a.id, RunStatus::Canceled, now).await?;
+                events.push((a.id, RunStatus::Canceled));
+            }
+            m.cancel_requested = Set(true);
+            m.message = Set(Some(message));
+            m.updated_at = Set(now);
+            m.update(&txn).await?;
+        }
+    }
+    let plan = serde_json::to_string(&def).map_err(|e| Error::Internal(e.to_string()))?;
+    let input_json = serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?;
+    let m = row::ActiveModel {
+        pipeline_id: Set(pipeline_id),
+        project_id: Set(project_id),
+        run_index: Set(index),
+        pipeline_name: Set(p.name.clone()),
+        status: Set(RunStatus::Queued.as_str().to_owned()),
+        plan: Set(plan),
+        input: Set(input_json),
+        output: Set(None),
+        comments: Set(comments.trim().to_owned()),
+        trigger: Set(trigger.as_str().to_owned()),
+        created_by: Set(Some(actor.user_id)),
+        message: Set(None),
+        cancel_requested: Set(false),
+        pause_requested: Set(false),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        created_at: Set(now),
+        started_at: Set(None),
+        ended_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for (position, stage) in def.stages.iter().enumerate() {
+        stage_runs::ActiveModel {
+            execution_id: Set(m.id),
+            position: Set(position as i32),
+            name: Set(stage.name.clone()),
+            status: Set(RunStatus::Queued.as_str().to_owned()),
+            started_at: Set(None),
+            ended_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        for (group, names) in stage.task_order.iter().enumerate() {
+            for name in names {
+                let kind = stage.task(name).map(|t| t.kind.as_str()).unwrap_or("?");
+                task_runs::ActiveModel {
+                    execution_id: Set(m.id),
+                    stage_position: Set(position as i32),
+                    group_position: Set(group as i32),
+                    stage_name: Set(stage.name.clone()),
+                    name: Set(name.clone()),
+                    kind: Set(kind.to_owned()),
+                    status: Set(RunStatus::Queued.as_str().to_owned()),
+                    attempts: Set(0),
+                    message: Set(None),
+                    output: Set(None),
+                    state: Set(None),
+                    started_at: Set(None),
+                    ended_at: Set(None),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    for (id, s) in events {
+        publish(backend, id, project_id, None, None, s);
+    }
+    publish(backend, m.id, project_id, None, None, RunStatus::Queued);
+    Ok(Started::Queued(row_view(&m)?))
+}
+
+pub(crate) fn publish(
+    backend: &Backend,
+    execution_id: i64,
+    project_id: i64,
+    stage: Option<&str>,
+    task: Option<&str>,
+    status: RunStatus,
+) {
+    backend.events.publish(ExecutionEvent {
+        execution_id,
+        project_id,
+        stage: stage.map(str::to_owned),
+        task: task.map(str::to_owned),
+        status,
+        at: backend.clock.now(),
+    });
+}
+
+/// Marks every stage and task of an execution that has not finished with `status`.
+pub(crate) async fn finish_open_runs(
+    db: &impl ConnectionTrait,
+    execution_id: i64,
+    status: RunStatus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let open = vec![
+        RunStatus::Queued.as_str(),
+        RunStatus::Running.as_str(),
+        RunStatus::Waiting.as_str(),
+        RunStatus::Paused.as_str(),
+    ];
+    task_runs::Entity::update_many()
+        .col_expr(task_runs::Column::Status, Expr::value(status.as_str()))
+        .col_expr(task_runs::Column::EndedAt, Expr::value(now))
+        .filter(task_runs::Column::ExecutionId.eq(execution_id))
+        .filter(task_runs::Column::Status.is_in(open.clone()))
+        .exec(db)
+        .await?;
+    stage_runs::Entity::update_many()
+        .col_expr(stage_runs::Column::Status, Expr::value(status.as_str()))
+        .col_expr(stage_runs::Column::EndedAt, Expr::value(now))
+        .filter(stage_runs::Column::ExecutionId.eq(execution_id))
+        .filter(stage_runs::Column::Status.is_in(open))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A project's executions, newest first, optionally of one pipeline.
+pub async fn list(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    pipeline_id: Option<i64>,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<ExecutionRow>, u64)> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let mut q = row::Entity::find().filter(row::Column::ProjectId.eq(project_id));
+    if let Some(p) = pipeline_id {
+        q = q.filter(row::Column::PipelineId.eq(p));
+    }
+    let total = q.clone().count(&backend.db).await?;
+    let rows = q
+        .order_by_desc(row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(&backend.db)
+        .await?
+        .iter()
+        .map(row_view)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+async fn find(db: &impl ConnectionTrait, project_id: i64, id: i64) -> Result<row::Model> {
+    row::Entity::find_by_id(id)
+        .filter(row::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("execution"))
+}
+
+/// One execution with its stages and tasks.
+pub async fn get(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<ExecutionDetail> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let m = find(&backend.db, project_id, id).await?;
+    let stages = stage_runs::Entity::find()
+        .filter(stage_runs::Column::ExecutionId.eq(id))
+        .order_by_asc(stage_runs::Column::Position)
+        .all(&backend.db)
+        .await?;
+    let tasks = task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.eq(id))
+        .order_by_asc(task_runs::Column::StagePosition)
+        .order_by_asc(task_runs::Column::GroupPosition)
+        .order_by_asc(task_runs::Column::Id)
+        .all(&backend.db)
+        .await?;
+    let mut views = Vec::new();
+    for s in stages {
+        let mut tv = Vec::new();
+        for t in tasks.iter().filter(|t| t.stage_position == s.position) {
+            tv.push(TaskRunView {
+                name: t.name.clone(),
+                kind: t.kind.clone(),
+                group: t.group_position,
+                status: status(&t.status)?,
+                message: t.message.clone(),
+                output: t.output.clone(),
+                started_at: t.started_at,
+                ended_at: t.ended_at,
+            });
+        }
+        views.push(StageRunView {
+            name: s.name,
+            status: status(&s.status)?,
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+            tasks: tv,
+        });
+    }
+    let input: Vec<(String, String)> = serde_json::from_str(&m.input).unwrap_or_default();
+    let output: Vec<(String, String)> = m
+        .output
+        .as_deref()
+        .and_then(|o| serde_json::from_str(o).ok())
+        .unwrap_or_default();
+    Ok(ExecutionDetail {
+        row: row_view(&m)?,
+        input,
+        output,
+        stages: views,
+    })
+}
+
+/// The log lines of one task, in order.
+pub async fn task_log(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    stage: &str,
+    task: &str,
+) -> Result<Vec<String>> {
+    use crate::entities::task_logs;
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    find(&backend.db, project_id, id).await?;
+    let t = task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.eq(id))
+        .filter(task_runs::Column::StageName.eq(stage))
+        .filter(task_runs::Column::Name.eq(task))
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("task"))?;
+    Ok(task_logs::Entity::find()
+        .filter(task_logs::Column::TaskRunId.eq(t.id))
+        .order_by_asc(task_logs::Column::Line)
+        .all(&backend.db)
+        .await?
+        .into_iter()
+        .map(|l| l.text)
+        .collect())
+}
+
+/// What a person can do to an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Stop it; a running task finishes its current call first.
+    Cancel,
+    /// Stop after the running tasks; resume later.
+    Pause,
+    /// Continue a paused execution.
+    Resume,
+}
+
+/// Cancels, pauses or resumes an execution.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, execution_id = id))]
+pub async fn act(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    action: Action,
+) -> Result<ExecutionRow> {
+    let txn = backend.db.begin().await?;
+    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let m = find(&txn, project_id, id).await?;
+    let current = status(&m.status)?;
+    let now = backend.clock.now();
+    let mut a: row::ActiveModel = m.clone().into();
+    let mut event = None;
+    match (action, current) {
+        (_, s) if s.is_final() => {
+            return Err(Error::Conflict(format!(
+                "Execution #{} has already ended ({}).",
+                m.run_index,
+                s.as_str()
+            )))
+        }
+        (Action::Cancel, RunStatus::Queued | RunStatus::Paused | RunStatus::Waiting) => {
+            a.status = Set(RunStatus::Canceled.as_str().to_owned());
+            a.message = Set(Some("Canceled by a person.".to_owned()));
+            a.ended_at = Set(Some(now));
+            finish_open_runs(&txn, id, RunStatus::Canceled, now).await?;
+            event = Some(RunStatus::Canceled);
+        }
+        (Action::Cancel, _) => {
+            a.cancel_requested = Set(true);
+            a.message = Set(Some("Canceled by a person.".to_owned()));
+        }
+        (Action::Pause, RunStatus::Queued | RunStatus::Running) => {
+            a.pause_requested = Set(true);
+        }
+        (Action::Pause, _) => {
+            return Err(Error::Conflict(format!(
+                "Execution #{} is {}; only a queued or running execution can be paused.",
+                m.run_index,
+                current.as_str()
+            )))
+        }
+        (Action::Resume, RunStatus::Paused) => {
+            a.status = Set(RunStatus::Running.as_str().to_owned());
+            a.pause_requested = Set(false);
+            a.lease_until = Set(None);
+            a.lease_owner = Set(None);
+            event = Some(RunStatus::Running);
+        }
+        (Action::Resume, _) if m.pause_requested => {
+            a.pause_requested = Set(false);
+        }
+        (Action::Resume, _) => {
+            return Err(Error::Conflict(format!(
+                "Execution #{} is not paused.",
+                m.run_index
+            )))
+        }
+    }
+    a.updated_at = Set(now);
+    let m = a.update(&txn).await?;
+    txn.commit().await?;
+    if let Some(s) = event {
+        publish(backend, id, project_id, None, None, s);
+    }
+    row_view(&m)
+}
+
+/// Starts a new execution of the same pipeline with the same inputs.
+pub async fn rerun(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<Started> {
+    let m = {
+        authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
+        find(&backend.db, project_id, id).await?
+    };
+    let input: Vec<(String, String)> = serde_json::from_str(&m.input).unwrap_or_default();
+    let pipeline = pipelines::find_in_project(&backend.db, project_id, m.pipeline_id).await?;
+    let declared = pipelines::check(&pipeline.definition)?;
+    // inputs the pipeline no longer declares are dropped
+    let given = input
+        .into_iter()
+        .filter(|(n, _)| declared.input.iter().any(|(d, _)| d == n))
+        .collect();
+    start(
+        backend,
+        actor,
+        project_id,
+        m.pipeline_id,
+        given,
+        &format!("Rerun of #{}", m.run_index),
+        Trigger::Rerun,
+    )
+    .await
+}
+
+/// Deletes an execution that has ended.
+pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
+    let txn = backend.db.begin().await?;
+    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let m = find(&txn, project_id, id).await?;
+    if !status(&m.status)?.is_final() {
+        return Err(Error::Conflict(format!(
+            "Execution #{} is {}; cancel it before deleting it.",
+            m.run_index, m.status
+        )));
+    }
+    row::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

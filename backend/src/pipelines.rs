@@ -1,0 +1,415 @@
+//! Pipelines: stored as the YAML a person wrote (export gives it back), checked by
+//! `domain::pipeline::parse` on every save, and started as executions under their concurrency
+//! policy.
+//!
+//! Who may do what: viewers read and export; members create, change, enable, run and delete;
+//! a pipeline that uses a restricted endpoint can only be saved by a project administrator.
+
+use crate::accounts::Actor;
+use crate::entities::{endpoints, executions, pipelines as row, projects as project_rows};
+use crate::error::conflict_on_unique;
+use crate::projects::authorize;
+use crate::{Backend, Error, Result};
+use domain::executions::{PipelineRow, RunStatus};
+use domain::pipeline::{self, PipelineDef, TaskType};
+use domain::role::ProjectAction;
+use domain::ProjectRole;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use std::collections::HashMap;
+
+/// The statuses of an execution that still has work to do.
+pub const ACTIVE: [RunStatus; 4] = [
+    RunStatus::Queued,
+    RunStatus::Running,
+    RunStatus::Waiting,
+    RunStatus::Paused,
+];
+
+pub(crate) fn active_strings() -> Vec<&'static str> {
+    ACTIVE.iter().map(|s| s.as_str()).collect()
+}
+
+/// Parses `yaml`, turning its problems into one field error (a line each).
+pub fn check(yaml: &str) -> Result<PipelineDef> {
+    pipeline::parse(yaml).map_err(|errors| {
+        Error::invalid(
+            "definition",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
+}
+
+/// The endpoint names a definition uses, with the field that names each.
+pub fn endpoint_uses(def: &PipelineDef) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in &def.stages {
+        for t in &s.tasks {
+            if matches!(t.kind, TaskType::Kubernetes | TaskType::Registry) {
+                if let Some(e) = t.input.get("endpoint").and_then(|v| v.as_str()) {
+                    out.push((
+                        e.to_owned(),
+                        format!("stages.{}.tasks.{}.input.endpoint", s.name, t.name),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every endpoint a pipeline names must exist in the project and have the right kind; a
+/// restricted one needs an administrator.
+async fn check_endpoints(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    role: ProjectRole,
+    def: &PipelineDef,
+) -> Result<()> {
+    let found: HashMap<String, endpoints::Model> = endpoints::Entity::find()
+        .filter(endpoints::Column::ProjectId.eq(project_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.name.clone(), e))
+        .collect();
+    let mut problems = Vec::new();
+    for s in &def.stages {
+        for t in &s.tasks {
+            let wanted = match t.kind {
+                TaskType::Kubernetes => "kubernetes",
+                TaskType::Registry => "docker_registry",
+                _ => continue,
+            };
+            let Some(name) = t.input.get("endpoint").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let path = format!("stages.{}.tasks.{}.input.endpoint", s.name, t.name);
+            match found.get(name) {
+                None => problems.push(format!(
+                    "{path}: this project has no endpoint named '{name}'"
+                )),
+                Some(e) if e.kind != wanted => problems.push(format!(
+                    "{path}: '{name}' is not a {} endpoint",
+                    if wanted == "kubernetes" { "Kubernetes" } else { "Docker Registry" }
+                )),
+                Some(e) if e.restricted && role != ProjectRole::Administrator => {
+                    problems.push(format!(
+                        "{path}: '{name}' is restricted; only the project's administrators can use it in a pipeline"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else if problems.iter().all(|p| p.contains("is restricted")) {
+        Err(Error::Forbidden(problems.join("\n")))
+    } else {
+        Err(Error::invalid("definition", problems.join("\n")))
+    }
+}
+
+async fn last_executions(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, (i64, RunStatus, chrono::DateTime<chrono::Utc>)>> {
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let latest: Vec<(i64, i64)> = executions::Entity::find()
+        .select_only()
+        .column(executions::Column::PipelineId)
+        .column_as(executions::Column::Id.max(), "id")
+        .filter(executions::Column::PipelineId.is_in(ids.iter().copied()))
+        .group_by(executions::Column::PipelineId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let rows = executions::Entity::find()
+        .filter(executions::Column::Id.is_in(latest.iter().map(|(_, id)| *id)))
+        .all(db)
+        .await?;
+    for e in rows {
+        if let Some(s) = RunStatus::parse(&e.status) {
+            out.insert(e.pipeline_id, (e.run_index, s, e.created_at));
+        }
+    }
+    Ok(out)
+}
+
+fn view(
+    m: row::Model,
+    last: Option<(i64, RunStatus, chrono::DateTime<chrono::Utc>)>,
+) -> PipelineRow {
+    let parsed = pipeline::parse(&m.definition).ok();
+    PipelineRow {
+        id: m.id,
+        name: m.name,
+        description: parsed
+            .as_ref()
+            .map(|d| d.description.clone())
+            .unwrap_or_default(),
+        enabled: m.enabled,
+        concurrency: m.concurrency,
+        docker_inputs: m.docker_inputs,
+        stage_count: m.stage_count,
+        input: parsed.map(|d| d.input).unwrap_or_default(),
+        last_execution: last,
+        updated_at: m.updated_at,
+    }
+}
+
+/// A project's pipelines by name, one page at a time, with the total.
+pub async fn list(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<PipelineRow>, u64)> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let query = row::Entity::find().filter(row::Column::ProjectId.eq(project_id));
+    let total = query.clone().count(&backend.db).await?;
+    let models = query
+        .order_by_asc(row::Column::Name)
+        .offset(offset)
+        .limit(limit)
+        .all(&backend.db)
+        .await?;
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut last = last_executions(&backend.db, &ids).await?;
+    Ok((
+        models
+            .into_iter()
+            .map(|m| {
+                let l = last.remove(&m.id);
+                view(m, l)
+            })
+            .collect(),
+        total,
+    ))
+}
+
+pub(crate) async fn find_in_project(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    id: i64,
+) -> Result<row::Model> {
+    row::Entity::find_by_id(id)
+        .filter(row::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("pipeline"))
+}
+
+/// One pipeline with its YAML.
+pub async fn get(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<(PipelineRow, String)> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let m = find_in_project(&backend.db, project_id, id).await?;
+    let mut last = last_executions(&backend.db, &[m.id]).await?;
+    let yaml = m.definition.clone();
+    let l = last.remove(&m.id);
+    Ok((view(m, l), yaml))
+}
+
+/// The YAML to export (as saved).
+pub async fn export(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<String> {
+    Ok(get(backend, actor, project_id, id).await?.1)
+}
+
+async fn project_name(db: &impl ConnectionTrait, project_id: i64) -> Result<String> {
+    Ok(project_rows::Entity::find_by_id(project_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("project"))?
+        .name)
+}
+
+/// Creates a pipeline from YAML (New, and Import).
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
+pub async fn create(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    yaml: &str,
+) -> Result<PipelineRow> {
+    let def = check(yaml)?;
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    check_endpoints(&txn, project_id, role, &def).await?;
+    let _ = project_name(&txn, project_id).await?;
+    let now = backend.clock.now();
+    let m = row::ActiveModel {
+        project_id: Set(project_id),
+        name: Set(def.name.clone()),
+        definition: Set(yaml.to_owned()),
+        enabled: Set(def.enabled),
+        concurrency: Set(def.concurrency.as_str().to_owned()),
+        docker_inputs: Set(def.takes_docker_inputs()),
+        stage_count: Set(i32::try_from(def.stages.len()).unwrap_or(i32::MAX)),
+        next_index: Set(1),
+        created_by: Set(Some(actor.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_on_unique(e, "This project already has a pipeline with that name."))?;
+    txn.commit().await?;
+    Ok(view(m, None))
+}
+
+async fn store(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    change: impl FnOnce(&row::Model) -> Result<String>,
+) -> Result<PipelineRow> {
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let existing = find_in_project(&txn, project_id, id).await?;
+    let yaml = change(&existing)?;
+    let def = check(&yaml)?;
+    check_endpoints(&txn, project_id, role, &def).await?;
+    let mut m: row::ActiveModel = existing.into();
+    m.name = Set(def.name.clone());
+    m.definition = Set(yaml);
+    m.enabled = Set(def.enabled);
+    m.concurrency = Set(def.concurrency.as_str().to_owned());
+    m.docker_inputs = Set(def.takes_docker_inputs());
+    m.stage_count = Set(i32::try_from(def.stages.len()).unwrap_or(i32::MAX));
+    m.updated_at = Set(backend.clock.now());
+    let m = m.update(&txn).await.map_err(|e| {
+        conflict_on_unique(e, "This project already has a pipeline with that name.")
+    })?;
+    let mut last = last_executions(&txn, &[m.id]).await?;
+    txn.commit().await?;
+    let l = last.remove(&m.id);
+    Ok(view(m, l))
+}
+
+/// Replaces a pipeline's YAML (Edit).
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, pipeline_id = id))]
+pub async fn update(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    yaml: &str,
+) -> Result<PipelineRow> {
+    let yaml = yaml.to_owned();
+    store(backend, actor, project_id, id, move |_| Ok(yaml)).await
+}
+
+fn rewrite(existing: &row::Model, edit: impl FnOnce(&mut PipelineDef)) -> Result<String> {
+    let mut def = check(&existing.definition)?;
+    edit(&mut def);
+    Ok(pipeline::to_yaml(&def))
+}
+
+/// Enables or disables a pipeline (the YAML's `enabled` follows; the YAML is rewritten in
+/// Wharf's layout).
+pub async fn set_enabled(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    enabled: bool,
+) -> Result<PipelineRow> {
+    store(backend, actor, project_id, id, |m| {
+        rewrite(m, |d| d.enabled = enabled)
+    })
+    .await
+}
+
+/// Inject parameters: Docker: adds the Docker inputs, so a Docker webhook may trigger it.
+pub async fn inject_docker_inputs(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<PipelineRow> {
+    store(backend, actor, project_id, id, |m| {
+        rewrite(m, PipelineDef::inject_docker_inputs)
+    })
+    .await
+}
+
+/// Deletes a pipeline and its finished executions; refused while one is still active.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, pipeline_id = id))]
+pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
+    let txn = backend.db.begin().await?;
+    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let m = find_in_project(&txn, project_id, id).await?;
+    let active = executions::Entity::find()
+        .filter(executions::Column::PipelineId.eq(m.id))
+        .filter(executions::Column::Status.is_in(active_strings()))
+        .count(&txn)
+        .await?;
+    if active > 0 {
+        return Err(Error::Conflict(format!(
+            "{} has {active} execution(s) still queued, running or waiting; cancel them first.",
+            m.name
+        )));
+    }
+    row::Entity::delete_by_id(m.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The pipelines of a project that name the endpoint `name` (for refusing its deletion).
+pub async fn using_endpoint(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    name: &str,
+) -> Result<Vec<String>> {
+    let models = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .all(db)
+        .await?;
+    Ok(models
+        .into_iter()
+        .filter(|m| {
+            pipeline::parse(&m.definition)
+                .map(|d| endpoint_uses(&d).iter().any(|(e, _)| e == name))
+                .unwrap_or(false)
+        })
+        .map(|m| m.name)
+        .collect())
+}
+
+/// Takes the next execution index of a pipeline. As the transaction's first write it also
+/// serialises concurrent triggers of one pipeline (a row lock on PostgreSQL, the write lock on
+/// SQLite), so the concurrency policy below sees every earlier trigger.
+pub(crate) async fn next_index(db: &impl ConnectionTrait, pipeline_id: i64) -> Result<i64> {
+    row::Entity::update_many()
+        .col_expr(
+            row::Column::NextIndex,
+            Expr::col(row::Column::NextIndex).add(1),
+        )
+        .filter(row::Column::Id.eq(pipeline_id))
+        .exec(db)
+        .await?;
+    let m = row::Entity::find_by_id(pipeline_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("pipeline"))?;
+    Ok(m.next_index - 1)
+}

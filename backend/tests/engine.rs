@@ -1,0 +1,500 @@
+//! Pipelines and the execution engine on a real SQLite file. Time comes from a ManualClock and
+//! the tests step the workers themselves, so every run takes the same path.
+
+mod support;
+
+use backend::engine::Engine;
+use backend::executions::{self, Action, Started, Trigger};
+use backend::pipelines;
+use backend::secrets::SecretValue;
+use backend::variables::{self, VariableInput};
+use backend::{Error, ManualClock};
+use chrono::{TimeZone, Utc};
+use domain::executions::RunStatus;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use support::{world_with, World};
+
+const THREE_STAGES: &str = r#"kind: PIPELINE
+name: gates
+input:
+  TAG: v1
+output:
+  checked: ${Three.C.output.result}
+stageOrder: [One, Two, Three]
+stages:
+  One:
+    taskOrder: ["A,B"]
+    tasks:
+      A: { type: Condition, input: { condition: '${input.TAG} matches "^v"' } }
+      B: { type: Condition, input: { condition: '${executionIndex} >= 1' } }
+  Two:
+    taskOrder: [Skip, Bad]
+    tasks:
+      Skip: { type: Condition, preCondition: '${input.TAG} == "never"', input: { condition: 'false' } }
+      Bad: { type: Condition, ignoreFailure: true, input: { condition: '${input.TAG} == "v2"' } }
+  Three:
+    taskOrder: [C]
+    tasks:
+      C: { type: Condition, input: { condition: '${One.A.output.result} == true' } }
+"#;
+
+async fn setup() -> (World, Arc<ManualClock>, Engine) {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+    ));
+    let w = world_with(clock.clone()).await;
+    let engine = Engine::new(w.backend.clone(), "worker-1", Duration::from_secs(30)).unwrap();
+    (w, clock, engine)
+}
+
+async fn drain(engine: &Engine) -> usize {
+    let mut steps = 0;
+    while engine.step().await.unwrap() {
+        steps += 1;
+        assert!(steps < 100, "the engine never settles");
+    }
+    steps
+}
+
+fn queued(s: Started) -> i64 {
+    match s {
+        Started::Queued(r) => r.id,
+        other => panic!("expected a queued execution, got {other:?}"),
+    }
+}
+
+async fn run(w: &World, pipeline: i64, input: &[(&str, &str)]) -> i64 {
+    let given: BTreeMap<String, String> = input
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    queued(
+        executions::start(
+            &w.backend,
+            w.member,
+            w.project,
+            pipeline,
+            given,
+            "",
+            Trigger::Manual,
+        )
+        .await
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn stages_run_in_order_groups_in_parallel_with_statuses_times_and_outputs() {
+    let (w, _clock, engine) = setup().await;
+    let p = pipelines::create(&w.backend, w.member, w.project, THREE_STAGES)
+        .await
+        .unwrap();
+    assert_eq!(p.stage_count, 3);
+    let mut events = w.backend.events.subscribe();
+    let id = run(&w, p.id, &[]).await;
+    let steps = drain(&engine).await;
+    assert_eq!(
+        steps, 5,
+        "one step per taskOrder entry (4) and one to finish"
+    );
+    let d = executions::get(&w.backend, w.viewer, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    assert_eq!(d.row.index, 1);
+    assert!(d.row.started_at.is_some() && d.row.ended_at.is_some());
+    assert_eq!(d.output, vec![("checked".to_owned(), "true".to_owned())]);
+    let statuses: Vec<(String, RunStatus)> = d
+        .stages
+        .iter()
+        .flat_map(|s| {
+            s.tasks
+                .iter()
+                .map(move |t| (format!("{}.{}", s.name, t.name), t.status))
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            ("One.A".to_owned(), RunStatus::Completed),
+            ("One.B".to_owned(), RunStatus::Completed),
+            ("Two.Skip".to_owned(), RunStatus::Skipped),
+            ("Two.Bad".to_owned(), RunStatus::Failed),
+            ("Three.C".to_owned(), RunStatus::Completed),
+        ]
+    );
+    assert!(d.stages.iter().all(|s| s.status == RunStatus::Completed
+        && s.started_at.is_some()
+        && s.ended_at.is_some()));
+    let log = executions::task_log(&w.backend, w.viewer, w.project, id, "One", "A")
+        .await
+        .unwrap();
+    assert_eq!(log, vec!["${input.TAG} matches \"^v\" → true"]);
+
+    // every change was published: queued, running, then stages and tasks, completed last
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push((e.stage, e.task, e.status));
+    }
+    assert_eq!(seen.first(), Some(&(None, None, RunStatus::Queued)));
+    assert_eq!(seen.last(), Some(&(None, None, RunStatus::Completed)));
+    assert!(seen.contains(&(Some("Two".into()), Some("Skip".into()), RunStatus::Skipped)));
+    assert!(seen.len() >= 2 + 3 * 2 + 5 * 2, "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_failed_task_fails_the_execution_and_an_unresolvable_binding_names_itself() {
+    let (w, _clock, engine) = setup().await;
+    let p = pipelines::create(&w.backend, w.member, w.project, THREE_STAGES)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[("TAG", "release")]).await;
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert_eq!(
+        d.row.message.as_deref(),
+        Some("Task One.A failed: The condition is false: ${input.TAG} matches \"^v\"")
+    );
+    assert_eq!(d.stages[0].status, RunStatus::Failed);
+    assert_eq!(
+        d.stages[1].status,
+        RunStatus::Canceled,
+        "later stages never ran"
+    );
+    assert!(d.stages[1].tasks.iter().all(|t| t.started_at.is_none()));
+
+    let yaml = "kind: PIPELINE\nname: vars\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [T]\n    tasks:\n      T: { type: Condition, input: { condition: '${var.MISSING} == \"x\"' } }\n";
+    let p = pipelines::create(&w.backend, w.member, w.project, yaml)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.stages[0].tasks[0].message.as_deref(),
+        Some("${var.MISSING} cannot be resolved: the project has no variable MISSING that this execution may use")
+    );
+}
+
+/// An HTTP stand-in that echoes what it is sent and can hold a request for a while.
+async fn echo_server(hold: Duration) -> String {
+    use axum::routing::any;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route(
+            "/echo",
+            any(|body: String| async move { axum::Json(serde_json::json!({"received": body})) }),
+        )
+        .route(
+            "/slow",
+            any(move || async move {
+                tokio::time::sleep(hold).await;
+                "done"
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
+
+#[tokio::test]
+async fn rest_tasks_call_out_and_secret_values_are_masked_in_outputs() {
+    let (w, _clock, engine) = setup().await;
+    variables::create(
+        &w.backend,
+        w.member,
+        w.project,
+        VariableInput {
+            name: "API_KEY".into(),
+            kind: "SECRET".into(),
+            value: Some(SecretValue::new("s3cr3t-api-key")),
+            description: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let base = echo_server(Duration::ZERO).await;
+    let yaml = format!(
+        "kind: PIPELINE\nname: rest\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Call, Check]\n    tasks:\n      Call:\n        type: REST\n        input:\n          method: POST\n          url: {base}/echo\n          headers: {{ Authorization: 'Bearer ${{var.API_KEY}}' }}\n          body: 'key=${{var.API_KEY}} run=${{executionIndex}}'\n      Check:\n        type: Condition\n        input: {{ condition: '${{S.Call.output.status}} == 200' }}\n"
+    );
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    let out = d.stages[0].tasks[0].output.clone().unwrap();
+    assert!(out.contains("key=******** run=1"), "{out}");
+    assert!(!out.contains("s3cr3t-api-key"));
+}
+
+#[tokio::test]
+async fn after_a_crash_an_expired_lease_resumes_safely_and_never_repeats_a_post() {
+    let (w, clock, engine) = setup().await;
+    let base = echo_server(Duration::from_secs(5)).await;
+    let yaml = format!(
+        "kind: PIPELINE\nname: slow\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Post, After]\n    tasks:\n      Post: {{ type: REST, input: {{ method: POST, url: '{base}/slow' }} }}\n      After: {{ type: Condition, input: {{ condition: 'true' }} }}\n"
+    );
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    // the worker dies in the middle of the POST
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), engine.step())
+            .await
+            .is_err()
+    );
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Running);
+    assert_eq!(d.stages[0].tasks[0].status, RunStatus::Running);
+    // while the lease holds, nobody else takes it
+    let other = Engine::new(w.backend.clone(), "worker-2", Duration::from_secs(30)).unwrap();
+    assert!(!other.step().await.unwrap());
+    clock.advance(chrono::Duration::seconds(31));
+    drain(&other).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert!(
+        d.stages[0].tasks[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("Wharf stopped while this task was running. It was not run again"),
+        "{d:#?}"
+    );
+
+    // a read-only task is simply run again
+    let yaml = format!(
+        "kind: PIPELINE\nname: slow-get\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Get]\n    tasks:\n      Get: {{ type: REST, input: {{ url: '{base}/echo' }} }}\n"
+    );
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    // simulate the crash by claiming and abandoning: a step cut short right after claiming
+    let _ = tokio::time::timeout(Duration::from_micros(1), engine.step()).await;
+    clock.advance(chrono::Duration::seconds(31));
+    drain(&other).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+}
+
+#[tokio::test]
+async fn concurrency_policies_hold_under_simultaneous_triggers() {
+    let (w, _clock, engine) = setup().await;
+    let skip = pipelines::create(
+        &w.backend,
+        w.member,
+        w.project,
+        &THREE_STAGES.replace("name: gates", "name: skip\nconcurrency: skip-if-running"),
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let b = w.backend.clone();
+        let (actor, project) = (w.member, w.project);
+        tasks.push(tokio::spawn(async move {
+            executions::start(
+                &b,
+                actor,
+                project,
+                skip.id,
+                BTreeMap::new(),
+                "",
+                Trigger::Api,
+            )
+            .await
+        }));
+    }
+    let mut started = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            Started::Queued(_) => started += 1,
+            Started::Skipped { active_index } => assert_eq!(active_index, 1),
+        }
+    }
+    assert_eq!(
+        started, 1,
+        "20 simultaneous runs of a skip-if-running pipeline make one execution"
+    );
+
+    let cancel = pipelines::create(
+        &w.backend,
+        w.member,
+        w.project,
+        &THREE_STAGES.replace("name: gates", "name: newest\nconcurrency: cancel-previous"),
+    )
+    .await
+    .unwrap();
+    let first = run(&w, cancel.id, &[]).await;
+    engine.step().await.unwrap(); // the skip pipeline's execution
+    engine.step().await.unwrap(); // first is now running
+    let second = run(&w, cancel.id, &[]).await;
+    let third = run(&w, cancel.id, &[]).await;
+    drain(&engine).await;
+    let status = |id| {
+        let b = w.backend.clone();
+        let (a, p) = (w.member, w.project);
+        async move { executions::get(&b, a, p, id).await.unwrap().row }
+    };
+    let (f, s, t) = (
+        status(first).await,
+        status(second).await,
+        status(third).await,
+    );
+    assert_eq!(f.status, RunStatus::Canceled);
+    assert_eq!(
+        f.message.as_deref(),
+        Some("Canceled by execution #2 (cancel-previous).")
+    );
+    assert_eq!(s.status, RunStatus::Canceled);
+    assert_eq!(
+        s.message.as_deref(),
+        Some("Canceled by execution #3 (cancel-previous).")
+    );
+    assert_eq!(t.status, RunStatus::Completed);
+
+    // queue: the second waits for the first
+    let queue = pipelines::create(
+        &w.backend,
+        w.member,
+        w.project,
+        &THREE_STAGES.replace("name: gates", "name: queue"),
+    )
+    .await
+    .unwrap();
+    let a = run(&w, queue.id, &[]).await;
+    let b = run(&w, queue.id, &[]).await;
+    engine.step().await.unwrap();
+    assert_eq!(status(a).await.status, RunStatus::Running);
+    assert_eq!(status(b).await.status, RunStatus::Queued);
+    drain(&engine).await;
+    assert_eq!(status(b).await.status, RunStatus::Completed);
+    assert!(status(b).await.started_at >= status(a).await.ended_at);
+}
+
+#[tokio::test]
+async fn cancel_pause_resume_rerun_and_delete() {
+    let (w, _clock, engine) = setup().await;
+    let p = pipelines::create(&w.backend, w.member, w.project, THREE_STAGES)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    engine.step().await.unwrap();
+    executions::act(&w.backend, w.member, w.project, id, Action::Pause)
+        .await
+        .unwrap();
+    engine.step().await.unwrap();
+    assert_eq!(
+        executions::get(&w.backend, w.member, w.project, id)
+            .await
+            .unwrap()
+            .row
+            .status,
+        RunStatus::Paused
+    );
+    assert!(
+        !engine.step().await.unwrap(),
+        "a paused execution is left alone"
+    );
+    executions::act(&w.backend, w.member, w.project, id, Action::Resume)
+        .await
+        .unwrap();
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed);
+
+    let again = match executions::rerun(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap()
+    {
+        Started::Queued(r) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((again.index, again.comments.as_str()), (2, "Rerun of #1"));
+    executions::act(&w.backend, w.member, w.project, again.id, Action::Cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        executions::get(&w.backend, w.member, w.project, again.id)
+            .await
+            .unwrap()
+            .row
+            .status,
+        RunStatus::Canceled
+    );
+    assert!(matches!(
+        executions::act(&w.backend, w.member, w.project, again.id, Action::Resume).await,
+        Err(Error::Conflict(_))
+    ));
+
+    // viewers cannot act; other projects answer 404
+    assert!(matches!(
+        executions::act(&w.backend, w.viewer, w.project, id, Action::Cancel).await,
+        Err(Error::Forbidden(_))
+    ));
+    executions::delete(&w.backend, w.member, w.project, again.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        executions::get(&w.backend, w.member, w.project, again.id).await,
+        Err(Error::NotFound(_))
+    ));
+    // a disabled pipeline does not run
+    pipelines::set_enabled(&w.backend, w.member, w.project, p.id, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        executions::start(
+            &w.backend,
+            w.member,
+            w.project,
+            p.id,
+            BTreeMap::new(),
+            "",
+            Trigger::Api
+        )
+        .await,
+        Err(Error::Conflict(_))
+    ));
+    // unknown inputs are refused
+    pipelines::set_enabled(&w.backend, w.member, w.project, p.id, true)
+        .await
+        .unwrap();
+    let given = BTreeMap::from([("NOPE".to_owned(), "1".to_owned())]);
+    assert!(matches!(
+        executions::start(
+            &w.backend,
+            w.member,
+            w.project,
+            p.id,
+            given,
+            "",
+            Trigger::Api
+        )
+        .await,
+        Err(Error::Invalid { .. })
+    ));
+}

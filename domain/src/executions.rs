@@ -1,0 +1,181 @@
+//! Executions as the Pipelines and Executions pages show them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The status of an execution, a stage or a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    /// Waiting for a worker (or, for stages and tasks, for earlier ones).
+    Queued,
+    /// Running now.
+    Running,
+    /// Waiting for something outside Wharf (an approval).
+    Waiting,
+    /// Paused by a person; resumes where it stopped.
+    Paused,
+    /// Finished well.
+    Completed,
+    /// Finished badly; the message says why.
+    Failed,
+    /// Stopped by a person or by a newer execution.
+    Canceled,
+    /// (Tasks) not run: its precondition did not hold.
+    Skipped,
+}
+
+impl RunStatus {
+    /// Every status.
+    pub const ALL: [RunStatus; 8] = [
+        RunStatus::Queued,
+        RunStatus::Running,
+        RunStatus::Waiting,
+        RunStatus::Paused,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Canceled,
+        RunStatus::Skipped,
+    ];
+
+    /// The stored and shown form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "QUEUED",
+            RunStatus::Running => "RUNNING",
+            RunStatus::Waiting => "WAITING",
+            RunStatus::Paused => "PAUSED",
+            RunStatus::Completed => "COMPLETED",
+            RunStatus::Failed => "FAILED",
+            RunStatus::Canceled => "CANCELED",
+            RunStatus::Skipped => "SKIPPED",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Whether nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Canceled | RunStatus::Skipped
+        )
+    }
+}
+
+/// A pipeline in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineRow {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Whether it may run.
+    pub enabled: bool,
+    /// queue, cancel-previous or skip-if-running.
+    pub concurrency: String,
+    /// Whether a Docker webhook may trigger it (its inputs include the Docker ones).
+    pub docker_inputs: bool,
+    /// How many stages it has.
+    pub stage_count: i32,
+    /// Its inputs with their defaults, for the Run dialog.
+    pub input: Vec<(String, String)>,
+    /// Its last execution: index, status, when it was queued.
+    pub last_execution: Option<(i64, RunStatus, DateTime<Utc>)>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An execution in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionRow {
+    /// Its id.
+    pub id: i64,
+    /// The pipeline's id.
+    pub pipeline_id: i64,
+    /// The pipeline's name when it was queued.
+    pub pipeline_name: String,
+    /// Its number within the pipeline (`${executionIndex}`).
+    pub index: i64,
+    /// Its status.
+    pub status: RunStatus,
+    /// Why it failed or was canceled, in words.
+    pub message: Option<String>,
+    /// manual, api or docker.
+    pub trigger: String,
+    /// The comments given when it was started.
+    pub comments: String,
+    /// Queued at.
+    pub created_at: DateTime<Utc>,
+    /// Started at.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended at.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A task of an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRunView {
+    /// Its name.
+    pub name: String,
+    /// Its type (K8S, REST …).
+    pub kind: String,
+    /// Which taskOrder entry it belongs to.
+    pub group: i32,
+    /// Its status.
+    pub status: RunStatus,
+    /// What happened, in words.
+    pub message: Option<String>,
+    /// Its outputs, as JSON text (secrets masked).
+    pub output: Option<String>,
+    /// Started at.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended at.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A stage of an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageRunView {
+    /// Its name.
+    pub name: String,
+    /// Its status.
+    pub status: RunStatus,
+    /// Started at.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended at.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Its tasks in order.
+    pub tasks: Vec<TaskRunView>,
+}
+
+/// One execution in full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionDetail {
+    /// The summary.
+    pub row: ExecutionRow,
+    /// The inputs it ran with (values of secret variables are never here).
+    pub input: Vec<(String, String)>,
+    /// The pipeline's outputs once known.
+    pub output: Vec<(String, String)>,
+    /// Its stages.
+    pub stages: Vec<StageRunView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_know_when_they_are_final() {
+        for s in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(s.as_str()), Some(s));
+        }
+        assert!(RunStatus::Canceled.is_final() && !RunStatus::Waiting.is_final());
+    }
+}
