@@ -9,9 +9,7 @@
 //! otherwise it fails with a message saying why, so no task runs twice to completion and no
 //! execution stays RUNNING.
 
-use crate::entities::{
-    executions as exec_rows, project_members, stage_runs, task_logs, task_runs, variables,
-};
+use crate::entities::{executions as exec_rows, project_members, stage_runs, task_logs, task_runs};
 use crate::executions::{finish_open_runs, publish, status};
 use crate::pipelines::active_strings;
 use crate::{Backend, Error, Result};
@@ -22,8 +20,8 @@ use domain::pipeline::{PipelineDef, Task, TaskType};
 use domain::ProjectRole;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -365,7 +363,7 @@ impl Engine {
             }
         }
         let Some(first) = open.first() else {
-            let ctx = self.context(e, &plan, &runs).await?;
+            let ctx = self.context(e, &runs).await?;
             let mut output = Vec::new();
             for (name, value) in &plan.output {
                 match ctx.substitute(value) {
@@ -450,7 +448,7 @@ impl Engine {
             to_run.push((r, task));
         }
         if !to_run.is_empty() {
-            let ctx = Arc::new(self.context(e, &plan, &runs).await?);
+            let ctx = Arc::new(self.context(e, &runs).await?);
             let heartbeat = self.heartbeat(e.id);
             let mut handles = Vec::new();
             for (r, task) in to_run {
@@ -515,10 +513,13 @@ impl Engine {
         a.output = Set((!o.output.is_null()).then(|| o.output.to_string()));
         a.ended_at = Set(Some(now));
         a.update(db).await?;
-        let first_line = task_logs::Entity::find()
-            .filter(task_logs::Column::TaskRunId.eq(r.id))
-            .count_lines(db)
-            .await?;
+        let first_line = i32::try_from(
+            task_logs::Entity::find()
+                .filter(task_logs::Column::TaskRunId.eq(r.id))
+                .count(db)
+                .await?,
+        )
+        .unwrap_or(i32::MAX);
         for (i, text) in o.logs.iter().enumerate() {
             task_logs::ActiveModel {
                 task_run_id: Set(r.id),
@@ -616,12 +617,7 @@ impl Engine {
         self.release(e.id).await
     }
 
-    async fn context(
-        &self,
-        e: &exec_rows::Model,
-        plan: &PipelineDef,
-        runs: &[task_runs::Model],
-    ) -> Result<Context> {
+    async fn context(&self, e: &exec_rows::Model, runs: &[task_runs::Model]) -> Result<Context> {
         let db = &self.backend.db;
         let inputs: Vec<(String, String)> = serde_json::from_str(&e.input).unwrap_or_default();
         let administrator = match e.created_by {
@@ -635,29 +631,13 @@ impl Engine {
         };
         let mut vars = HashMap::new();
         let mut secrets = Vec::new();
-        for v in variables::Entity::find()
-            .filter(variables::Column::ProjectId.eq(e.project_id))
-            .all(db)
-            .await?
+        for (name, value, hidden) in
+            crate::variables::all_for_engine(&self.backend, e.project_id, administrator).await?
         {
-            if v.kind == "RESTRICTED" && !administrator {
-                continue;
+            if hidden {
+                secrets.push(value.expose().to_owned());
             }
-            match (v.value, v.sealed_value) {
-                (Some(value), _) => {
-                    vars.insert(v.name, value);
-                }
-                (None, Some(sealed)) => {
-                    let opened = self
-                        .backend
-                        .sealer
-                        .open(&sealed, "wharf:variable")
-                        .map_err(|err| Error::Internal(format!("variable {}: {err}", v.name)))?;
-                    secrets.push(opened.expose().to_owned());
-                    vars.insert(v.name, opened.expose().to_owned());
-                }
-                (None, None) => {}
-            }
+            vars.insert(name, value.expose().to_owned());
         }
         let mut outputs = HashMap::new();
         for r in runs {
@@ -671,7 +651,6 @@ impl Engine {
                 }
             }
         }
-        let _ = plan;
         Ok(Context {
             execution_id: e.id,
             index: e.run_index,
@@ -731,17 +710,6 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-trait CountLines {
-    async fn count_lines(self, db: &sea_orm::DatabaseConnection) -> Result<i32>;
-}
-
-impl CountLines for sea_orm::Select<task_logs::Entity> {
-    async fn count_lines(self, db: &sea_orm::DatabaseConnection) -> Result<i32> {
-        use sea_orm::PaginatorTrait;
-        Ok(i32::try_from(self.count(db).await?).unwrap_or(i32::MAX))
     }
 }
 
@@ -822,7 +790,12 @@ async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
     let mut logs = vec![format!("{method} {url}")];
     let res = match req.send().await {
         Ok(r) => r,
-        Err(err) => return Outcome::failed(format!("{method} {url} failed: {}", describe(&err))),
+        Err(err) => {
+            return Outcome::failed(format!(
+                "{method} {url} failed: {}",
+                crate::error::error_chain(&err)
+            ))
+        }
     };
     let status = res.status();
     let headers: Map<String, Value> = res
@@ -838,7 +811,10 @@ async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
     let body = match res.bytes().await {
         Ok(b) => b,
         Err(err) => {
-            return Outcome::failed(format!("reading the response failed: {}", describe(&err)))
+            return Outcome::failed(format!(
+                "reading the response failed: {}",
+                crate::error::error_chain(&err)
+            ))
         }
     };
     let body_value = serde_json::from_slice::<Value>(&body)
@@ -860,15 +836,4 @@ async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
             logs,
         }
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }

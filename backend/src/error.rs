@@ -115,3 +115,15 @@ pub fn conflict_on_unique(e: DbErr, message: &str) -> Error {
         _ => Error::Db(e),
     }
 }
+
+/// An error and all its sources, joined by ": " (what outbound clients report in words).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        out.push_str(": ");
+        out.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    out
+}

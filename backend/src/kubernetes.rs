@@ -90,13 +90,7 @@ pub fn check_private_key_pem(pem: &str) -> Result<(), String> {
 }
 
 fn problem_from_chain(e: &(dyn std::error::Error + 'static), url: &str) -> KubeProblem {
-    let mut chain = String::new();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        chain.push_str(&s.to_string());
-        chain.push(' ');
-        source = s.source();
-    }
+    let chain = crate::error::error_chain(e);
     let lower = chain.to_lowercase();
     if lower.contains("changed since it was accepted") || lower.contains("changedcertificate") {
         KubeProblem::Certificate(

@@ -6,7 +6,7 @@
 //! a pipeline that uses a restricted endpoint can only be saved by a project administrator.
 
 use crate::accounts::Actor;
-use crate::entities::{endpoints, executions, pipelines as row, projects as project_rows};
+use crate::entities::{endpoints, executions, pipelines as row};
 use crate::error::conflict_on_unique;
 use crate::projects::authorize;
 use crate::{Backend, Error, Result};
@@ -232,14 +232,6 @@ pub async fn export(backend: &Backend, actor: Actor, project_id: i64, id: i64) -
     Ok(get(backend, actor, project_id, id).await?.1)
 }
 
-async fn project_name(db: &impl ConnectionTrait, project_id: i64) -> Result<String> {
-    Ok(project_rows::Entity::find_by_id(project_id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("project"))?
-        .name)
-}
-
 /// Creates a pipeline from YAML (New, and Import).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
 pub async fn create(
@@ -252,7 +244,6 @@ pub async fn create(
     let txn = backend.db.begin().await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     check_endpoints(&txn, project_id, role, &def).await?;
-    let _ = project_name(&txn, project_id).await?;
     let now = backend.clock.now();
     let m = row::ActiveModel {
         project_id: Set(project_id),

@@ -128,13 +128,7 @@ pub fn client() -> reqwest::Result<Client> {
 }
 
 fn describe_send_error(e: &reqwest::Error, url: &str) -> RegistryProblem {
-    let mut chain = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = source {
-        chain.push_str(&s.to_string());
-        chain.push(' ');
-        source = s.source();
-    }
+    let chain = crate::error::error_chain(e);
     let lower = chain.to_lowercase();
     // rustls reports the pin's error by its Debug name (ChangedCertificate), not its Display
     if lower.contains("changed since it was accepted") || lower.contains("changedcertificate") {

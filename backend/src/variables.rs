@@ -252,6 +252,37 @@ pub async fn reveal_for_engine(
     }
 }
 
+/// Every variable of a project an execution may use, opened: (name, value, hidden). RESTRICTED
+/// ones only when `administrator` (the execution was started by a project administrator).
+pub async fn all_for_engine(
+    backend: &Backend,
+    project_id: i64,
+    administrator: bool,
+) -> Result<Vec<(String, SecretValue, bool)>> {
+    let mut out = Vec::new();
+    for m in row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .all(&backend.db)
+        .await?
+    {
+        if m.kind == VariableKind::Restricted.as_str() && !administrator {
+            continue;
+        }
+        match (m.value, m.sealed_value) {
+            (Some(v), _) => out.push((m.name, SecretValue::new(v), false)),
+            (None, Some(sealed)) => {
+                let opened = backend
+                    .sealer
+                    .open(&sealed, PURPOSE)
+                    .map_err(|e| Error::Internal(format!("variable {}: {e}", m.name)))?;
+                out.push((m.name, opened, true));
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(out)
+}
+
 /// One variable of a project (hidden kinds without their value).
 pub async fn get(
     backend: &Backend,
