@@ -482,7 +482,10 @@ fn EndpointEditor(
                     <FieldError error field="url"/>
                     <Show when=plain_http>
                         <p class="warning-text" role="note" data-testid=ids::PLAIN_HTTP_WARNING>
-                            "⚠ Plain http: credentials and data travel unencrypted. Use https unless this registry is on a trusted network."
+                            {move || format!(
+                                "⚠ Plain http: credentials and data travel unencrypted. Use https unless this {} is on a trusted network.",
+                                if kind.get() == EndpointKind::Kubernetes { "cluster" } else { "registry" }
+                            )}
                         </p>
                     </Show>
                     <Show when=https>
