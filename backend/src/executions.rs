@@ -164,7 +164,10 @@ pub async fn start(
         for a in active.iter().filter(|a| !a.cancel_requested) {
             let message = format!("Canceled by execution #{index} (cancel-previous).");
             let mut m: row::ActiveModel = a.clone().into();
-            if a.status == RunStatus::Queued.as_str() || a.status == RunStatus::Paused.as_str() {
+            if a.status == RunStatus::Queued.as_str()
+                || a.status == RunStatus::Paused.as_str()
+                || a.status == RunStatus::Waiting.as_str()
+            {
                 m.status = Set(RunStatus::Canceled.as_str().to_owned());
                 m.ended_at = Set(Some(now));
                 finish_open_runs(&txn, a.id, RunStatus::Canceled, now).await?;
@@ -278,6 +281,18 @@ pub(crate) async fn finish_open_runs(
         RunStatus::Waiting.as_str(),
         RunStatus::Paused.as_str(),
     ];
+    crate::entities::user_operations::Entity::update_many()
+        .col_expr(
+            crate::entities::user_operations::Column::Status,
+            Expr::value(crate::user_operations::Status::Canceled.as_str()),
+        )
+        .filter(crate::entities::user_operations::Column::ExecutionId.eq(execution_id))
+        .filter(
+            crate::entities::user_operations::Column::Status
+                .eq(crate::user_operations::Status::Pending.as_str()),
+        )
+        .exec(db)
+        .await?;
     task_runs::Entity::update_many()
         .col_expr(task_runs::Column::Status, Expr::value(status.as_str()))
         .col_expr(task_runs::Column::EndedAt, Expr::value(now))
@@ -320,6 +335,17 @@ pub async fn list(
         .map(row_view)
         .collect::<Result<Vec<_>>>()?;
     Ok((rows, total))
+}
+
+/// The project an execution belongs to (for routes that name only the execution).
+pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
+    row::Entity::find_by_id(id)
+        .select_only()
+        .column(row::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("execution"))
 }
 
 async fn find(db: &impl ConnectionTrait, project_id: i64, id: i64) -> Result<row::Model> {

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod tls;
 pub mod tokens;
+pub mod user_operations;
 pub mod variables;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -200,6 +200,17 @@ pub async fn list(
     ))
 }
 
+/// The project a pipeline belongs to (for routes that name only the pipeline).
+pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
+    row::Entity::find_by_id(id)
+        .select_only()
+        .column(row::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("pipeline"))
+}
+
 pub(crate) async fn find_in_project(
     db: &impl ConnectionTrait,
     project_id: i64,

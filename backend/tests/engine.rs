@@ -498,3 +498,201 @@ async fn cancel_pause_resume_rerun_and_delete() {
         Err(Error::Invalid { .. })
     ));
 }
+
+const APPROVAL: &str = r#"kind: PIPELINE
+name: approval
+input:
+  TAG: v7
+stageOrder: [Gate, After]
+stages:
+  Gate:
+    taskOrder: [Approve]
+    tasks:
+      Approve:
+        type: UserOperation
+        input:
+          approvers: [MIA@example.com]
+          summary: Promote ${input.TAG}?
+          description: Run ${executionIndex}
+          expiry: 2
+  After:
+    taskOrder: [Done]
+    tasks:
+      Done: { type: Condition, input: { condition: '${Gate.Approve.output.approved} == true' } }
+"#;
+
+#[tokio::test]
+async fn user_operations_wait_without_a_worker_then_approve_reject_or_expire() {
+    use backend::user_operations;
+    let (w, clock, engine) = setup().await;
+    let p = pipelines::create(&w.backend, w.member, w.project, APPROVAL)
+        .await
+        .unwrap();
+
+    // approve: the execution waits, holds no lease, and goes on after the answer
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Waiting, "{d:#?}");
+    assert_eq!(d.stages[0].tasks[0].status, RunStatus::Waiting);
+    let mine = user_operations::waiting_for(&w.backend, w.member)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].summary, "Promote v7?");
+    assert_eq!(mine[0].description, "Run 1");
+    assert_eq!(mine[0].approvers, vec!["mia@example.com".to_owned()]);
+    assert!(user_operations::waiting_for(&w.backend, w.viewer)
+        .await
+        .unwrap()
+        .is_empty());
+    let refused = user_operations::respond(&w.backend, w.viewer, mine[0].id, true, "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Forbidden(_) | Error::NotFound(_)),
+        "{refused:?}"
+    );
+    assert!(
+        !engine.step().await.unwrap(),
+        "nothing to do while it waits"
+    );
+    let answered = user_operations::respond(&w.backend, w.member, mine[0].id, true, "ship it")
+        .await
+        .unwrap();
+    assert_eq!(answered.status, "APPROVED");
+    let again = user_operations::respond(&w.backend, w.member, mine[0].id, false, "")
+        .await
+        .unwrap_err();
+    assert!(matches!(again, Error::Conflict(_)), "{again:?}");
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    assert_eq!(
+        d.stages[0].tasks[0].message.as_deref(),
+        Some("Approved by mia@example.com: ship it")
+    );
+
+    // reject: the task fails with the reason
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let op = user_operations::waiting_for(&w.backend, w.member)
+        .await
+        .unwrap()[0]
+        .id;
+    user_operations::respond(&w.backend, w.member, op, false, "not today")
+        .await
+        .unwrap();
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert_eq!(
+        d.row.message.as_deref(),
+        Some("Task Gate.Approve failed: Rejected by mia@example.com: not today")
+    );
+
+    // expiry: the engine wakes it at the deadline and fails it
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let op = user_operations::waiting_for(&w.backend, w.member)
+        .await
+        .unwrap()[0]
+        .id;
+    clock.advance(chrono::Duration::seconds(3600));
+    assert!(!engine.step().await.unwrap(), "an hour in: still waiting");
+    clock.advance(chrono::Duration::seconds(3601));
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert!(
+        d.row
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("Expired: nobody approved"),
+        "{d:#?}"
+    );
+    let late = user_operations::respond(&w.backend, w.member, op, true, "")
+        .await
+        .unwrap_err();
+    assert!(matches!(late, Error::Conflict(_)), "{late:?}");
+
+    // cancel while waiting: the operation leaves the list
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    executions::act(&w.backend, w.member, w.project, id, Action::Cancel)
+        .await
+        .unwrap();
+    assert!(user_operations::waiting_for(&w.backend, w.member)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn poll_repeats_until_its_exit_criteria_hold_or_attempts_run_out() {
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (w, _clock, engine) = setup().await;
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/state",
+        get(move || {
+            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { axum::Json(serde_json::json!({"n": n, "ready": n >= 3})) }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let yaml = |attempts: u32| {
+        format!(
+            "kind: PIPELINE\nname: poll{attempts}\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Wait]\n    tasks:\n      Wait:\n        type: POLL\n        input:\n          url: {base}/state\n          exitCriteria: '${{S.Wait.output.body.ready}} == true'\n          interval: 1\n          attempts: {attempts}\n"
+        )
+    };
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml(5))
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert!(d.stages[0].tasks[0]
+        .output
+        .as_deref()
+        .unwrap()
+        .contains("\"n\":3"));
+
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml(2))
+        .await
+        .unwrap();
+    count.store(0, Ordering::SeqCst);
+    let id = run(&w, p.id, &[]).await;
+    drain(&engine).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert_eq!(
+        d.stages[0].tasks[0].message.as_deref(),
+        Some("The exit criteria did not hold after 2 call(s): ${S.Wait.output.body.ready} == true")
+    );
+    let log = executions::task_log(&w.backend, w.member, w.project, id, "S", "Wait")
+        .await
+        .unwrap();
+    assert!(log.iter().any(|l| l.contains("attempt 2/2")), "{log:?}");
+}

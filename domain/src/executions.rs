@@ -167,6 +167,43 @@ pub struct ExecutionDetail {
     pub stages: Vec<StageRunView>,
 }
 
+/// A User Operation: an approval an execution waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserOperationRow {
+    /// Its id.
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// The execution that waits.
+    pub execution_id: i64,
+    /// The pipeline's name.
+    pub pipeline_name: String,
+    /// The execution's index.
+    pub run_index: i64,
+    /// The stage.
+    pub stage: String,
+    /// The task.
+    pub task: String,
+    /// What to decide.
+    pub summary: String,
+    /// More detail.
+    pub description: String,
+    /// Who may answer (e-mail addresses).
+    pub approvers: Vec<String>,
+    /// PENDING, APPROVED, REJECTED or EXPIRED.
+    pub status: String,
+    /// Who answered.
+    pub responded_by: Option<String>,
+    /// What they said.
+    pub comment: Option<String>,
+    /// When they answered.
+    pub responded_at: Option<DateTime<Utc>>,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

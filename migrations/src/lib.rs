@@ -12,6 +12,7 @@ mod m20261121_000006_create_api_tokens;
 mod m20261121_000007_create_endpoints;
 mod m20261121_000008_kubernetes_endpoints;
 mod m20261121_000009_create_pipelines;
+mod m20261121_000010_create_user_operations;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_create_endpoints::Migration),
             Box::new(m20261121_000008_kubernetes_endpoints::Migration),
             Box::new(m20261121_000009_create_pipelines::Migration),
+            Box::new(m20261121_000010_create_user_operations::Migration),
         ]
     }
 }

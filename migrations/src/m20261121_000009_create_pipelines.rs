@@ -26,7 +26,7 @@ enum Pipelines {
 }
 
 #[derive(DeriveIden)]
-enum Executions {
+pub(crate) enum Executions {
     Table,
     Id,
     PipelineId,
@@ -65,7 +65,7 @@ enum StageRuns {
 }
 
 #[derive(DeriveIden)]
-enum TaskRuns {
+pub(crate) enum TaskRuns {
     Table,
     Id,
     ExecutionId,

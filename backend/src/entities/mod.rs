@@ -13,5 +13,6 @@ pub mod sign_in_throttle;
 pub mod stage_runs;
 pub mod task_logs;
 pub mod task_runs;
+pub mod user_operations;
 pub mod users;
 pub mod variables;

@@ -513,7 +513,9 @@ pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
             );
             continue;
         };
-        if (si, g) >= (stage_index, group) {
+        // a Poll task's exit criteria read its own latest response
+        let own_response = path == format!("stages.{stage}.tasks.{task}.input.exitCriteria");
+        if (si, g) >= (stage_index, group) && !own_response {
             c.err(
                 at,
                 &path,

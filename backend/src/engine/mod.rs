@@ -28,6 +28,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod kube;
+mod registry;
+mod user_operation;
+
 /// The longest a task may run when it sets no timeout.
 const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -42,15 +46,15 @@ pub struct Engine {
 
 /// What a task ended with.
 #[derive(Debug, Clone)]
-struct Outcome {
-    status: RunStatus,
-    message: Option<String>,
-    output: Value,
-    logs: Vec<String>,
+pub(crate) struct Outcome {
+    pub(crate) status: RunStatus,
+    pub(crate) message: Option<String>,
+    pub(crate) output: Value,
+    pub(crate) logs: Vec<String>,
 }
 
 impl Outcome {
-    fn failed(message: impl Into<String>) -> Self {
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
         Self {
             status: RunStatus::Failed,
             message: Some(message.into()),
@@ -61,7 +65,7 @@ impl Outcome {
 }
 
 /// What tasks of one execution can read: inputs, variables, earlier outputs.
-struct Context {
+pub(crate) struct Context {
     execution_id: i64,
     index: i64,
     name: String,
@@ -74,7 +78,7 @@ struct Context {
 }
 
 impl Context {
-    fn resolve(&self, b: &Binding) -> std::result::Result<String, String> {
+    pub(crate) fn resolve(&self, b: &Binding) -> std::result::Result<String, String> {
         match b {
             Binding::Input(n) => self
                 .inputs
@@ -112,11 +116,32 @@ impl Context {
         }
     }
 
-    fn substitute(&self, s: &str) -> std::result::Result<String, String> {
+    /// Runs `f` with one more task's outputs visible (a Poll task reading its own response).
+    fn with_output<T>(
+        &self,
+        key: (String, String),
+        value: Value,
+        f: impl FnOnce(&Context) -> T,
+    ) -> T {
+        let mut outputs = self.outputs.clone();
+        outputs.insert(key, value);
+        let view = Context {
+            execution_id: self.execution_id,
+            index: self.index,
+            name: self.name.clone(),
+            inputs: self.inputs.clone(),
+            vars: self.vars.clone(),
+            outputs,
+            secrets: self.secrets.clone(),
+        };
+        f(&view)
+    }
+
+    pub(crate) fn substitute(&self, s: &str) -> std::result::Result<String, String> {
         expr::substitute(s, &|b| self.resolve(b)).map_err(|u| u.to_string())
     }
 
-    fn mask(&self, s: &str) -> String {
+    pub(crate) fn mask(&self, s: &str) -> String {
         let mut out = s.to_owned();
         for secret in &self.secrets {
             if secret.len() >= 3 {
@@ -196,6 +221,12 @@ impl Engine {
                         Condition::all()
                             .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
                             .add(free.clone()),
+                    )
+                    // a wait's deadline (lease_until) passed: see whether it expired
+                    .add(
+                        Condition::all()
+                            .add(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
+                            .add(exec_rows::Column::LeaseUntil.lt(now)),
                     ),
             )
             .order_by_asc(exec_rows::Column::Id)
@@ -241,7 +272,7 @@ impl Engine {
                 .exec(db)
                 .await?;
             if claimed.rows_affected == 1 {
-                if c.status == RunStatus::Queued.as_str() {
+                if c.status != RunStatus::Running.as_str() {
                     publish(
                         &self.backend,
                         c.id,
@@ -415,12 +446,17 @@ impl Engine {
             .copied()
             .filter(|r| r.stage_position == stage_pos && r.group_position == group)
             .collect();
+        let ctx = Arc::new(self.context(e, &runs).await?);
         let mut to_run = Vec::new();
         for r in group_runs {
             let task = stage
                 .task(&r.name)
                 .ok_or_else(|| Error::Internal(format!("task {} is not in the plan", r.name)))?
                 .clone();
+            if task.kind == TaskType::UserOperation {
+                self.user_operation(e, r, &stage.name, &task, &ctx).await?;
+                continue;
+            }
             if r.status == RunStatus::Running.as_str() && !safe_to_repeat(&task) {
                 self.record(
                     e,
@@ -448,18 +484,22 @@ impl Engine {
             to_run.push((r, task));
         }
         if !to_run.is_empty() {
-            let ctx = Arc::new(self.context(e, &runs).await?);
             let heartbeat = self.heartbeat(e.id);
             let mut handles = Vec::new();
             for (r, task) in to_run {
                 let task_ctx = ctx.clone();
-                let http = self.http.clone();
+                let tools = Tools {
+                    http: self.http.clone(),
+                    backend: self.backend.clone(),
+                };
+                let stage_name = stage.name.clone();
                 let t = task.clone();
                 let handle = tokio::spawn(async move {
                     let limit = t
                         .timeout_seconds
                         .map_or(DEFAULT_TASK_TIMEOUT, Duration::from_secs);
-                    match tokio::time::timeout(limit, run_task(&task_ctx, &http, &t)).await {
+                    let run = run_task(&task_ctx, &tools, &stage_name, &t);
+                    match tokio::time::timeout(limit, run).await {
                         Ok(o) => o,
                         Err(_) => {
                             Outcome::failed(format!("Timed out after {} seconds.", limit.as_secs()))
@@ -483,6 +523,9 @@ impl Engine {
             }
             drop(heartbeat);
         }
+        if self.wait_if_waiting(e, stage_pos, group).await? {
+            return Ok(());
+        }
         self.settle(e, stage_pos, group, &plan).await
     }
 
@@ -504,7 +547,12 @@ impl Engine {
         }))
     }
 
-    async fn record(&self, e: &exec_rows::Model, r: &task_runs::Model, o: Outcome) -> Result<()> {
+    pub(crate) async fn record(
+        &self,
+        e: &exec_rows::Model,
+        r: &task_runs::Model,
+        o: Outcome,
+    ) -> Result<()> {
         let now = self.backend.clock.now();
         let db = &self.backend.db;
         let mut a: task_runs::ActiveModel = r.clone().into();
@@ -713,7 +761,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn run_task(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
+async fn run_task(ctx: &Context, tools: &Tools, stage: &str, task: &Task) -> Outcome {
     if let Some(pre) = &task.pre_condition {
         match expr::evaluate(pre, &|b| ctx.resolve(b)) {
             Ok(true) => {}
@@ -730,11 +778,81 @@ async fn run_task(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome
     }
     match task.kind {
         TaskType::Condition => condition(ctx, task),
-        TaskType::Rest => rest(ctx, http, task).await,
-        other => Outcome::failed(format!(
-            "{} tasks cannot run in this release of Wharf yet.",
-            other.as_str()
+        TaskType::Rest => rest(ctx, &tools.http, task).await,
+        TaskType::Poll => poll(ctx, &tools.http, stage, task).await,
+        TaskType::Kubernetes => kube::run(ctx, &tools.backend, task).await,
+        TaskType::Registry => registry::run(ctx, &tools.backend, task).await,
+        // waits are handled by the engine itself (they need no worker while they wait)
+        TaskType::UserOperation => Outcome::failed("A User Operation cannot run as a plain task."),
+    }
+}
+
+/// What task runners may use.
+struct Tools {
+    http: reqwest::Client,
+    backend: Backend,
+}
+
+/// POLL: the REST call, repeated every `interval` seconds until `exitCriteria` holds (it reads
+/// this task's latest response as `${Stage.Task.output…}`) or `attempts` calls were made.
+async fn poll(ctx: &Context, http: &reqwest::Client, stage: &str, task: &Task) -> Outcome {
+    let number =
+        |k: &str, default: u64| task.input.get(k).and_then(Value::as_u64).unwrap_or(default);
+    let interval = Duration::from_secs(number("interval", 60));
+    let attempts = number("attempts", 10);
+    let criteria = task
+        .input
+        .get("exitCriteria")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut logs = Vec::new();
+    let mut last = Outcome::failed("The poll made no call.");
+    for attempt in 1..=attempts {
+        let mut o = rest(ctx, http, task).await;
+        logs.append(&mut o.logs);
+        if o.output.is_null() {
+            // no response at all (refused, DNS …): report it, keep trying
+            logs.push(format!(
+                "attempt {attempt}/{attempts}: {}",
+                o.message.clone().unwrap_or_default()
+            ));
+        } else {
+            let key = (stage.to_owned(), task.name.clone());
+            let verdict = ctx.with_output(key, o.output.clone(), |c| {
+                expr::evaluate(criteria, &|b| c.resolve(b))
+            });
+            match verdict {
+                Ok(true) => {
+                    logs.push(format!("attempt {attempt}/{attempts}: {criteria} → true"));
+                    return Outcome {
+                        status: RunStatus::Completed,
+                        message: Some(format!("The exit criteria held after {attempt} call(s).")),
+                        output: o.output,
+                        logs,
+                    };
+                }
+                Ok(false) => logs.push(format!("attempt {attempt}/{attempts}: {criteria} → false")),
+                Err(m) => {
+                    logs.push(format!("attempt {attempt}/{attempts}: {m}"));
+                    last = Outcome::failed(format!("The exit criteria cannot be evaluated: {m}"));
+                    last.output = o.output;
+                    last.logs = logs;
+                    return last;
+                }
+            }
+        }
+        last = o;
+        if attempt < attempts {
+            tokio::time::sleep(interval).await;
+        }
+    }
+    Outcome {
+        status: RunStatus::Failed,
+        message: Some(format!(
+            "The exit criteria did not hold after {attempts} call(s): {criteria}"
         )),
+        output: last.output,
+        logs,
     }
 }
 

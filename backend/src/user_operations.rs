@@ -1,0 +1,210 @@
+//! User Operations: approvals that executions wait for. The engine opens them (see
+//! `engine::user_operation`); approvers answer here, in the UI or through the API. An answer
+//! is a conditional UPDATE on a PENDING, unexpired row, so two answers (or an answer racing the
+//! expiry) cannot both count; it then wakes the execution.
+
+use crate::accounts::Actor;
+use crate::entities::{executions as exec_rows, user_operations as ops, users};
+use crate::executions::publish;
+use crate::{Backend, Error, Result};
+use domain::executions::{RunStatus, UserOperationRow};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+
+/// Hours a User Operation waits when its task sets no `expiry`.
+pub const DEFAULT_EXPIRY_HOURS: i64 = 72;
+
+/// Where an operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for an answer.
+    Pending,
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Nobody answered in time.
+    Expired,
+    /// The execution ended (canceled) before anyone answered.
+    Canceled,
+}
+
+impl Status {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::Approved => "APPROVED",
+            Status::Rejected => "REJECTED",
+            Status::Expired => "EXPIRED",
+            Status::Canceled => "CANCELED",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Status::Pending,
+            Status::Approved,
+            Status::Rejected,
+            Status::Expired,
+            Status::Canceled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+fn view(m: ops::Model) -> UserOperationRow {
+    UserOperationRow {
+        id: m.id,
+        project_id: m.project_id,
+        execution_id: m.execution_id,
+        pipeline_name: m.pipeline_name,
+        run_index: m.run_index,
+        stage: m.stage_name,
+        task: m.task_name,
+        summary: m.summary,
+        description: m.description,
+        approvers: serde_json::from_str(&m.approvers).unwrap_or_default(),
+        status: m.status,
+        responded_by: m.responded_by,
+        comment: m.response_comment,
+        responded_at: m.responded_at,
+        expires_at: m.expires_at,
+        created_at: m.created_at,
+    }
+}
+
+async fn email_of(backend: &Backend, actor: Actor) -> Result<String> {
+    Ok(users::Entity::find_by_id(actor.user_id)
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::Unauthenticated)?
+        .email
+        .to_lowercase())
+}
+
+/// The operations waiting for the actor's answer, oldest first.
+pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOperationRow>> {
+    let email = email_of(backend, actor).await?;
+    let quoted = serde_json::to_string(&email).unwrap_or_default();
+    let now = backend.clock.now();
+    let rows = ops::Entity::find()
+        .filter(ops::Column::Status.eq(Status::Pending.as_str()))
+        .filter(ops::Column::ExpiresAt.gt(now))
+        .filter(ops::Column::Approvers.contains(quoted.trim_matches('"')))
+        .order_by_asc(ops::Column::Id)
+        .all(&backend.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(view)
+        // `contains` is a LIKE: keep exact matches only
+        .filter(|o| o.approvers.iter().any(|a| a == &email))
+        .collect())
+}
+
+/// One operation (approvers and members of its project may read it).
+pub async fn get(backend: &Backend, actor: Actor, id: i64) -> Result<UserOperationRow> {
+    let m = ops::Entity::find_by_id(id)
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("user operation"))?;
+    let email = email_of(backend, actor).await?;
+    let op = view(m);
+    if !op.approvers.contains(&email) {
+        crate::projects::authorize(
+            &backend.db,
+            actor,
+            op.project_id,
+            domain::role::ProjectAction::View,
+        )
+        .await?;
+    }
+    Ok(op)
+}
+
+/// Approves or rejects an operation the actor is an approver of, and wakes its execution.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, operation_id = id, approve))]
+pub async fn respond(
+    backend: &Backend,
+    actor: Actor,
+    id: i64,
+    approve: bool,
+    comment: &str,
+) -> Result<UserOperationRow> {
+    let comment = comment.trim();
+    if comment.chars().count() > 2000 {
+        return Err(Error::invalid(
+            "comment",
+            "A comment has at most 2000 characters.",
+        ));
+    }
+    let op = get(backend, actor, id).await?;
+    let email = email_of(backend, actor).await?;
+    if !op.approvers.contains(&email) {
+        return Err(Error::Forbidden(
+            "Only the approvers this operation names can answer it.".to_owned(),
+        ));
+    }
+    let now = backend.clock.now();
+    let status = if approve {
+        Status::Approved
+    } else {
+        Status::Rejected
+    };
+    let txn = backend.db.begin().await?;
+    let answered = ops::Entity::update_many()
+        .col_expr(ops::Column::Status, Expr::value(status.as_str()))
+        .col_expr(ops::Column::RespondedBy, Expr::value(email.clone()))
+        .col_expr(
+            ops::Column::ResponseComment,
+            Expr::value((!comment.is_empty()).then(|| comment.to_owned())),
+        )
+        .col_expr(ops::Column::RespondedAt, Expr::value(now))
+        .filter(ops::Column::Id.eq(id))
+        .filter(ops::Column::Status.eq(Status::Pending.as_str()))
+        .filter(ops::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
+    if answered.rows_affected == 0 {
+        let why = match Status::parse(&op.status) {
+            Some(Status::Pending) => "it has expired".to_owned(),
+            _ => format!("it is already {}", op.status.to_lowercase()),
+        };
+        return Err(Error::Conflict(format!(
+            "This operation can no longer be answered: {why}."
+        )));
+    }
+    // wake the execution: a worker claims it and reads the answer
+    let woke = exec_rows::Entity::update_many()
+        .col_expr(
+            exec_rows::Column::Status,
+            Expr::value(RunStatus::Running.as_str()),
+        )
+        .col_expr(
+            exec_rows::Column::LeaseUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            exec_rows::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(exec_rows::Column::Id.eq(op.execution_id))
+        .filter(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    if woke.rows_affected == 1 {
+        publish(
+            backend,
+            op.execution_id,
+            op.project_id,
+            None,
+            None,
+            RunStatus::Running,
+        );
+    }
+    get(backend, actor, id).await
+}
