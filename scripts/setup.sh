@@ -3,7 +3,7 @@
 # Debian build packages, the wasm32 target, cargo-leptos and wasm-bindgen-cli at the pinned
 # versions, and the npm packages (wasm-opt from binaryen, Playwright).
 #   scripts/setup.sh           what building and running need
-#   scripts/setup.sh --test    also what the test suite needs (Debian's Chromium, docker-registry, htpasswd, openssl)
+#   scripts/setup.sh --test    also what the test suite needs (Debian's Chromium, docker-registry, skopeo, htpasswd, openssl)
 source "$(dirname "$0")/lib.sh"
 
 with_tests=false
@@ -13,7 +13,7 @@ command -v cargo >/dev/null || die "cargo not found: install Rust with rustup fi
 command -v npm >/dev/null || die "npm not found: install Node.js 20 first"
 
 apt_ensure pkg-config libssl-dev
-$with_tests && apt_ensure chromium docker-registry apache2-utils openssl
+$with_tests && apt_ensure chromium docker-registry skopeo apache2-utils openssl
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"

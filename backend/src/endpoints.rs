@@ -566,6 +566,62 @@ pub async fn fetch_certificate(
         .map_err(|e| Error::invalid("url", format!("Could not fetch the certificate: {e}.")))
 }
 
+/// An endpoint as a task uses it: where it is and how to sign in, secret opened.
+pub(crate) enum Resolved {
+    /// A Kubernetes cluster.
+    Kubernetes(ClusterAccess),
+    /// A Docker Registry.
+    Registry {
+        /// The registry's URL.
+        url: String,
+        /// Docker Hub, a v2 registry or Harbor.
+        server_type: Option<RegistryServerType>,
+        /// User name and password or token, if set.
+        creds: Option<RegistryCredentials>,
+        /// The accepted certificate's fingerprint.
+        pin: Option<String>,
+    },
+}
+
+/// The project's endpoint called `name`, for a running task (permission to use a restricted
+/// endpoint was checked when the pipeline was saved).
+pub(crate) async fn resolve(backend: &Backend, project_id: i64, name: &str) -> Result<Resolved> {
+    let existing = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .filter(row::Column::Name.eq(name))
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("endpoint"))?;
+    let secret = existing
+        .sealed_secret
+        .as_ref()
+        .map(|sealed| backend.sealer.open(sealed, PURPOSE))
+        .transpose()
+        .map_err(|e| Error::Internal(format!("endpoint {}: {e}", existing.id)))?;
+    let row = view(existing)?;
+    Ok(match row.kubernetes {
+        Some(settings) => Resolved::Kubernetes(ClusterAccess {
+            url: row.url,
+            auth: settings.auth,
+            username: row.username,
+            secret,
+            ca_data: settings.ca_data,
+            client_certificate: settings.client_certificate,
+            namespace: settings.namespace,
+            pin: row.certificate_sha256,
+        }),
+        None => Resolved::Registry {
+            url: row.url,
+            server_type: row.server_type,
+            creds: match (row.username, secret) {
+                (Some(username), Some(secret)) => Some(RegistryCredentials { username, secret }),
+                _ => None,
+            },
+            pin: row.certificate_sha256,
+        },
+    })
+}
+
 /// Validates an endpoint with the real call, stores the outcome and returns it.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, endpoint_id))]
 pub async fn validate(

@@ -112,7 +112,7 @@ fn problem_from_chain(e: &(dyn std::error::Error + 'static), url: &str) -> KubeP
     }
 }
 
-fn problem(e: kube::Error, url: &str, doing: &str) -> KubeProblem {
+pub(crate) fn problem(e: kube::Error, url: &str, doing: &str) -> KubeProblem {
     match e {
         kube::Error::Api(status) if status.code == 401 => KubeProblem::Unauthorized,
         kube::Error::Api(status) if status.code == 403 => KubeProblem::Forbidden(format!(

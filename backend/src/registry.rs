@@ -267,6 +267,154 @@ async fn bearer_token(
     })
 }
 
+/// The manifest media types Wharf asks for: Docker and OCI images and image lists.
+const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// The `Authorization` for `scope` (`repository:NAME:pull,push`), following `GET /v2/`'s
+/// challenge; `None` when the registry needs none.
+async fn authorization(
+    client: &Client,
+    base_url: &str,
+    creds: Option<&RegistryCredentials>,
+    scope: &str,
+) -> Result<Option<String>, RegistryProblem> {
+    let url = format!("{}/v2/", base_url.trim_end_matches('/'));
+    let res = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| describe_send_error(&e, base_url))?;
+    if res.status().is_success() {
+        return Ok(None);
+    }
+    let mut challenge = res
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_challenge)
+        .ok_or_else(|| {
+            RegistryProblem::NoRegistry(format!(
+                "GET /v2/ answered {} without an authentication challenge.",
+                res.status()
+            ))
+        })?;
+    let creds = creds.ok_or(RegistryProblem::CredentialsNeeded)?;
+    match challenge.scheme.as_str() {
+        "basic" => Ok(Some(basic(creds))),
+        "bearer" => {
+            challenge
+                .params
+                .insert("scope".to_owned(), scope.to_owned());
+            Ok(Some(format!(
+                "Bearer {}",
+                bearer_token(client, &challenge, creds).await?
+            )))
+        }
+        other => Err(RegistryProblem::Unexpected(format!(
+            "The registry asks for {other} authentication, which Wharf does not speak."
+        ))),
+    }
+}
+
+/// What a retag did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retagged {
+    /// The manifest's digest (`sha256:…`), the same under both references.
+    pub digest: String,
+    /// The manifest's media type.
+    pub media_type: String,
+}
+
+/// Gives `repository:reference` (a tag or a digest) the tag `tag` through the v2 API: the
+/// manifest is fetched as stored and put, byte for byte, under the new tag, so the digest does
+/// not change.
+pub async fn retag(
+    client: &Client,
+    base_url: &str,
+    creds: Option<&RegistryCredentials>,
+    repository: &str,
+    reference: &str,
+    tag: &str,
+) -> Result<Retagged, RegistryProblem> {
+    use sha2::{Digest, Sha256};
+    let base = base_url.trim_end_matches('/');
+    let auth = authorization(
+        client,
+        base,
+        creds,
+        &format!("repository:{repository}:pull,push"),
+    )
+    .await?;
+    let with_auth = |r: reqwest::RequestBuilder| match &auth {
+        Some(a) => r.header(reqwest::header::AUTHORIZATION, a),
+        None => r,
+    };
+    let get_url = format!("{base}/v2/{repository}/manifests/{reference}");
+    let res = with_auth(
+        client
+            .get(&get_url)
+            .header(reqwest::header::ACCEPT, MANIFEST_TYPES),
+    )
+    .send()
+    .await
+    .map_err(|e| describe_send_error(&e, base_url))?;
+    match res.status() {
+        s if s.is_success() => {}
+        StatusCode::NOT_FOUND => {
+            return Err(RegistryProblem::Unexpected(format!(
+                "The registry has no image {repository}:{reference}."
+            )))
+        }
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            return Err(RegistryProblem::Unexpected(format!(
+                "The registry refused to show {repository}:{reference} to these credentials ({}).",
+                res.status()
+            )))
+        }
+        s => {
+            return Err(RegistryProblem::Unexpected(format!(
+                "GET the manifest of {repository}:{reference} answered {s}."
+            )))
+        }
+    }
+    let media_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/vnd.docker.distribution.manifest.v2+json")
+        .to_owned();
+    let body = res
+        .bytes()
+        .await
+        .map_err(|e| describe_send_error(&e, base_url))?;
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
+    if reference.starts_with("sha256:") && reference != digest {
+        return Err(RegistryProblem::Unexpected(format!(
+            "The registry sent a manifest whose digest is {digest}, not {reference}."
+        )));
+    }
+    let put_url = format!("{base}/v2/{repository}/manifests/{tag}");
+    let res = with_auth(
+        client
+            .put(&put_url)
+            .header(reqwest::header::CONTENT_TYPE, &media_type)
+            .body(body),
+    )
+    .send()
+    .await
+    .map_err(|e| describe_send_error(&e, base_url))?;
+    if !res.status().is_success() {
+        let status = res.status();
+        let detail = res.text().await.unwrap_or_default();
+        let detail: String = detail.chars().take(300).collect();
+        return Err(RegistryProblem::Unexpected(format!(
+            "PUT {repository}:{tag} answered {status}: {}",
+            detail.trim()
+        )));
+    }
+    Ok(Retagged { digest, media_type })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

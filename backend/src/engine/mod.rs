@@ -67,6 +67,7 @@ impl Outcome {
 /// What tasks of one execution can read: inputs, variables, earlier outputs.
 pub(crate) struct Context {
     execution_id: i64,
+    project_id: i64,
     index: i64,
     name: String,
     inputs: HashMap<String, String>,
@@ -127,6 +128,7 @@ impl Context {
         outputs.insert(key, value);
         let view = Context {
             execution_id: self.execution_id,
+            project_id: self.project_id,
             index: self.index,
             name: self.name.clone(),
             inputs: self.inputs.clone(),
@@ -701,6 +703,7 @@ impl Engine {
         }
         Ok(Context {
             execution_id: e.id,
+            project_id: e.project_id,
             index: e.run_index,
             name: e.pipeline_name.clone(),
             inputs: inputs.into_iter().collect(),

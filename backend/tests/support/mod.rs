@@ -309,3 +309,82 @@ pub async fn world_with(clock: Arc<dyn backend::Clock>) -> World {
         dir,
     }
 }
+
+/// Pushes a small real image (an OCI layout built here: one gzip'd tar layer and its config)
+/// to `registry` as `repository:tag` with skopeo; returns the manifest digest.
+pub fn push_image(
+    registry: &Registry,
+    repository: &str,
+    tag: &str,
+    creds: Option<(&str, &str)>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let blobs = d.join("img/blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("blobs");
+    std::fs::create_dir_all(d.join("src")).expect("src");
+    std::fs::write(d.join("src/hello.txt"), format!("{repository}:{tag}\n")).expect("file");
+    let tar = Command::new("tar")
+        .args(["cf", "layer.tar", "-C", "src", "hello.txt"])
+        .current_dir(d)
+        .status()
+        .expect("tar");
+    assert!(tar.success());
+    let diff = std::fs::read(d.join("layer.tar")).expect("layer");
+    let gz = Command::new("gzip")
+        .args(["-n", "-k", "layer.tar"])
+        .current_dir(d)
+        .status()
+        .expect("gzip");
+    assert!(gz.success());
+    let layer = std::fs::read(d.join("layer.tar.gz")).expect("layer.gz");
+    let put = |bytes: &[u8]| {
+        let h = hex::encode(Sha256::digest(bytes));
+        std::fs::write(blobs.join(&h), bytes).expect("blob");
+        (format!("sha256:{h}"), bytes.len())
+    };
+    let (layer_digest, layer_size) = put(&layer);
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{}", hex::encode(Sha256::digest(&diff)))]},
+    })
+    .to_string();
+    let (config_digest, config_size) = put(config.as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size}],
+    })
+    .to_string();
+    let (manifest_digest, manifest_size) = put(manifest.as_bytes());
+    std::fs::write(
+        d.join("img/oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("layout");
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": tag}}],
+    });
+    std::fs::write(d.join("img/index.json"), index.to_string()).expect("index");
+    let mut cmd = Command::new("skopeo");
+    cmd.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+    if let Some((u, p)) = creds {
+        cmd.arg(format!("--dest-creds={u}:{p}"));
+    }
+    let dest = format!("docker://127.0.0.1:{}/{repository}:{tag}", registry.port);
+    let out = cmd
+        .arg(format!("oci:{}:{tag}", d.join("img").display()))
+        .arg(dest)
+        .output()
+        .expect("skopeo is installed by scripts/setup.sh --test");
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    manifest_digest
+}

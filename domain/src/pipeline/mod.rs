@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
-pub use yaml::to_yaml;
+pub use yaml::{documents, to_yaml};
 
 /// The inputs "Inject parameters: Docker" adds, in Aria's order (Wharf adds the digest).
 pub const DOCKER_INPUTS: [&str; 6] = [

@@ -220,6 +220,29 @@ const ROOT_KEYS: [&str; 10] = [
     "stages",
 ];
 
+/// The documents of a multi-document YAML text (Kubernetes manifests) as JSON values; empty
+/// documents are skipped. The error names the line.
+pub fn documents(source: &str) -> Result<Vec<Value>, String> {
+    let docs = MarkedYaml::load_from_str(source).map_err(|e| {
+        format!(
+            "line {}: this is not valid YAML: {}",
+            e.marker().line(),
+            e.info()
+        )
+    })?;
+    let mut c = Check::default();
+    let values: Vec<Value> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| to_json(&mut c, d, &format!("document {}", i + 1)))
+        .filter(|v| !v.is_null())
+        .collect();
+    match c.errors.first() {
+        Some(e) => Err(e.to_string()),
+        None => Ok(values),
+    }
+}
+
 /// Parses and checks a definition.
 pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
     let whole = |message: String| {
