@@ -67,6 +67,15 @@ pub struct Config {
     #[arg(long, env = "WHARF_SESSION_IDLE_HOURS", default_value_t = 12)]
     pub session_idle_hours: i64,
 
+    /// How many pipeline tasks groups run at once (the engine's worker pool).
+    #[arg(long, env = "WHARF_WORKERS", default_value_t = 4)]
+    pub workers: usize,
+
+    /// Seconds a worker's claim on an execution lasts without a heartbeat; after a crash,
+    /// another worker (or a restarted Wharf) takes the execution over after this long.
+    #[arg(long, env = "WHARF_LEASE_SECONDS", default_value_t = 30)]
+    pub lease_seconds: u64,
+
     /// E-mail address of the first administrator, created at start when there are no users
     /// (unattended installs). Needs WHARF_ADMIN_PASSWORD.
     #[arg(long, env = "WHARF_ADMIN_EMAIL")]

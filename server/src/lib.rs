@@ -16,6 +16,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{middleware as mw, Json, Router};
 use backend::db::{self, DbConfig};
+use backend::engine::Engine;
 use backend::keys::MasterKey;
 use backend::sessions::DbSessionStore;
 use backend::{accounts, Backend, SystemClock};
@@ -75,6 +76,8 @@ pub struct Prepared {
     listener: TcpListener,
     backend: Backend,
     store: DbSessionStore,
+    engine: Engine,
+    workers: usize,
 }
 
 impl Prepared {
@@ -87,6 +90,12 @@ impl Prepared {
     pub async fn serve(self, shutdown: CancellationToken) -> Result<(), StartError> {
         let addr = self.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let sweeper = tokio::spawn(sweep_expired_sessions(self.store, shutdown.clone()));
+        let stop = shutdown.clone();
+        let engine = tokio::spawn(self.engine.run(
+            self.workers,
+            Duration::from_millis(250),
+            async move { stop.cancelled().await },
+        ));
         let result = axum::serve(
             self.listener,
             self.router
@@ -96,6 +105,8 @@ impl Prepared {
         .await;
         shutdown.cancel();
         let _ = sweeper.await;
+        // running tasks finish their current group; what is cut short resumes after a restart
+        let _ = engine.await;
         self.backend.db.close_by_ref().await.ok();
         result.map_err(|source| StartError::Io { addr, source })
     }
@@ -158,6 +169,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         backend: backend.clone(),
         set_up: Arc::new(AtomicBool::new(false)),
     };
+    let owner = format!("{}-{}", std::process::id(), uuid_like());
+    let engine = Engine::new(
+        backend.clone(),
+        owner,
+        Duration::from_secs(config.lease_seconds.max(3)),
+    )
+    .map_err(|e| StartError::Config(e.to_string()))?;
     let router = router(config, state, store.clone(), &key);
     tracing::info!(
         listen = %bound,
@@ -171,7 +189,18 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         listener,
         backend,
         store,
+        engine,
+        workers: config.workers.clamp(1, 64),
     })
+}
+
+/// A name for this process's workers that no other process (or restart) shares.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos:x}")
 }
 
 async fn bootstrap_admin(config: &Config, backend: &Backend) -> Result<(), StartError> {

@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod error;
 pub mod extract;
 pub mod page;
+pub mod pipelines;
 pub mod projects;
 pub mod tokens;
 
@@ -30,7 +31,10 @@ pub const PREFIX: &str = "/pipelines/api";
         (name = "tokens", description = "API tokens and access tokens"),
         (name = "projects", description = "Projects and their members"),
         (name = "variables", description = "Project variables; SECRET and RESTRICTED values are never returned"),
-        (name = "endpoints", description = "Docker Registry endpoints; passwords and tokens are never returned"),
+        (name = "endpoints", description = "Docker Registry and Kubernetes endpoints; passwords, tokens and keys are never returned"),
+        (name = "pipelines", description = "Pipelines: YAML definitions, import and export"),
+        (name = "executions", description = "Runs of pipelines: start, follow, cancel, pause, resume, rerun"),
+        (name = "user operations", description = "Approvals that executions wait for"),
     )
 )]
 struct ApiDoc;
@@ -76,7 +80,31 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             endpoints::delete_endpoint
         ))
         .routes(routes!(endpoints::validate_endpoint))
-        .routes(routes!(endpoints::fetch_certificate));
+        .routes(routes!(endpoints::fetch_certificate))
+        .routes(routes!(
+            pipelines::list_pipelines,
+            pipelines::create_pipeline
+        ))
+        .routes(routes!(pipelines::import_pipeline))
+        .routes(routes!(
+            pipelines::get_pipeline,
+            pipelines::update_pipeline,
+            pipelines::delete_pipeline
+        ))
+        .routes(routes!(pipelines::export_pipeline))
+        .routes(routes!(pipelines::inject_docker_inputs))
+        .routes(routes!(pipelines::run_pipeline))
+        .routes(routes!(pipelines::list_executions))
+        .routes(routes!(
+            pipelines::get_execution,
+            pipelines::delete_execution
+        ))
+        .routes(routes!(pipelines::execution_action))
+        .routes(routes!(pipelines::task_log))
+        .routes(routes!(pipelines::list_user_operations))
+        .routes(routes!(pipelines::get_user_operation))
+        .routes(routes!(pipelines::approve_user_operation))
+        .routes(routes!(pipelines::reject_user_operation));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(PREFIX, api)
         .split_for_parts();
