@@ -443,3 +443,108 @@ pub async fn fetch_endpoint_certificate(
         chain_len: c.chain_len,
     })
 }
+
+/// A project's pipelines (the first 200 by name).
+#[server]
+pub async fn list_pipelines(
+    project_id: i64,
+) -> Result<Vec<domain::executions::PipelineRow>, AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::pipelines::list(&backend()?, actor, project_id, 0, 200)
+        .await?
+        .0)
+}
+
+/// One pipeline and its YAML.
+#[server]
+pub async fn get_pipeline(
+    project_id: i64,
+    pipeline_id: i64,
+) -> Result<(domain::executions::PipelineRow, String), AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::pipelines::get(&backend()?, actor, project_id, pipeline_id).await?)
+}
+
+/// Creates a pipeline from YAML (`pipeline_id` none: New and Import) or replaces its YAML.
+#[server(input = server_fn::codec::Json)]
+pub async fn save_pipeline(
+    project_id: i64,
+    pipeline_id: Option<i64>,
+    yaml: String,
+) -> Result<domain::executions::PipelineRow, AppError> {
+    let (actor, _) = actor()?;
+    let backend = backend()?;
+    Ok(match pipeline_id {
+        None => backend::pipelines::create(&backend, actor, project_id, &yaml).await?,
+        Some(id) => backend::pipelines::update(&backend, actor, project_id, id, &yaml).await?,
+    })
+}
+
+/// Enables or disables a pipeline.
+#[server]
+pub async fn set_pipeline_enabled(
+    project_id: i64,
+    pipeline_id: i64,
+    enabled: bool,
+) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    backend::pipelines::set_enabled(&backend()?, actor, project_id, pipeline_id, enabled).await?;
+    Ok(())
+}
+
+/// Deletes a pipeline.
+#[server]
+pub async fn delete_pipeline(project_id: i64, pipeline_id: i64) -> Result<(), AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::pipelines::delete(&backend()?, actor, project_id, pipeline_id).await?)
+}
+
+/// Runs a pipeline from the Run dialog; says what happened.
+#[server(input = server_fn::codec::Json)]
+pub async fn run_pipeline(
+    project_id: i64,
+    pipeline_id: i64,
+    input: Vec<(String, String)>,
+    comments: String,
+) -> Result<String, AppError> {
+    use backend::executions::{start, Started, Trigger};
+    let (actor, _) = actor()?;
+    let given = input.into_iter().collect();
+    Ok(
+        match start(
+            &backend()?,
+            actor,
+            project_id,
+            pipeline_id,
+            given,
+            &comments,
+            Trigger::Manual,
+        )
+        .await?
+        {
+            Started::Queued(r) => format!("Execution #{} of {} is queued.", r.index, r.pipeline_name),
+            Started::Skipped { active_index } => format!(
+                "Not started: execution #{active_index} is still running and this pipeline skips runs while one is active (skip-if-running)."
+            ),
+        },
+    )
+}
+
+/// The user operations waiting for the signed-in user's answer.
+#[server]
+pub async fn list_user_operations() -> Result<Vec<domain::executions::UserOperationRow>, AppError>
+{
+    let (actor, _) = actor()?;
+    Ok(backend::user_operations::waiting_for(&backend()?, actor).await?)
+}
+
+/// Approves or rejects a user operation.
+#[server]
+pub async fn answer_user_operation(
+    operation_id: i64,
+    approve: bool,
+    comment: String,
+) -> Result<domain::executions::UserOperationRow, AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::user_operations::respond(&backend()?, actor, operation_id, approve, &comment).await?)
+}

@@ -52,8 +52,10 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("/") view=placeholders::ExecutionsPage/>
                     <Route path=path!("/executions") view=placeholders::ExecutionsPage/>
-                    <Route path=path!("/user-operations") view=placeholders::UserOperationsPage/>
-                    <Route path=path!("/pipelines") view=placeholders::PipelinesPage/>
+                    <Route path=path!("/user-operations") view=pages::user_operations::UserOperationsPage/>
+                    <Route path=path!("/pipelines") view=pages::pipelines::PipelinesPage/>
+                    <Route path=path!("/pipelines/new") view=pages::pipelines::PipelineEditorPage/>
+                    <Route path=path!("/pipelines/:id") view=pages::pipelines::PipelineEditorPage/>
                     <Route path=path!("/triggers/docker") view=placeholders::DockerTriggersPage/>
                     <Route path=path!("/endpoints") view=pages::endpoints::EndpointsPage/>
                     <Route path=path!("/variables") view=pages::variables::VariablesPage/>

@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod endpoints;
 pub mod not_found;
+pub mod pipelines;
 pub mod placeholders;
 pub mod projects;
 pub mod shell;
 pub mod tokens;
+pub mod user_operations;
 pub mod users;
 pub mod variables;

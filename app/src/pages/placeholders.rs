@@ -28,30 +28,6 @@ pub fn ExecutionsPage() -> impl IntoView {
     }
 }
 
-/// User Operations: approvals waiting for the user.
-#[component]
-pub fn UserOperationsPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="User Operations"
-            empty="Nothing waits for you"
-            body="Approvals that a pipeline's User Operation task asks of you will be listed here."
-        />
-    }
-}
-
-/// Pipelines.
-#[component]
-pub fn PipelinesPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Pipelines"
-            empty="No pipelines yet"
-            body="Pipelines define the stages and tasks that deploy an image: Kubernetes, REST, Poll, Condition, User Operation and Registry tasks."
-        />
-    }
-}
-
 /// Triggers › Docker.
 #[component]
 pub fn DockerTriggersPage() -> impl IntoView {
