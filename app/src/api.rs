@@ -450,9 +450,11 @@ pub async fn list_pipelines(
     project_id: i64,
 ) -> Result<Vec<domain::executions::PipelineRow>, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::pipelines::list(&backend()?, actor, project_id, 0, 200)
-        .await?
-        .0)
+    Ok(
+        backend::pipelines::list(&backend()?, actor, project_id, 0, 200)
+            .await?
+            .0,
+    )
 }
 
 /// One pipeline and its YAML.
@@ -532,8 +534,7 @@ pub async fn run_pipeline(
 
 /// The user operations waiting for the signed-in user's answer.
 #[server]
-pub async fn list_user_operations() -> Result<Vec<domain::executions::UserOperationRow>, AppError>
-{
+pub async fn list_user_operations() -> Result<Vec<domain::executions::UserOperationRow>, AppError> {
     let (actor, _) = actor()?;
     Ok(backend::user_operations::waiting_for(&backend()?, actor).await?)
 }
@@ -546,5 +547,8 @@ pub async fn answer_user_operation(
     comment: String,
 ) -> Result<domain::executions::UserOperationRow, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::user_operations::respond(&backend()?, actor, operation_id, approve, &comment).await?)
+    Ok(
+        backend::user_operations::respond(&backend()?, actor, operation_id, approve, &comment)
+            .await?,
+    )
 }

@@ -38,6 +38,20 @@ export const ids = {
   plainHttpWarning: 'plain-http-warning',
   certificateDialog: 'certificate-dialog',
   certificateFingerprint: 'certificate-fingerprint',
+  newPipeline: 'new-pipeline',
+  pipelineList: 'pipeline-list',
+  runDialog: 'run-dialog',
+  runResult: 'run-result',
+  exportDialog: 'export-dialog',
+  importDialog: 'import-dialog',
+  pipelineYaml: 'pipeline-yaml',
+  pipelineValid: 'pipeline-valid',
+  pipelineProblems: 'pipeline-problems',
+  pipelineDiagram: 'pipeline-diagram',
+  pipelineInputs: 'pipeline-inputs',
+  savePipeline: 'save-pipeline',
+  injectDocker: 'inject-docker',
+  userOperationList: 'user-operation-list',
 };
 
 export async function screenshot(page: Page, name: string) {

@@ -351,7 +351,10 @@ fn ExportDialog(
     name: String,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
-    let yaml = Resource::new(move || (project_id, pipeline_id), |(p, i)| get_pipeline(p, i));
+    let yaml = Resource::new(
+        move || (project_id, pipeline_id),
+        |(p, i)| get_pipeline(p, i),
+    );
     let file = format!("{name}.yaml");
     view! {
         <Dialog title=format!("Export {name}") on_close wide=true testid=ids::EXPORT_DIALOG>
@@ -473,7 +476,12 @@ fn Editor(project: ProjectSummary, pipeline_id: Option<i64>) -> impl IntoView {
 }
 
 #[component]
-fn EditorBody(project_id: i64, pipeline_id: Option<i64>, yaml: String, can_use: bool) -> impl IntoView {
+fn EditorBody(
+    project_id: i64,
+    pipeline_id: Option<i64>,
+    yaml: String,
+    can_use: bool,
+) -> impl IntoView {
     let text = RwSignal::new(yaml);
     let tab = RwSignal::new(Tab::Definition);
     let parsed = Memo::new(move |_| text.with(|t| pipeline::parse(t)));
@@ -596,7 +604,11 @@ fn diagram(d: &PipelineDef) -> impl IntoView {
 }
 
 #[component]
-fn InputTab<F>(parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>, inject: F, can_use: bool) -> impl IntoView
+fn InputTab<F>(
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    inject: F,
+    can_use: bool,
+) -> impl IntoView
 where
     F: Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
 {
