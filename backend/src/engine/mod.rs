@@ -726,6 +726,8 @@ impl Engine {
         for _ in 0..workers.max(1) {
             let engine = self.clone();
             let mut rx = stop.1.clone();
+            // a new or resumed execution wakes idle workers at once (no polling delay)
+            let mut events = self.backend.events.subscribe();
             handles.push(tokio::spawn(async move {
                 loop {
                     if *rx.borrow() {
@@ -739,9 +741,32 @@ impl Engine {
                         }
                     };
                     if !worked {
+                        let wake = async {
+                            loop {
+                                match events.recv().await {
+                                    Ok(e)
+                                        if e.stage.is_none()
+                                            && matches!(
+                                                e.status,
+                                                RunStatus::Queued | RunStatus::Running
+                                            ) =>
+                                    {
+                                        return
+                                    }
+                                    Ok(_) => {}
+                                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                        return
+                                    }
+                                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                                        std::future::pending::<()>().await
+                                    }
+                                }
+                            }
+                        };
                         tokio::select! {
                             _ = tokio::time::sleep(idle) => {}
                             _ = rx.changed() => {}
+                            _ = wake => {}
                         }
                     }
                 }
