@@ -278,3 +278,34 @@ fn substitution_replaces_bindings_and_names_the_missing_one() {
         "${input.TAG} cannot be resolved: ${input.TAG} has no value yet"
     );
 }
+
+#[test]
+fn a_poll_may_read_its_own_response_but_no_other_task_may_read_ahead() {
+    let poll = |criteria: &str| {
+        format!(
+            "kind: PIPELINE\nname: p\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Wait, Next]\n    tasks:\n      Wait:\n        type: POLL\n        input:\n          url: http://127.0.0.1/x\n          exitCriteria: '{criteria}'\n      Next:\n        type: Condition\n        input:\n          condition: '${{S.Wait.output.status}} == 200'\n"
+        )
+    };
+    assert!(parse(&poll("${S.Wait.output.body.ready} == true")).is_ok());
+    let errors = parse(&poll("${S.Next.output.result} == true")).unwrap_err();
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("names a task that has not run yet"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn manifests_split_into_documents_and_bad_yaml_names_its_line() {
+    let docs = documents("a: 1\n---\nb: [x, y]\n---\n").unwrap();
+    assert_eq!(
+        docs,
+        vec![
+            serde_json::json!({"a": 1}),
+            serde_json::json!({"b": ["x", "y"]})
+        ]
+    );
+    let e = documents("a: 1\nb: [unclosed\n").unwrap_err();
+    assert!(e.starts_with("line "), "{e}");
+}
