@@ -6,6 +6,7 @@ pub mod error;
 pub mod executions;
 pub mod names;
 pub mod pipeline;
+pub mod registry_events;
 pub mod role;
 pub mod variables;
 pub mod views;

@@ -1,0 +1,360 @@
+//! What registries send when an image is pushed, read into one shape: Docker Hub's webhook
+//! payload (as its documentation prints it: float timestamps, escapes strict JSON refuses),
+//! CNCF distribution notifications (several events per envelope) and Harbor's `PUSH_ARTIFACT`.
+//! Also the image and tag patterns of webhook cards. Pure: no I/O.
+
+use regex_lite::Regex;
+use serde_json::Value;
+
+/// An image push, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushEvent {
+    /// The registry's id for the event (distribution), if any.
+    pub event_id: Option<String>,
+    /// Who pushed (Docker Hub's pusher, distribution's actor, Harbor's operator).
+    pub owner: String,
+    /// The registry host for non-Hub registries (`127.0.0.1:5000`), `None` for Docker Hub.
+    pub host: Option<String>,
+    /// The namespace (`svendowideit`, `library`, `acme`); empty when the name has none.
+    pub namespace: String,
+    /// The repository's full name (`svendowideit/testhook`).
+    pub repository: String,
+    /// The tag, when the push named one.
+    pub tag: Option<String>,
+    /// The manifest digest, when the registry sent one.
+    pub digest: Option<String>,
+    /// Where Docker Hub wants the result (callback), if anywhere.
+    pub callback_url: Option<String>,
+}
+
+impl PushEvent {
+    /// The full image reference a pipeline deploys: `host/repo:tag` (Hub: `repo:tag`), or
+    /// `@digest` when there is no tag.
+    pub fn image(&self) -> String {
+        let name = match &self.host {
+            Some(h) => format!("{h}/{}", self.repository),
+            None => self.repository.clone(),
+        };
+        match (&self.tag, &self.digest) {
+            (Some(t), _) => format!("{name}:{t}"),
+            (None, Some(d)) => format!("{name}@{d}"),
+            (None, None) => name,
+        }
+    }
+
+    /// The repository's name without its namespace.
+    pub fn repo_name(&self) -> &str {
+        self.repository
+            .rsplit_once('/')
+            .map_or(self.repository.as_str(), |(_, n)| n)
+    }
+}
+
+/// Media types of image manifests and indexes: pushes of anything else (blobs) are dropped.
+pub const MANIFEST_TYPES: [&str; 5] = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+];
+
+/// Parses JSON the way Docker Hub writes it: a backslash before a character JSON does not
+/// allow an escape for (`\]`) stands for that character, as most JSON readers in the wild take it.
+pub fn lenient_json(bytes: &[u8]) -> Result<Value, String> {
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8".to_owned())?;
+    let mut fixed = String::with_capacity(text.len() + 16);
+    let mut in_string = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                in_string = !in_string;
+                fixed.push(c);
+            }
+            '\\' if in_string => match chars.next() {
+                Some(n) if "\"\\/bfnrtu".contains(n) => {
+                    fixed.push('\\');
+                    fixed.push(n);
+                }
+                Some(n) => fixed.push(n),
+                None => fixed.push('\\'),
+            },
+            _ => fixed.push(c),
+        }
+    }
+    serde_json::from_str(&fixed).map_err(|e| format!("the body is not JSON: {e}"))
+}
+
+fn text(v: &Value, path: &[&str]) -> Option<String> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    cur.as_str().map(str::to_owned).filter(|s| !s.is_empty())
+}
+
+fn split_namespace(repository: &str) -> String {
+    repository
+        .rsplit_once('/')
+        .map(|(ns, _)| ns.to_owned())
+        .unwrap_or_default()
+}
+
+/// Docker Hub's webhook payload.
+pub fn docker_hub(bytes: &[u8]) -> Result<PushEvent, String> {
+    let v = lenient_json(bytes)?;
+    if !v.is_object() {
+        return Err("the body is not a JSON object".to_owned());
+    }
+    let repository = text(&v, &["repository", "repo_name"])
+        .or_else(|| {
+            match (
+                text(&v, &["repository", "namespace"]),
+                text(&v, &["repository", "name"]),
+            ) {
+                (Some(ns), Some(n)) => Some(format!("{ns}/{n}")),
+                (None, Some(n)) => Some(n),
+                _ => None,
+            }
+        })
+        .ok_or("repository.repo_name is missing")?;
+    let namespace =
+        text(&v, &["repository", "namespace"]).unwrap_or_else(|| split_namespace(&repository));
+    Ok(PushEvent {
+        event_id: None,
+        owner: text(&v, &["push_data", "pusher"])
+            .or_else(|| text(&v, &["repository", "owner"]))
+            .unwrap_or_default(),
+        host: None,
+        namespace,
+        repository,
+        tag: text(&v, &["push_data", "tag"]),
+        digest: text(&v, &["push_data", "digest"]),
+        callback_url: text(&v, &["callback_url"]),
+    })
+}
+
+/// A CNCF distribution notification envelope: its manifest pushes (pulls and blob pushes are
+/// left out).
+pub fn distribution(bytes: &[u8]) -> Result<Vec<PushEvent>, String> {
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let events = v
+        .get("events")
+        .and_then(Value::as_array)
+        .ok_or("an envelope has an events list")?;
+    let mut out = Vec::new();
+    for e in events {
+        if text(e, &["action"]).as_deref() != Some("push") {
+            continue;
+        }
+        let media = text(e, &["target", "mediaType"]).unwrap_or_default();
+        if !MANIFEST_TYPES.contains(&media.as_str()) {
+            continue;
+        }
+        let repository =
+            text(e, &["target", "repository"]).ok_or("an event has no target.repository")?;
+        out.push(PushEvent {
+            event_id: text(e, &["id"]),
+            owner: text(e, &["actor", "name"]).unwrap_or_default(),
+            host: text(e, &["request", "host"]),
+            namespace: split_namespace(&repository),
+            repository,
+            tag: text(e, &["target", "tag"]),
+            digest: text(e, &["target", "digest"]),
+            callback_url: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Harbor's webhook payload: its `PUSH_ARTIFACT` resources.
+pub fn harbor(bytes: &[u8]) -> Result<Vec<PushEvent>, String> {
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
+    if text(&v, &["type"]).as_deref() != Some("PUSH_ARTIFACT") {
+        return Ok(Vec::new());
+    }
+    let repository = text(&v, &["event_data", "repository", "repo_full_name"])
+        .ok_or("event_data.repository.repo_full_name is missing")?;
+    let owner = text(&v, &["operator"]).unwrap_or_default();
+    let resources = v["event_data"]["resources"]
+        .as_array()
+        .ok_or("event_data.resources is missing")?;
+    Ok(resources
+        .iter()
+        .map(|r| {
+            let host = text(r, &["resource_url"])
+                .and_then(|u| u.split_once('/').map(|(h, _)| h.to_owned()));
+            PushEvent {
+                event_id: None,
+                owner: owner.clone(),
+                host,
+                namespace: text(&v, &["event_data", "repository", "namespace"])
+                    .unwrap_or_else(|| split_namespace(&repository)),
+                repository: repository.clone(),
+                tag: text(r, &["tag"]),
+                digest: text(r, &["digest"]),
+                callback_url: None,
+            }
+        })
+        .collect())
+}
+
+/// A webhook card's image or tag pattern: text between slashes is a regular expression
+/// (`/^v[0-9]+$/`), text with `*` or `?` a glob (`v*`), anything else exact; empty matches all.
+#[derive(Debug, Clone)]
+pub enum Pattern {
+    /// Anything.
+    Any,
+    /// Exactly this.
+    Exact(String),
+    /// A glob or a regular expression, compiled (anchored).
+    Regex(Regex, String),
+}
+
+impl Pattern {
+    /// Parses a pattern; the error says what is wrong with a regular expression.
+    pub fn parse(src: &str) -> Result<Pattern, String> {
+        let src = src.trim();
+        if src.is_empty() {
+            return Ok(Pattern::Any);
+        }
+        if src.len() > 256 {
+            return Err("a pattern has at most 256 characters".to_owned());
+        }
+        if let Some(re) = src.strip_prefix('/').and_then(|s| s.strip_suffix('/')) {
+            let anchored = format!("^(?:{re})$");
+            return Regex::new(&anchored)
+                .map(|r| Pattern::Regex(r, src.to_owned()))
+                .map_err(|e| format!("not a valid regular expression: {e}"));
+        }
+        if src.contains(['*', '?']) {
+            let mut re = String::from("^");
+            for c in src.chars() {
+                match c {
+                    '*' => re.push_str(".*"),
+                    '?' => re.push('.'),
+                    c => re.push_str(&regex_lite::escape(&c.to_string())),
+                }
+            }
+            re.push('$');
+            return Regex::new(&re)
+                .map(|r| Pattern::Regex(r, src.to_owned()))
+                .map_err(|e| format!("not a valid pattern: {e}"));
+        }
+        Ok(Pattern::Exact(src.to_owned()))
+    }
+
+    /// Whether `value` matches.
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Exact(s) => s == value,
+            Pattern::Regex(r, _) => r.is_match(value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example payload exactly as Aria's documentation prints it (seed 000).
+    const HUB_EXAMPLE: &str = r##"{
+"callback_url": "https://registry.hub.docker.com/u/svendowideit/testhook/hook/2141b5bi5i5b02bec211i4eeih0242eg11000a/",
+"push_data": {
+"images": [
+"27d47432a69bca5f2700e4dff7de0388ed65f9d3fb1ec645e2bc24c223dc1cc3",
+"51a9c7c1f8bb2fa19bcd09789a34e63f35abb80044bc10196e304f6634cc582c",
+"..."
+],
+"pushed_at": 1.417566161e+09,
+"pusher": "trustedbuilder",
+"tag": "latest"
+},
+"repository": {
+"comment_count": 0,
+"date_created": 1.417494799e+09,
+"description": "",
+"dockerfile": "#\n# BUILD\u0009\u0009docker build -t svendowideit/apt-cacher .\n# RUN\u0009\u0009docker run -d -p 3142:3142 -name apt-cacher-run apt-cacher\n#\n# and then you can run containers with:\n# \u0009\u0009docker run -t -i -rm -e http_proxy http://192.168.1.2:3142/ debian bash\n#\nFROM\u0009\u0009ubuntu\n\n\nVOLUME\u0009\u0009[\/var/cache/apt-cacher-ng\]\nRUN\u0009\u0009apt-get update ; apt-get install -yq apt-cacher-ng\n\nEXPOSE \u0009\u00093142\nCMD\u0009\u0009chmod 777 /var/cache/apt-cacher-ng ; /etc/init.d/apt-cacher-ng start ; tail -f /var/log/apt-cacher-ng/*\n",
+"full_description": "Docker Hub based automated build from a GitHub repo",
+"is_official": false,
+"is_private": true,
+"is_trusted": true,
+"name": "testhook",
+"namespace": "svendowideit",
+"owner": "svendowideit",
+"repo_name": "svendowideit/testhook",
+"repo_url": "https://registry.hub.docker.com/u/svendowideit/testhook/",
+"star_count": 0,
+"status": "Active"
+}
+}"##;
+
+    #[test]
+    fn the_documented_docker_hub_example_is_read_despite_its_escapes_and_floats() {
+        assert!(
+            serde_json::from_str::<Value>(HUB_EXAMPLE).is_err(),
+            "strict JSON refuses \\]"
+        );
+        let e = docker_hub(HUB_EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(e.repository, "svendowideit/testhook");
+        assert_eq!(e.namespace, "svendowideit");
+        assert_eq!(e.repo_name(), "testhook");
+        assert_eq!(e.tag.as_deref(), Some("latest"));
+        assert_eq!(e.owner, "trustedbuilder");
+        assert_eq!(e.image(), "svendowideit/testhook:latest");
+        assert!(e
+            .callback_url
+            .unwrap()
+            .starts_with("https://registry.hub.docker.com/"));
+        assert!(docker_hub(b"[1, 2]").is_err());
+        assert!(docker_hub(b"{\"push_data\": {}}").is_err());
+    }
+
+    #[test]
+    fn distribution_envelopes_keep_manifest_pushes_only() {
+        let body = br#"{"events": [
+          {"id": "e1", "action": "push", "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:aa", "repository": "acme/web", "tag": "1.0"}, "request": {"host": "127.0.0.1:5000"}, "actor": {"name": "alice"}},
+          {"id": "e2", "action": "push", "target": {"mediaType": "application/octet-stream", "digest": "sha256:bb", "repository": "acme/web"}},
+          {"id": "e3", "action": "pull", "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web", "tag": "1.0"}}
+        ]}"#;
+        let events = distribution(body).unwrap();
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.image(), "127.0.0.1:5000/acme/web:1.0");
+        assert_eq!((e.namespace.as_str(), e.owner.as_str()), ("acme", "alice"));
+        assert_eq!(e.event_id.as_deref(), Some("e1"));
+        assert!(distribution(b"{}").is_err());
+    }
+
+    #[test]
+    fn harbor_push_artifact_is_read() {
+        let body = br#"{"type": "PUSH_ARTIFACT", "occur_at": 1700000000, "operator": "admin",
+          "event_data": {"resources": [{"digest": "sha256:cc", "tag": "v2", "resource_url": "harbor.local/library/web:v2"}],
+          "repository": {"name": "web", "namespace": "library", "repo_full_name": "library/web"}}}"#;
+        let e = &harbor(body).unwrap()[0];
+        assert_eq!(e.image(), "harbor.local/library/web:v2");
+        assert_eq!(e.digest.as_deref(), Some("sha256:cc"));
+        assert!(harbor(br#"{"type": "PULL_ARTIFACT"}"#).unwrap().is_empty());
+    }
+
+    #[test]
+    fn patterns_are_exact_glob_or_regex() {
+        assert!(Pattern::parse("").unwrap().matches("anything"));
+        let exact = Pattern::parse("latest").unwrap();
+        assert!(exact.matches("latest") && !exact.matches("latest2"));
+        let glob = Pattern::parse("v*").unwrap();
+        assert!(glob.matches("v2") && glob.matches("v1.0.3") && !glob.matches("latest"));
+        let dots = Pattern::parse("1.?").unwrap();
+        assert!(dots.matches("1.2") && !dots.matches("102"));
+        let re = Pattern::parse("/v[0-9]+/").unwrap();
+        assert!(re.matches("v12") && !re.matches("v12-rc"));
+        assert!(Pattern::parse("/v[/").is_err());
+    }
+}
