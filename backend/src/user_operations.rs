@@ -107,13 +107,22 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
 
 /// One operation (approvers and members of its project may read it).
 pub async fn get(backend: &Backend, actor: Actor, id: i64) -> Result<UserOperationRow> {
+    let email = email_of(backend, actor).await?;
+    readable(backend, actor, &email, id).await
+}
+
+async fn readable(
+    backend: &Backend,
+    actor: Actor,
+    email: &str,
+    id: i64,
+) -> Result<UserOperationRow> {
     let m = ops::Entity::find_by_id(id)
         .one(&backend.db)
         .await?
         .ok_or(Error::NotFound("user operation"))?;
-    let email = email_of(backend, actor).await?;
     let op = view(m);
-    if !op.approvers.contains(&email) {
+    if !op.approvers.iter().any(|a| a == email) {
         crate::projects::authorize(
             &backend.db,
             actor,
@@ -141,8 +150,8 @@ pub async fn respond(
             "A comment has at most 2000 characters.",
         ));
     }
-    let op = get(backend, actor, id).await?;
     let email = email_of(backend, actor).await?;
+    let op = readable(backend, actor, &email, id).await?;
     if !op.approvers.contains(&email) {
         return Err(Error::Forbidden(
             "Only the approvers this operation names can answer it.".to_owned(),
@@ -206,5 +215,5 @@ pub async fn respond(
             RunStatus::Running,
         );
     }
-    get(backend, actor, id).await
+    readable(backend, actor, &email, id).await
 }

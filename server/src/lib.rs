@@ -169,7 +169,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         backend: backend.clone(),
         set_up: Arc::new(AtomicBool::new(false)),
     };
-    let owner = format!("{}-{}", std::process::id(), uuid_like());
+    let owner = format!("{}-{}", std::process::id(), start_stamp());
     let engine = Engine::new(
         backend.clone(),
         owner,
@@ -195,7 +195,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
 }
 
 /// A name for this process's workers that no other process (or restart) shares.
-fn uuid_like() -> String {
+fn start_stamp() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -364,8 +364,7 @@ impl Cluster {
             }
         }
         let rv = self.bump();
-        let meta = obj["metadata"].as_object_mut().cloned().unwrap_or_default();
-        let mut meta = meta;
+        let mut meta = obj["metadata"].as_object().cloned().unwrap_or_default();
         let uid = previous
             .as_ref()
             .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_owned))
@@ -398,14 +397,13 @@ impl Cluster {
         if t.kind == "Deployment" {
             let template = obj["spec"]["template"].clone();
             let revision = self.replica_set_for(&t.namespace, name, &uid, &template);
-            let annotations = meta
+            if let Some(a) = meta
                 .entry("annotations")
                 .or_insert_with(|| json!({}))
                 .as_object_mut()
-                .map(|a| {
-                    a.insert(REVISION.into(), json!(revision.to_string()));
-                });
-            let _ = annotations;
+            {
+                a.insert(REVISION.into(), json!(revision.to_string()));
+            }
         }
         obj["metadata"] = Value::Object(meta);
         if let Some(o) = obj.as_object_mut() {

@@ -7,9 +7,8 @@ use crate::api::{
 use crate::components::{
     action_error, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader,
 };
-use crate::error::AppError;
 use crate::ids;
-use crate::pages::shell::use_shell;
+use crate::pages::shell::WithProject;
 use domain::endpoints::{
     CertificateView, EndpointForm, EndpointKind, EndpointRow, KubernetesAuth, RegistryServerType,
 };
@@ -51,30 +50,9 @@ fn focus_on_mount() -> NodeRef<leptos::html::Button> {
 /// The Endpoints page.
 #[component]
 pub fn EndpointsPage() -> impl IntoView {
-    let shell = use_shell();
     view! {
         <Title text="Endpoints · Wharf"/>
-        <Transition fallback=|| view! { <PageHeader title="Endpoints"/><Loading/> }>
-            {move || Suspend::new(async move {
-                let Some(shell) = shell else {
-                    return view! { <ErrorPanel error=AppError::new(domain::ErrorCode::Internal, "The page is not inside the application shell.")/> }.into_any();
-                };
-                let info = match shell.info.await {
-                    Ok(i) => i,
-                    Err(e) => return view! { <PageHeader title="Endpoints"/><ErrorPanel error=e/> }.into_any(),
-                };
-                let selected = shell.project.get().or(info.current_project);
-                match selected.and_then(|id| info.projects.iter().find(|p| p.id == id).cloned()) {
-                    None => view! {
-                        <PageHeader title="Endpoints"/>
-                        <EmptyState title="No project selected">
-                            "Endpoints belong to a project. Pick one in the header, or ask an administrator to add you to a project."
-                        </EmptyState>
-                    }.into_any(),
-                    Some(project) => view! { <ProjectEndpoints project/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <WithProject title="Endpoints" what="Endpoints" render=Box::new(|project| view! { <ProjectEndpoints project/> }.into_any())/>
     }
 }
 

@@ -10,7 +10,7 @@ use crate::api::{
 use crate::components::{action_error, EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::error::AppError;
 use crate::ids;
-use crate::pages::shell::use_shell;
+use crate::pages::shell::WithProject;
 use domain::executions::{PipelineRow, RunStatus};
 use domain::pipeline::{self, PipelineDef, DOCKER_INPUTS};
 use domain::role::ProjectAction;
@@ -38,45 +38,12 @@ stages:
           condition: '${input.TAG} != ""'
 "#;
 
-/// Picks the header's project, or says why there is none.
-#[component]
-fn WithProject(
-    title: &'static str,
-    render: Box<dyn Fn(ProjectSummary) -> AnyView + Send + Sync>,
-) -> impl IntoView {
-    let shell = use_shell();
-    let children = StoredValue::new(render);
-    view! {
-        <Transition fallback=move || view! { <PageHeader title=title/><Loading/> }>
-            {move || Suspend::new(async move {
-                let Some(shell) = shell else {
-                    return view! { <ErrorPanel error=AppError::new(domain::ErrorCode::Internal, "The page is not inside the application shell.")/> }.into_any();
-                };
-                let info = match shell.info.await {
-                    Ok(i) => i,
-                    Err(e) => return view! { <PageHeader title=title/><ErrorPanel error=e/> }.into_any(),
-                };
-                let selected = shell.project.get().or(info.current_project);
-                match selected.and_then(|id| info.projects.iter().find(|p| p.id == id).cloned()) {
-                    None => view! {
-                        <PageHeader title=title/>
-                        <EmptyState title="No project selected">
-                            "Pipelines belong to a project. Pick one in the header, or ask an administrator to add you to a project."
-                        </EmptyState>
-                    }.into_any(),
-                    Some(project) => children.with_value(|c| c(project)),
-                }
-            })}
-        </Transition>
-    }
-}
-
 /// The Pipelines page.
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
     view! {
         <Title text="Pipelines · Wharf"/>
-        <WithProject title="Pipelines" render=Box::new(|project| view! { <ProjectPipelines project/> }.into_any())/>
+        <WithProject title="Pipelines" what="Pipelines" render=Box::new(|project| view! { <ProjectPipelines project/> }.into_any())/>
     }
 }
 
@@ -436,7 +403,7 @@ fn ProblemList(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
 pub fn PipelineEditorPage() -> impl IntoView {
     let params = use_params_map();
     view! {
-        <WithProject title="Pipeline" render=Box::new(move |project| {
+        <WithProject title="Pipeline" what="Pipelines" render=Box::new(move |project| {
             let id = params.with_untracked(|p| p.get("id")).and_then(|s| s.parse::<i64>().ok());
             view! { <Editor project pipeline_id=id/> }.into_any()
         })/>

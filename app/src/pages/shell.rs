@@ -2,8 +2,10 @@
 //! project selector and the user menu; navigation on the left; the page in the middle.
 
 use crate::api::{get_session_info, SelectProject, SessionInfo, SignOut};
+use crate::components::{EmptyState, ErrorPanel, Loading, PageHeader};
 use crate::error::AppError;
 use crate::ids;
+use domain::views::ProjectSummary;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
@@ -197,5 +199,40 @@ pub fn Shell() -> impl IntoView {
                 <crate::pages::tokens::GenerateTokenDialog open=token_dialog/>
             </div>
         </div>
+    }
+}
+
+/// Picks the header's project, or says why there is none.
+#[component]
+pub fn WithProject(
+    title: &'static str,
+    /// What belongs to the project, for the empty state ("Pipelines", "Endpoints").
+    what: &'static str,
+    render: Box<dyn Fn(ProjectSummary) -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let shell = use_shell();
+    let children = StoredValue::new(render);
+    view! {
+        <Transition fallback=move || view! { <PageHeader title=title/><Loading/> }>
+            {move || Suspend::new(async move {
+                let Some(shell) = shell else {
+                    return view! { <ErrorPanel error=AppError::new(domain::ErrorCode::Internal, "The page is not inside the application shell.")/> }.into_any();
+                };
+                let info = match shell.info.await {
+                    Ok(i) => i,
+                    Err(e) => return view! { <PageHeader title=title/><ErrorPanel error=e/> }.into_any(),
+                };
+                let selected = shell.project.get().or(info.current_project);
+                match selected.and_then(|id| info.projects.iter().find(|p| p.id == id).cloned()) {
+                    None => view! {
+                        <PageHeader title=title/>
+                        <EmptyState title="No project selected">
+                            {format!("{what} belong to a project. Pick one in the header, or ask an administrator to add you to a project.")}
+                        </EmptyState>
+                    }.into_any(),
+                    Some(project) => children.with_value(|c| c(project)),
+                }
+            })}
+        </Transition>
     }
 }

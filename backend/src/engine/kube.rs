@@ -394,7 +394,9 @@ impl Run<'_> {
             labels.remove("pod-template-hash");
         }
         d.data["spec"]["template"] = template;
-        d.data.as_object_mut().map(|o| o.remove("status"));
+        if let Some(o) = d.data.as_object_mut() {
+            o.remove("status");
+        }
         let o = api
             .replace(&t.name, &PostParams::default(), &d)
             .await

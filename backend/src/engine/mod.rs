@@ -862,10 +862,12 @@ async fn poll(ctx: &Context, http: &reqwest::Client, stage: &str, task: &Task) -
                 Ok(false) => logs.push(format!("attempt {attempt}/{attempts}: {criteria} → false")),
                 Err(m) => {
                     logs.push(format!("attempt {attempt}/{attempts}: {m}"));
-                    last = Outcome::failed(format!("The exit criteria cannot be evaluated: {m}"));
-                    last.output = o.output;
-                    last.logs = logs;
-                    return last;
+                    return Outcome {
+                        status: RunStatus::Failed,
+                        message: Some(format!("The exit criteria cannot be evaluated: {m}")),
+                        output: o.output,
+                        logs,
+                    };
                 }
             }
         }

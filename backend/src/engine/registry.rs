@@ -7,28 +7,33 @@ use crate::registry;
 use crate::{tls, Backend, Error};
 use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
-use domain::pipeline::Task;
+use domain::pipeline::{self, Task};
 use serde_json::{json, Value};
 
 /// Docker Hub's registry API (its endpoints hold the Hub's URL for sign-in).
 const DOCKER_HUB_REGISTRY: &str = "https://registry-1.docker.io";
 
 pub(super) async fn run(ctx: &Context, backend: &Backend, task: &Task) -> Outcome {
-    let mut values = Vec::new();
-    for key in ["endpoint", "repository", "reference", "tag"] {
+    let field = |key: &str| {
         let raw = task
             .input
             .get(key)
             .and_then(Value::as_str)
             .unwrap_or_default();
-        match ctx.substitute(raw) {
-            Ok(v) => values.push(v.trim().to_owned()),
-            Err(m) => return Outcome::failed(m),
+        ctx.substitute(raw).map(|v| v.trim().to_owned())
+    };
+    let (endpoint, repository, reference, tag) = match (
+        field("endpoint"),
+        field("repository"),
+        field("reference"),
+        field("tag"),
+    ) {
+        (Ok(e), Ok(r), Ok(f), Ok(t)) => (e, r, f, t),
+        (Err(m), ..) | (_, Err(m), ..) | (_, _, Err(m), _) | (.., Err(m)) => {
+            return Outcome::failed(m)
         }
-    }
-    let [endpoint, repository, reference, tag] =
-        <[String; 4]>::try_from(values).unwrap_or_else(|_| Default::default());
-    if !valid_tag(&tag) {
+    };
+    if !pipeline::valid_tag(&tag) {
         return Outcome::failed(format!(
             "{tag:?} is not a valid tag: letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'."
         ));
@@ -116,13 +121,4 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, task: &Task) -> Outcom
         },
         Err(p) => Outcome::failed(format!("Tagging {repository}:{reference} as {tag}: {p}")),
     }
-}
-
-fn valid_tag(t: &str) -> bool {
-    t.len() <= 128
-        && t.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }

@@ -299,5 +299,18 @@ pub fn valid_identifier(name: &str) -> bool {
         && name.len() <= 64
 }
 
+/// Whether `tag` is a valid image tag: letters, digits, `_`, `.` and `-`, at most 128, not
+/// starting with `.` or `-` (the distribution spec's rule).
+pub fn valid_tag(tag: &str) -> bool {
+    tag.len() <= 128
+        && tag
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
 #[cfg(test)]
 mod tests;

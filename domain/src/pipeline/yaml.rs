@@ -973,13 +973,7 @@ fn check_task_input(
                 must_be_text(c, key);
             }
             if let Some(t) = text("tag") {
-                let ok = t.len() <= 128
-                    && t.chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && t.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-                if no_binding(t) && !ok {
+                if no_binding(t) && !super::valid_tag(t) {
                     c.err(at, &join(path, "tag"), "a tag has letters, digits, '_', '.' and '-' (at most 128), and does not start with '.' or '-'");
                 }
             }
