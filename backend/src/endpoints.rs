@@ -511,8 +511,7 @@ pub async fn update(
     view(updated)
 }
 
-/// Deletes an endpoint, refused (with their names) while pipelines use it. (Docker webhooks,
-/// when they arrive, join the check.)
+/// Deletes an endpoint, refused (with their names) while pipelines or Docker webhooks use it.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, endpoint_id))]
 pub async fn delete(
     backend: &Backend,
@@ -524,12 +523,21 @@ pub async fn delete(
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;
-    let users = crate::pipelines::using_endpoint(&txn, project_id, &existing.name).await?;
+    let mut users: Vec<String> = crate::pipelines::using_endpoint(&txn, project_id, &existing.name)
+        .await?
+        .into_iter()
+        .map(|p| format!("pipeline {p}"))
+        .collect();
+    users.extend(
+        crate::webhooks::using_endpoint(&txn, endpoint_id)
+            .await?
+            .into_iter()
+            .map(|w| format!("webhook {w}")),
+    );
     if !users.is_empty() {
         return Err(Error::Conflict(format!(
-            "{} is used by pipeline{} {}; change {} first.",
+            "{} is used by {}; change {} first.",
             existing.name,
-            if users.len() == 1 { "" } else { "s" },
             users.join(", "),
             if users.len() == 1 { "it" } else { "them" }
         )));

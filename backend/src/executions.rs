@@ -13,8 +13,8 @@ use domain::pipeline::{Concurrency, PipelineDef};
 use domain::role::ProjectAction;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::BTreeMap;
 
@@ -116,13 +116,58 @@ pub async fn start(
     comments: &str,
     trigger: Trigger,
 ) -> Result<Started> {
+    let txn = backend.db.begin().await?;
+    let (started, events) = start_in(
+        &txn,
+        backend,
+        actor,
+        project_id,
+        pipeline_id,
+        given,
+        comments,
+        trigger,
+    )
+    .await?;
+    txn.commit().await?;
+    publish_started(backend, project_id, &started, events);
+    Ok(started)
+}
+
+/// Publishes what [`start_in`] did, once its transaction is committed.
+pub(crate) fn publish_started(
+    backend: &Backend,
+    project_id: i64,
+    started: &Started,
+    events: Vec<(i64, RunStatus)>,
+) {
+    for (id, s) in events {
+        publish(backend, id, project_id, None, None, s);
+    }
+    if let Started::Queued(row) = started {
+        publish(backend, row.id, project_id, None, None, RunStatus::Queued);
+    }
+}
+
+/// [`start`] inside the caller's transaction (webhook deliveries start executions in the same
+/// transaction that records them, so a crash can neither lose nor repeat one). Returns the
+/// status changes to publish after the commit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn start_in(
+    txn: &DatabaseTransaction,
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    pipeline_id: i64,
+    given: BTreeMap<String, String>,
+    comments: &str,
+    trigger: Trigger,
+) -> Result<(Started, Vec<(i64, RunStatus)>)> {
     if comments.chars().count() > 2000 {
         return Err(Error::invalid(
             "comments",
             "Comments have at most 2000 characters.",
         ));
     }
-    let txn = backend.db.begin().await?;
     // the serialisation point: a write to the pipeline's row before anything is read (SQLite
     // cannot upgrade a read snapshot to a write under contention; PostgreSQL takes a row lock).
     // It changes nothing, so it is harmless even before the checks below.
@@ -132,10 +177,10 @@ pub async fn start(
             Expr::col(pipeline_rows::Column::NextIndex),
         )
         .filter(pipeline_rows::Column::Id.eq(pipeline_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let p = pipelines::find_in_project(&txn, project_id, pipeline_id).await?;
+    authorize(txn, actor, project_id, ProjectAction::Use).await?;
+    let p = pipelines::find_in_project(txn, project_id, pipeline_id).await?;
     let def = pipelines::check(&p.definition)?;
     if !p.enabled {
         return Err(Error::Conflict(format!(
@@ -148,17 +193,20 @@ pub async fn start(
         .filter(row::Column::PipelineId.eq(pipeline_id))
         .filter(row::Column::Status.is_in(active_strings()))
         .order_by_asc(row::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let now = backend.clock.now();
     if def.concurrency == Concurrency::SkipIfRunning {
         if let Some(a) = active.first() {
-            let active_index = a.run_index;
-            txn.commit().await?;
-            return Ok(Started::Skipped { active_index });
+            return Ok((
+                Started::Skipped {
+                    active_index: a.run_index,
+                },
+                Vec::new(),
+            ));
         }
     }
-    let index = pipelines::next_index(&txn, pipeline_id).await?;
+    let index = pipelines::next_index(txn, pipeline_id).await?;
     let mut events = Vec::new();
     if def.concurrency == Concurrency::CancelPrevious {
         for a in active.iter().filter(|a| !a.cancel_requested) {
@@ -170,13 +218,13 @@ pub async fn start(
             {
                 m.status = Set(RunStatus::Canceled.as_str().to_owned());
                 m.ended_at = Set(Some(now));
-                finish_open_runs(&txn, a.id, RunStatus::Canceled, now).await?;
+                finish_open_runs(txn, a.id, RunStatus::Canceled, now).await?;
                 events.push((a.id, RunStatus::Canceled));
             }
             m.cancel_requested = Set(true);
             m.message = Set(Some(message));
             m.updated_at = Set(now);
-            m.update(&txn).await?;
+            m.update(txn).await?;
         }
     }
     let plan = serde_json::to_string(&def).map_err(|e| Error::Internal(e.to_string()))?;
@@ -204,7 +252,7 @@ pub async fn start(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     for (position, stage) in def.stages.iter().enumerate() {
         stage_runs::ActiveModel {
@@ -216,7 +264,7 @@ pub async fn start(
             ended_at: Set(None),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         for (group, names) in stage.task_order.iter().enumerate() {
             for name in names {
@@ -237,17 +285,12 @@ pub async fn start(
                     ended_at: Set(None),
                     ..Default::default()
                 }
-                .insert(&txn)
+                .insert(txn)
                 .await?;
             }
         }
     }
-    txn.commit().await?;
-    for (id, s) in events {
-        publish(backend, id, project_id, None, None, s);
-    }
-    publish(backend, m.id, project_id, None, None, RunStatus::Queued);
-    Ok(Started::Queued(row_view(&m)?))
+    Ok((Started::Queued(row_view(&m)?), events))
 }
 
 pub(crate) fn publish(

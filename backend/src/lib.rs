@@ -11,6 +11,8 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod executions;
+pub mod hubsync;
+pub mod inbox;
 pub mod keys;
 pub mod kubernetes;
 pub mod pipelines;
@@ -23,6 +25,7 @@ pub mod tls;
 pub mod tokens;
 pub mod user_operations;
 pub mod variables;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
@@ -43,6 +46,12 @@ pub struct Backend {
     pub docker_hub_api: Arc<str>,
     /// Every status change of an execution, a stage or a task, for the live views.
     pub events: events::EventBus,
+    /// The URL people and registries reach Wharf at (listener URLs, execution links).
+    pub public_url: Arc<str>,
+    /// The webhook listener's secure-token look-up.
+    pub listeners: Arc<webhooks::ListenerCache>,
+    /// Hosts Docker Hub callbacks may go to.
+    pub callback_hosts: Arc<[String]>,
 }
 
 impl Backend {
@@ -58,7 +67,27 @@ impl Backend {
             sealer,
             docker_hub_api: Arc::from(dockerhub::DEFAULT_BASE_URL),
             events: events::EventBus::default(),
+            public_url: Arc::from("http://127.0.0.1:3000"),
+            listeners: Arc::default(),
+            callback_hosts: Arc::from(
+                inbox::DEFAULT_CALLBACK_HOSTS
+                    .iter()
+                    .map(|h| (*h).to_owned())
+                    .collect::<Vec<_>>(),
+            ),
         }
+    }
+
+    /// The same services at public URL `url`.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// The same services sending callbacks only to `hosts`.
+    pub fn with_callback_hosts(mut self, hosts: Vec<String>) -> Self {
+        self.callback_hosts = Arc::from(hosts);
+        self
     }
 
     /// The same services talking to Docker Hub's API at `url`.

@@ -371,6 +371,15 @@ pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -
             m.name
         )));
     }
+    let webhooks = crate::webhooks::using_pipeline(&txn, m.id).await?;
+    if !webhooks.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{} is run by webhook {}; delete or change {} first.",
+            m.name,
+            webhooks.join(", "),
+            if webhooks.len() == 1 { "it" } else { "them" }
+        )));
+    }
     row::Entity::delete_by_id(m.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

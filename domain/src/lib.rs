@@ -10,6 +10,7 @@ pub mod registry_events;
 pub mod role;
 pub mod variables;
 pub mod views;
+pub mod webhooks;
 
 pub use error::ErrorCode;
 pub use names::{DisplayName, Email, NameError, Password, ProjectName};

@@ -7,7 +7,7 @@ use regex_lite::Regex;
 use serde_json::Value;
 
 /// An image push, normalised.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PushEvent {
     /// The registry's id for the event (distribution), if any.
     pub event_id: Option<String>,
@@ -25,6 +25,9 @@ pub struct PushEvent {
     pub digest: Option<String>,
     /// Where Docker Hub wants the result (callback), if anywhere.
     pub callback_url: Option<String>,
+    /// When the registry says the push happened (Docker Hub's `pushed_at`, as sent).
+    #[serde(default)]
+    pub pushed_at: Option<String>,
 }
 
 impl PushEvent {
@@ -40,6 +43,36 @@ impl PushEvent {
             (None, Some(d)) => format!("{name}@{d}"),
             (None, None) => name,
         }
+    }
+
+    /// What makes two pushes the same within the duplicate window: repository, tag and digest
+    /// (Docker Hub, which sends no digest: its `pushed_at` instead). The registry's event id, when
+    /// it sends one, is checked on its own.
+    pub fn dedup_material(&self) -> String {
+        format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            self.host.as_deref().unwrap_or(""),
+            self.repository,
+            self.tag.as_deref().unwrap_or(""),
+            self.digest.as_deref().unwrap_or(""),
+            if self.digest.is_some() {
+                ""
+            } else {
+                self.pushed_at.as_deref().unwrap_or("")
+            }
+        )
+    }
+
+    /// The values of the Docker inputs a pipeline gets from this push.
+    pub fn docker_inputs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DOCKER_EVENT_OWNER_NAME", self.owner.clone()),
+            ("DOCKER_IMAGE", self.image()),
+            ("DOCKER_REPO_NAME", self.repo_name().to_owned()),
+            ("DOCKER_REPO_NAMESPACE", self.namespace.clone()),
+            ("DOCKER_TAG", self.tag.clone().unwrap_or_default()),
+            ("DOCKER_DIGEST", self.digest.clone().unwrap_or_default()),
+        ]
     }
 
     /// The repository's name without its namespace.
@@ -135,6 +168,11 @@ pub fn docker_hub(bytes: &[u8]) -> Result<PushEvent, String> {
         tag: text(&v, &["push_data", "tag"]),
         digest: text(&v, &["push_data", "digest"]),
         callback_url: text(&v, &["callback_url"]),
+        pushed_at: v
+            .get("push_data")
+            .and_then(|p| p.get("pushed_at"))
+            .filter(|p| !p.is_null())
+            .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned)),
     })
 }
 
@@ -167,6 +205,7 @@ pub fn distribution(bytes: &[u8]) -> Result<Vec<PushEvent>, String> {
             tag: text(e, &["target", "tag"]),
             digest: text(e, &["target", "digest"]),
             callback_url: None,
+            pushed_at: text(e, &["timestamp"]),
         });
     }
     Ok(out)
@@ -200,6 +239,7 @@ pub fn harbor(bytes: &[u8]) -> Result<Vec<PushEvent>, String> {
                 tag: text(r, &["tag"]),
                 digest: text(r, &["digest"]),
                 callback_url: None,
+                pushed_at: text(&v, &["occur_at"]),
             }
         })
         .collect())

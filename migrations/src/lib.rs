@@ -13,6 +13,7 @@ mod m20261121_000007_create_endpoints;
 mod m20261121_000008_kubernetes_endpoints;
 mod m20261121_000009_create_pipelines;
 mod m20261121_000010_create_user_operations;
+mod m20261121_000011_create_docker_webhooks;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_kubernetes_endpoints::Migration),
             Box::new(m20261121_000009_create_pipelines::Migration),
             Box::new(m20261121_000010_create_user_operations::Migration),
+            Box::new(m20261121_000011_create_docker_webhooks::Migration),
         ]
     }
 }

@@ -76,6 +76,23 @@ pub struct Config {
     #[arg(long, env = "WHARF_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
 
+    /// Docker Hub's API base URL (webhook sync and Docker Hub endpoint validation).
+    #[arg(
+        long,
+        env = "WHARF_DOCKER_HUB_API",
+        default_value = "https://hub.docker.com"
+    )]
+    pub docker_hub_api: String,
+
+    /// Hosts Docker Hub callbacks may be sent to (comma-separated; https only).
+    #[arg(
+        long,
+        env = "WHARF_CALLBACK_HOSTS",
+        value_delimiter = ',',
+        default_value = "registry.hub.docker.com,hub.docker.com"
+    )]
+    pub callback_hosts: Vec<String>,
+
     /// E-mail address of the first administrator, created at start when there are no users
     /// (unattended installs). Needs WHARF_ADMIN_PASSWORD.
     #[arg(long, env = "WHARF_ADMIN_EMAIL")]

@@ -78,6 +78,7 @@ pub struct Prepared {
     store: DbSessionStore,
     engine: Engine,
     workers: usize,
+    inbox: backend::inbox::Inbox,
 }
 
 impl Prepared {
@@ -96,6 +97,24 @@ impl Prepared {
             Duration::from_millis(250),
             async move { stop.cancelled().await },
         ));
+        let stop = shutdown.clone();
+        let processor = tokio::spawn(backend::inbox::run_processor(
+            self.backend.clone(),
+            self.inbox.wake(),
+            async move { stop.cancelled().await },
+        ));
+        let stop = shutdown.clone();
+        let callbacks = match backend::inbox::callback_client() {
+            Ok(client) => Some(tokio::spawn(backend::inbox::run_callbacks(
+                self.backend.clone(),
+                client,
+                async move { stop.cancelled().await },
+            ))),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the callback client; callbacks stay pending");
+                None
+            }
+        };
         let result = axum::serve(
             self.listener,
             self.router
@@ -105,6 +124,10 @@ impl Prepared {
         .await;
         shutdown.cancel();
         let _ = sweeper.await;
+        let _ = processor.await;
+        if let Some(c) = callbacks {
+            let _ = c.await;
+        }
         // running tasks finish their current group; what is cut short resumes after a restart
         let _ = engine.await;
         self.backend.db.close_by_ref().await.ok();
@@ -145,10 +168,6 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         url: db::redact_url(&url),
         source,
     })?;
-    let sealer = Arc::new(backend::secrets::Sealer::new(&key));
-    let backend = Backend::new(conn, Arc::new(SystemClock), sealer);
-    bootstrap_admin(config, &backend).await?;
-
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Io {
@@ -156,6 +175,23 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
             source,
         })?;
     let bound = listener.local_addr().unwrap_or(config.listen);
+    let public_url = match &config.public_url {
+        Some(_) => config.public_url(),
+        None => format!("http://{bound}"),
+    };
+    let sealer = Arc::new(backend::secrets::Sealer::new(&key));
+    let backend = Backend::new(conn, Arc::new(SystemClock), sealer)
+        .with_public_url(&public_url)
+        .with_docker_hub_api(&config.docker_hub_api)
+        .with_callback_hosts(
+            config
+                .callback_hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        );
+    bootstrap_admin(config, &backend).await?;
     let leptos_options = LeptosOptions::builder()
         .output_name("wharf")
         .site_root(config.site_root.as_str())
@@ -168,6 +204,8 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         leptos_options,
         backend: backend.clone(),
         set_up: Arc::new(AtomicBool::new(false)),
+        inbox: backend::inbox::Inbox::start(backend.clone()),
+        refused_deliveries: Arc::default(),
     };
     let owner = format!("{}-{}", std::process::id(), start_stamp());
     let engine = Engine::new(
@@ -176,10 +214,11 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         Duration::from_secs(config.lease_seconds.max(3)),
     )
     .map_err(|e| StartError::Config(e.to_string()))?;
+    let state_inbox = state.inbox.clone();
     let router = router(config, state, store.clone(), &key);
     tracing::info!(
         listen = %bound,
-        public_url = %config.public_url(),
+        public_url = %public_url,
         database = %db::redact_url(&url),
         startup_ms = started.elapsed().as_millis() as u64,
         "wharf is ready"
@@ -191,6 +230,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         store,
         engine,
         workers: config.workers.clamp(1, 64),
+        inbox: state_inbox,
     })
 }
 

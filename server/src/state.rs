@@ -3,7 +3,7 @@
 use axum::extract::FromRef;
 use backend::Backend;
 use leptos::prelude::LeptosOptions;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Shared by every request.
@@ -15,6 +15,10 @@ pub struct AppState {
     pub backend: Backend,
     /// Set once the first user exists, so that most requests skip the question.
     pub set_up: Arc<AtomicBool>,
+    /// The webhook inbox (durable before the listener answers).
+    pub inbox: backend::inbox::Inbox,
+    /// Webhook deliveries refused for a missing or unknown token since start.
+    pub refused_deliveries: Arc<AtomicU64>,
 }
 
 impl AppState {

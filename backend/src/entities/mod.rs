@@ -3,6 +3,7 @@
 
 pub mod access_tokens;
 pub mod api_tokens;
+pub mod docker_webhooks;
 pub mod endpoints;
 pub mod executions;
 pub mod pipelines;
@@ -16,3 +17,5 @@ pub mod task_runs;
 pub mod user_operations;
 pub mod users;
 pub mod variables;
+pub mod webhook_activity;
+pub mod webhook_deliveries;

@@ -9,6 +9,7 @@ pub mod page;
 pub mod pipelines;
 pub mod projects;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::http::{header, StatusCode};
@@ -35,6 +36,7 @@ pub const PREFIX: &str = "/pipelines/api";
         (name = "pipelines", description = "Pipelines: YAML definitions, import and export"),
         (name = "executions", description = "Runs of pipelines: start, follow, cancel, pause, resume, rerun"),
         (name = "user operations", description = "Approvals that executions wait for"),
+        (name = "docker webhooks", description = "Docker triggers: the listeners registries post to (authenticated by the card's secure token), webhook cards and their Activity"),
     )
 )]
 struct ApiDoc;
@@ -104,7 +106,20 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pipelines::list_user_operations))
         .routes(routes!(pipelines::get_user_operation))
         .routes(routes!(pipelines::approve_user_operation))
-        .routes(routes!(pipelines::reject_user_operation));
+        .routes(routes!(pipelines::reject_user_operation))
+        .routes(routes!(webhooks::docker_hub_listener))
+        .routes(routes!(webhooks::registry_listener))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::listener_url))
+        .routes(routes!(webhooks::webhook_action))
+        .routes(routes!(webhooks::list_activity))
+        .routes(routes!(webhooks::get_activity))
+        .routes(routes!(webhooks::resubmit_activity));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(PREFIX, api)
         .split_for_parts();

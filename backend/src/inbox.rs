@@ -1,0 +1,1010 @@
+//! The webhook inbox. The listener authenticates a delivery, reads it into push events and
+//! hands it to [`Inbox::accept`], which returns once the raw payload and the events are
+//! committed (a single writer commits whatever has queued up in one transaction: group commit).
+//! Only then does the listener answer 2xx. The processor ([`process_pending`]) then matches each
+//! event against the cards and, in one transaction per batch, records Activity, starts
+//! executions and marks the delivery processed, so a crash at any point neither loses an
+//! accepted event nor starts its execution twice. Callbacks to Docker Hub go out once the
+//! execution ends ([`send_due_callbacks`]).
+
+use crate::accounts::Actor;
+use crate::entities::{
+    api_tokens, docker_webhooks as cards, executions as execution_rows, pipelines, users,
+    webhook_activity as activity, webhook_deliveries as deliveries,
+};
+use crate::executions::{self, Started, Trigger};
+use crate::projects::authorize;
+use crate::webhooks::{parse_input, token_status};
+use crate::{Backend, Error, Result};
+use chrono::{DateTime, Duration, Utc};
+use domain::executions::RunStatus;
+use domain::registry_events::{self, Pattern, PushEvent};
+use domain::role::ProjectAction;
+use domain::views::TokenStatus;
+use domain::webhooks::{
+    ActivityDetail, ActivityFilter, ActivityPage, ActivityRow, ActivityStatus,
+    DUPLICATE_WINDOW_MINUTES,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// Where Docker Hub callbacks may go unless configured otherwise.
+pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.docker.com"];
+/// Most deliveries one commit takes.
+const WRITE_BATCH: usize = 512;
+/// Most deliveries one processing transaction takes.
+const PROCESS_BATCH: u64 = 64;
+
+/// What sent a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Docker Hub's webhook payload.
+    DockerHub,
+    /// A CNCF distribution notification envelope.
+    Distribution,
+    /// Harbor's webhook payload.
+    Harbor,
+}
+
+impl Source {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::DockerHub => "docker_hub",
+            Source::Distribution => "distribution",
+            Source::Harbor => "harbor",
+        }
+    }
+}
+
+/// Reads a Docker Hub listener body.
+pub fn read_docker_hub(body: &[u8]) -> std::result::Result<Vec<PushEvent>, String> {
+    registry_events::docker_hub(body).map(|e| vec![e])
+}
+
+/// Reads a registry listener body: a distribution envelope or Harbor's payload. Pulls, blob
+/// pushes and manifests pushed by digest alone (the per-platform parts of a multi-architecture
+/// image, whose index carries the tag) are left out.
+pub fn read_registry(body: &[u8]) -> std::result::Result<(Source, Vec<PushEvent>), String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    if v.get("events").is_some() {
+        let events = registry_events::distribution(body)?
+            .into_iter()
+            .filter(|e| e.tag.is_some())
+            .collect();
+        Ok((Source::Distribution, events))
+    } else if v.get("type").is_some() && v.get("event_data").is_some() {
+        Ok((Source::Harbor, registry_events::harbor(body)?))
+    } else {
+        Err(
+            "neither a distribution envelope (events) nor a Harbor payload (type, event_data)"
+                .to_owned(),
+        )
+    }
+}
+
+struct Pending {
+    webhook_id: i64,
+    source: Source,
+    payload: String,
+    events: String,
+    received_at: DateTime<Utc>,
+    reply: oneshot::Sender<std::result::Result<(), String>>,
+}
+
+/// The durable inbox's front door.
+#[derive(Clone, Debug)]
+pub struct Inbox {
+    tx: mpsc::Sender<Pending>,
+    wake: Arc<Notify>,
+}
+
+impl Inbox {
+    /// Starts the writer (on the current tokio runtime).
+    pub fn start(backend: Backend) -> Inbox {
+        let (tx, rx) = mpsc::channel(8192);
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(writer(backend, rx, wake.clone()));
+        Inbox { tx, wake }
+    }
+
+    /// What wakes the processor.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Stores a delivery; returns once it is committed.
+    pub async fn accept(
+        &self,
+        backend: &Backend,
+        webhook_id: i64,
+        source: Source,
+        payload: &[u8],
+        events: &[PushEvent],
+    ) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            webhook_id,
+            source,
+            payload: String::from_utf8_lossy(payload).into_owned(),
+            events: serde_json::to_string(events).map_err(|e| Error::Internal(e.to_string()))?,
+            received_at: backend.clock.now(),
+            reply,
+        };
+        self.tx
+            .send(pending)
+            .await
+            .map_err(|_| Error::Internal("the inbox writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the inbox writer has stopped".to_owned()))?
+            .map_err(Error::Internal)
+    }
+}
+
+async fn writer(backend: Backend, mut rx: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < WRITE_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let outcome = write_batch(&backend, &batch).await;
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, n = batch.len(), "storing webhook deliveries failed");
+        }
+        for p in batch.drain(..) {
+            let _ = p.reply.send(outcome.clone());
+        }
+        wake.notify_one();
+    }
+}
+
+async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Result<(), String> {
+    let models = batch.iter().map(|p| deliveries::ActiveModel {
+        webhook_id: Set(p.webhook_id),
+        received_at: Set(p.received_at),
+        source: Set(p.source.as_str().to_owned()),
+        payload: Set(p.payload.clone()),
+        events: Set(p.events.clone()),
+        processed: Set(false),
+        ..Default::default()
+    });
+    let txn = backend.db.begin().await.map_err(|e| e.to_string())?;
+    deliveries::Entity::insert_many(models)
+        .exec(&txn)
+        .await
+        .map_err(|e| e.to_string())?;
+    txn.commit().await.map_err(|e| e.to_string())
+}
+
+/// Processes deliveries until `stop` resolves: woken by the writer, and every second anyway
+/// (deliveries left by a crash, or accepted by another Wharf on the same database).
+pub async fn run_processor(backend: Backend, wake: Arc<Notify>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        let n = match process_pending(&backend).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "processing webhook deliveries failed");
+                0
+            }
+        };
+        if n > 0 {
+            continue;
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+fn sha(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// What one batch has looked up already.
+#[derive(Default)]
+struct Lookups {
+    cards: HashMap<i64, Option<cards::Model>>,
+    on_endpoint: HashMap<i64, Vec<cards::Model>>,
+    owners: HashMap<i64, Option<Actor>>,
+}
+
+impl Lookups {
+    async fn card(&mut self, db: &impl ConnectionTrait, id: i64) -> Result<Option<cards::Model>> {
+        if !self.cards.contains_key(&id) {
+            let c = cards::Entity::find_by_id(id).one(db).await?;
+            self.cards.insert(id, c);
+        }
+        Ok(self.cards.get(&id).cloned().flatten())
+    }
+
+    async fn cards_on(
+        &mut self,
+        db: &impl ConnectionTrait,
+        endpoint_id: i64,
+    ) -> Result<Vec<cards::Model>> {
+        if !self.on_endpoint.contains_key(&endpoint_id) {
+            let c = cards::Entity::find()
+                .filter(cards::Column::EndpointId.eq(endpoint_id))
+                .order_by_asc(cards::Column::Id)
+                .all(db)
+                .await?;
+            self.on_endpoint.insert(endpoint_id, c);
+        }
+        Ok(self
+            .on_endpoint
+            .get(&endpoint_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// The user a card's executions run as, if its API token works now.
+    async fn owner(
+        &mut self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+        token_id: Option<i64>,
+    ) -> Result<Option<Actor>> {
+        let Some(id) = token_id else {
+            return Ok(None);
+        };
+        if !self.owners.contains_key(&id) {
+            let owner = match api_tokens::Entity::find_by_id(id).one(db).await? {
+                Some(t) if token_status(&t, now) == TokenStatus::Active => {
+                    users::Entity::find_by_id(t.user_id)
+                        .one(db)
+                        .await?
+                        .filter(|u| !u.disabled)
+                        .map(|u| Actor {
+                            user_id: u.id,
+                            is_admin: u.is_admin,
+                        })
+                }
+                _ => None,
+            };
+            self.owners.insert(id, owner);
+        }
+        Ok(self.owners.get(&id).copied().flatten())
+    }
+}
+
+/// An Activity row about to be written.
+struct Outcome {
+    status: ActivityStatus,
+    message: String,
+    execution: Option<(i64, i64)>,
+    pipeline: Option<(i64, String)>,
+}
+
+impl Outcome {
+    fn says(status: ActivityStatus, message: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            message: message.into(),
+            execution: None,
+            pipeline: None,
+        }
+    }
+}
+
+/// Takes the pending deliveries (a batch) and processes them; returns how many it took.
+pub async fn process_pending(backend: &Backend) -> Result<usize> {
+    let pending = deliveries::Entity::find()
+        .select_only()
+        .column(deliveries::Column::Id)
+        .filter(deliveries::Column::Processed.eq(false))
+        .order_by_asc(deliveries::Column::Id)
+        .limit(PROCESS_BATCH)
+        .into_tuple::<i64>()
+        .all(&backend.db)
+        .await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let txn = backend.db.begin().await?;
+    let mut lookups = Lookups::default();
+    let mut started = Vec::new();
+    let mut taken = 0;
+    for id in pending {
+        // the claim is the transaction's first write: another process on the same database
+        // that took this delivery first makes it affect no row
+        let claimed = deliveries::Entity::update_many()
+            .col_expr(deliveries::Column::Processed, Expr::value(true))
+            .filter(deliveries::Column::Id.eq(id))
+            .filter(deliveries::Column::Processed.eq(false))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            continue;
+        }
+        taken += 1;
+        let Some(d) = deliveries::Entity::find_by_id(id).one(&txn).await? else {
+            continue;
+        };
+        let events: Vec<PushEvent> = serde_json::from_str(&d.events).unwrap_or_default();
+        for event in &events {
+            handle_event(backend, &txn, &mut lookups, &d, event, &mut started).await?;
+        }
+    }
+    txn.commit().await?;
+    for (project_id, s, events) in started {
+        executions::publish_started(backend, project_id, &s, events);
+    }
+    Ok(taken)
+}
+
+type StartedList = Vec<(i64, Started, Vec<(i64, RunStatus)>)>;
+
+async fn handle_event(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    lookups: &mut Lookups,
+    d: &deliveries::Model,
+    event: &PushEvent,
+    started: &mut StartedList,
+) -> Result<()> {
+    let Some(via) = lookups.card(txn, d.webhook_id).await? else {
+        return Ok(());
+    };
+    let candidates: Vec<cards::Model> = lookups
+        .cards_on(txn, via.endpoint_id)
+        .await?
+        .into_iter()
+        .filter(|c| Pattern::parse(&c.image_pattern).is_ok_and(|p| p.matches(&event.repository)))
+        .collect();
+    let dedup_key = sha(&event.dedup_material());
+    let event_key = event.event_id.as_deref().map(sha);
+    if candidates.is_empty() {
+        let o = Outcome::says(
+            ActivityStatus::NotMatched,
+            format!(
+                "No webhook on this endpoint takes image {} (this webhook's image is {}).",
+                event.repository, via.image_pattern
+            ),
+        );
+        insert_row(
+            backend,
+            txn,
+            d,
+            &via,
+            event,
+            &dedup_key,
+            event_key.as_deref(),
+            o,
+            None,
+        )
+        .await?;
+        return Ok(());
+    }
+    for card in candidates {
+        let o = evaluate(
+            backend,
+            txn,
+            lookups,
+            &card,
+            event,
+            &dedup_key,
+            event_key.as_deref(),
+            started,
+        )
+        .await?;
+        insert_row(
+            backend,
+            txn,
+            d,
+            &card,
+            event,
+            &dedup_key,
+            event_key.as_deref(),
+            o,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn evaluate(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    lookups: &mut Lookups,
+    card: &cards::Model,
+    event: &PushEvent,
+    dedup_key: &str,
+    event_key: Option<&str>,
+    started: &mut StartedList,
+) -> Result<Outcome> {
+    if !card.enabled {
+        return Ok(Outcome::says(ActivityStatus::Disabled, "Webhook disabled"));
+    }
+    let tag = event.tag.clone().unwrap_or_default();
+    let tag_pattern = Pattern::parse(&card.tag_pattern).unwrap_or(Pattern::Any);
+    if !tag_pattern.matches(&tag) {
+        return Ok(Outcome::says(
+            ActivityStatus::NotMatched,
+            format!("Tag {tag} does not match {}.", card.tag_pattern),
+        ));
+    }
+    if let Some(first) = duplicate_of(backend, txn, card.id, dedup_key, event_key).await? {
+        return Ok(Outcome::says(
+            ActivityStatus::Duplicate,
+            format!(
+                "Duplicate of the event received at {} (Activity #{}); no execution.",
+                first.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                first.id
+            ),
+        ));
+    }
+    start_for(backend, txn, lookups, card, event, "", started).await
+}
+
+/// The earlier row that makes this event a duplicate for the card: the same registry event
+/// id, or the same repository, tag and digest that triggered within the window.
+async fn duplicate_of(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    card_id: i64,
+    dedup_key: &str,
+    event_key: Option<&str>,
+) -> Result<Option<activity::Model>> {
+    if let Some(k) = event_key {
+        let same = activity::Entity::find()
+            .filter(activity::Column::EventKey.eq(k))
+            .filter(activity::Column::WebhookId.eq(card_id))
+            .filter(activity::Column::ResubmitOf.is_null())
+            .order_by_asc(activity::Column::Id)
+            .one(txn)
+            .await?;
+        if same.is_some() {
+            return Ok(same);
+        }
+    }
+    let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
+    Ok(activity::Entity::find()
+        .filter(activity::Column::DedupKey.eq(dedup_key))
+        .filter(activity::Column::ReceivedAt.gt(since))
+        .filter(activity::Column::WebhookId.eq(card_id))
+        .filter(activity::Column::Status.eq(ActivityStatus::Triggered.as_str()))
+        .filter(activity::Column::ResubmitOf.is_null())
+        .order_by_asc(activity::Column::Id)
+        .one(txn)
+        .await?)
+}
+
+/// Starts the card's pipeline for the event, inside a savepoint so that a refusal leaves
+/// nothing behind.
+async fn start_for(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    lookups: &mut Lookups,
+    card: &cards::Model,
+    event: &PushEvent,
+    extra_comment: &str,
+    started: &mut StartedList,
+) -> Result<Outcome> {
+    let now = backend.clock.now();
+    let Some(owner) = lookups.owner(txn, now, card.api_token_id).await? else {
+        return Ok(Outcome::says(
+            ActivityStatus::InvalidToken,
+            "Invalid API token. Verify webhook configuration.",
+        ));
+    };
+    let Some(p) = pipelines::Entity::find_by_id(card.pipeline_id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(Outcome::says(
+            ActivityStatus::Failed,
+            "The webhook's pipeline no longer exists.",
+        ));
+    };
+    let pipeline = Some((p.id, p.name.clone()));
+    let declared: Vec<String> = crate::pipelines::check(&p.definition)
+        .map(|d| d.input.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
+    let mut input: BTreeMap<String, String> = parse_input(&card.input)
+        .into_iter()
+        .filter(|(k, _)| declared.contains(k))
+        .collect();
+    for (k, v) in event.docker_inputs() {
+        if declared.iter().any(|d| d == k) {
+            input.insert(k.to_owned(), v);
+        }
+    }
+    let comments = format!(
+        "Docker push of {} by {} (webhook {}){extra_comment}",
+        event.image(),
+        if event.owner.is_empty() {
+            "unknown"
+        } else {
+            &event.owner
+        },
+        card.name
+    );
+    let comments: String = comments.chars().take(2000).collect();
+    let sp = txn.begin().await?;
+    let result = executions::start_in(
+        &sp,
+        backend,
+        owner,
+        card.project_id,
+        card.pipeline_id,
+        input,
+        &comments,
+        Trigger::Docker,
+    )
+    .await;
+    match result {
+        Ok((s, events)) => {
+            sp.commit().await?;
+            let outcome = match &s {
+                Started::Queued(row) => Outcome {
+                    status: ActivityStatus::Triggered,
+                    message: format!("Execution #{} of {} queued.", row.index, row.pipeline_name),
+                    execution: Some((row.id, row.index)),
+                    pipeline,
+                },
+                Started::Skipped { active_index } => Outcome {
+                    status: ActivityStatus::Skipped,
+                    message: format!(
+                        "Execution #{active_index} of {} is still running (skip-if-running); no new execution.",
+                        p.name
+                    ),
+                    execution: None,
+                    pipeline,
+                },
+            };
+            started.push((card.project_id, s, events));
+            Ok(outcome)
+        }
+        Err(Error::Db(e)) => Err(Error::Db(e)),
+        Err(Error::Internal(e)) => Err(Error::Internal(e)),
+        Err(e) => {
+            sp.rollback().await?;
+            Ok(Outcome {
+                status: ActivityStatus::Failed,
+                message: e.public_message(),
+                execution: None,
+                pipeline,
+            })
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_row(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    d: &deliveries::Model,
+    card: &cards::Model,
+    event: &PushEvent,
+    dedup_key: &str,
+    event_key: Option<&str>,
+    o: Outcome,
+    resubmitted: Option<(String, i64)>,
+) -> Result<activity::Model> {
+    let wants_callback =
+        card.send_result && o.status == ActivityStatus::Triggered && event.callback_url.is_some();
+    let (resubmitted_by, resubmit_of) = resubmitted.unzip();
+    Ok(activity::ActiveModel {
+        delivery_id: Set(d.id),
+        webhook_id: Set(card.id),
+        project_id: Set(card.project_id),
+        received_at: Set(if resubmit_of.is_some() {
+            backend.clock.now()
+        } else {
+            d.received_at
+        }),
+        owner: Set(event.owner.clone()),
+        image: Set(event.image()),
+        repository: Set(event.repository.clone()),
+        tag: Set(event.tag.clone()),
+        digest: Set(event.digest.clone()),
+        dedup_key: Set(dedup_key.to_owned()),
+        event_key: Set(event_key.map(str::to_owned)),
+        status: Set(o.status.as_str().to_owned()),
+        message: Set(o.message),
+        pipeline_id: Set(o.pipeline.as_ref().map(|p| p.0)),
+        pipeline_name: Set(o.pipeline.map(|p| p.1)),
+        execution_id: Set(o.execution.map(|e| e.0)),
+        resubmitted_by: Set(resubmitted_by),
+        resubmit_of: Set(resubmit_of),
+        callback_url: Set(event.callback_url.clone()),
+        callback_state: Set(wants_callback.then(|| "PENDING".to_owned())),
+        callback_message: Set(None),
+        event: Set(serde_json::to_string(event).map_err(|e| Error::Internal(e.to_string()))?),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// Starts a new execution from a stored event (Resubmit), recording who did it.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, activity_id = id))]
+pub async fn resubmit(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<ActivityRow> {
+    let txn = backend.db.begin().await?;
+    // first write: serialises resubmissions of the same row
+    activity::Entity::update_many()
+        .col_expr(activity::Column::Id, Expr::col(activity::Column::Id))
+        .filter(activity::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let original = activity::Entity::find_by_id(id)
+        .filter(activity::Column::ProjectId.eq(project_id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("activity"))?;
+    let card = cards::Entity::find_by_id(original.webhook_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("webhook"))?;
+    let d = deliveries::Entity::find_by_id(original.delivery_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("delivery"))?;
+    let event: PushEvent = serde_json::from_str(&original.event)
+        .map_err(|e| Error::Internal(format!("activity {id}: {e}")))?;
+    let who = users::Entity::find_by_id(actor.user_id)
+        .one(&txn)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
+    let mut lookups = Lookups::default();
+    let mut started = Vec::new();
+    let o = start_for(
+        backend,
+        &txn,
+        &mut lookups,
+        &card,
+        &event,
+        &format!(", resubmitted by {who}"),
+        &mut started,
+    )
+    .await?;
+    let m = insert_row(
+        backend,
+        &txn,
+        &d,
+        &card,
+        &event,
+        &original.dedup_key,
+        original.event_key.as_deref(),
+        o,
+        Some((who, id)),
+    )
+    .await?;
+    txn.commit().await?;
+    for (project_id, s, events) in started {
+        executions::publish_started(backend, project_id, &s, events);
+    }
+    let mut rows = rows_view(&backend.db, vec![m]).await?;
+    rows.pop().ok_or(Error::NotFound("activity"))
+}
+
+async fn rows_view(
+    db: &impl ConnectionTrait,
+    models: Vec<activity::Model>,
+) -> Result<Vec<ActivityRow>> {
+    let card_ids: Vec<i64> = models.iter().map(|m| m.webhook_id).collect();
+    let execution_ids: Vec<i64> = models.iter().filter_map(|m| m.execution_id).collect();
+    let names: HashMap<i64, String> = cards::Entity::find()
+        .select_only()
+        .column(cards::Column::Id)
+        .column(cards::Column::Name)
+        .filter(cards::Column::Id.is_in(card_ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let runs: HashMap<i64, (i64, String)> = execution_rows::Entity::find()
+        .select_only()
+        .column(execution_rows::Column::Id)
+        .column(execution_rows::Column::RunIndex)
+        .column(execution_rows::Column::Status)
+        .filter(execution_rows::Column::Id.is_in(execution_ids))
+        .into_tuple::<(i64, i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, i, s)| (id, (i, s)))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let run = m.execution_id.and_then(|e| runs.get(&e));
+            ActivityRow {
+                id: m.id,
+                webhook_id: m.webhook_id,
+                webhook_name: names.get(&m.webhook_id).cloned().unwrap_or_default(),
+                received_at: m.received_at,
+                owner: m.owner,
+                image: m.image,
+                repository: m.repository,
+                tag: m.tag,
+                digest: m.digest,
+                pipeline_id: m.pipeline_id,
+                pipeline_name: m.pipeline_name,
+                execution_id: run.and(m.execution_id),
+                execution_index: run.map(|r| r.0),
+                execution_status: run.and_then(|r| RunStatus::parse(&r.1)),
+                status: ActivityStatus::parse(&m.status).unwrap_or(ActivityStatus::Failed),
+                message: m.message,
+                resubmitted_by: m.resubmitted_by,
+                resubmit_of: m.resubmit_of,
+                callback_state: m.callback_state,
+                callback_message: m.callback_message,
+            }
+        })
+        .collect())
+}
+
+/// A project's Activity, newest first, filtered, one page at a time (keyset on the id).
+pub async fn list(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    filter: &ActivityFilter,
+) -> Result<ActivityPage> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let limit = filter.limit.unwrap_or(50).clamp(1, 200);
+    let mut q = activity::Entity::find().filter(activity::Column::ProjectId.eq(project_id));
+    if let Some(w) = filter.webhook_id {
+        q = q.filter(activity::Column::WebhookId.eq(w));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(activity::Column::Status.eq(s.as_str()));
+    }
+    if let Some(before) = filter.before {
+        q = q.filter(activity::Column::Id.lt(before));
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let text: String = text.chars().take(200).collect();
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(activity::Column::Image.contains(&text))
+                .add(activity::Column::Owner.contains(&text))
+                .add(activity::Column::Tag.contains(&text))
+                .add(activity::Column::Message.contains(&text))
+                .add(activity::Column::PipelineName.contains(&text)),
+        );
+    }
+    let mut models = q
+        .order_by_desc(activity::Column::Id)
+        .limit(limit + 1)
+        .all(&backend.db)
+        .await?;
+    let more = models.len() as u64 > limit;
+    models.truncate(limit as usize);
+    let next_before = if more {
+        models.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(ActivityPage {
+        rows: rows_view(&backend.db, models).await?,
+        next_before,
+    })
+}
+
+/// One Activity row with the payload as received (pretty-printed when it is JSON).
+pub async fn get(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<ActivityDetail> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let m = activity::Entity::find_by_id(id)
+        .filter(activity::Column::ProjectId.eq(project_id))
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("activity"))?;
+    let d = deliveries::Entity::find_by_id(m.delivery_id)
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("delivery"))?;
+    let payload = registry_events::lenient_json(d.payload.as_bytes())
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(d.payload);
+    let row = rows_view(&backend.db, vec![m])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound("activity"))?;
+    Ok(ActivityDetail {
+        row,
+        source: d.source,
+        payload,
+    })
+}
+
+/// The project an Activity row belongs to.
+pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
+    activity::Entity::find_by_id(id)
+        .select_only()
+        .column(activity::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("activity"))
+}
+
+/// Why a callback URL is refused, if it is.
+pub fn callback_refusal(url: &str, allowed: &[String]) -> Option<String> {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return Some("The callback URL is not a URL.".to_owned());
+    };
+    if u.scheme() != "https" {
+        return Some("Callbacks go over https only.".to_owned());
+    }
+    let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+    if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&host)) {
+        return Some(format!(
+            "{host} is not on the callback allow-list (WHARF_CALLBACK_HOSTS)."
+        ));
+    }
+    None
+}
+
+/// Sends the callbacks whose executions have ended; returns how many it settled.
+pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> Result<usize> {
+    let due = activity::Entity::find()
+        .filter(activity::Column::CallbackState.eq("PENDING"))
+        .order_by_asc(activity::Column::Id)
+        .limit(100)
+        .all(&backend.db)
+        .await?;
+    let mut settled = 0;
+    for a in due {
+        let Some(execution_id) = a.execution_id else {
+            continue;
+        };
+        let status = execution_rows::Entity::find_by_id(execution_id)
+            .one(&backend.db)
+            .await?
+            .map(|e| {
+                (
+                    RunStatus::parse(&e.status),
+                    e.message,
+                    e.pipeline_name,
+                    e.run_index,
+                )
+            });
+        let (state, description) = match status {
+            None => ("error", "The execution was deleted.".to_owned()),
+            Some((Some(s), message, name, index)) if s.is_final() => (
+                if s == RunStatus::Completed {
+                    "success"
+                } else if s == RunStatus::Failed {
+                    "failure"
+                } else {
+                    "error"
+                },
+                format!(
+                    "{name} #{index} {}{}",
+                    s.as_str(),
+                    message.map(|m| format!(": {m}")).unwrap_or_default()
+                ),
+            ),
+            _ => continue,
+        };
+        let url = a.callback_url.clone().unwrap_or_default();
+        let outcome = match callback_refusal(&url, &backend.callback_hosts) {
+            Some(why) => Err(why),
+            None => {
+                let body = serde_json::json!({
+                    "state": state,
+                    "description": description.chars().take(255).collect::<String>(),
+                    "context": "Wharf",
+                    "target_url": format!("{}/executions/{execution_id}", backend.public_url),
+                });
+                post_with_retries(client, &url, &body).await
+            }
+        };
+        let (cb_state, message) = match outcome {
+            Ok(m) => ("SENT", m),
+            Err(m) => ("FAILED", m),
+        };
+        activity::Entity::update_many()
+            .col_expr(activity::Column::CallbackState, Expr::value(cb_state))
+            .col_expr(activity::Column::CallbackMessage, Expr::value(message))
+            .filter(activity::Column::Id.eq(a.id))
+            .exec(&backend.db)
+            .await?;
+        settled += 1;
+    }
+    Ok(settled)
+}
+
+async fn post_with_retries(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> std::result::Result<String, String> {
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(1 << attempt)).await;
+        }
+        match client.post(url).json(body).send().await {
+            Ok(res) if res.status().is_success() => {
+                return Ok(format!(
+                    "Sent {} ({}).",
+                    body["state"].as_str().unwrap_or(""),
+                    res.status()
+                ))
+            }
+            Ok(res) => last = format!("The registry answered {}.", res.status()),
+            Err(e) if e.is_timeout() => {
+                last = "The registry did not answer within 10 s.".to_owned()
+            }
+            Err(_) => last = "The registry could not be reached.".to_owned(),
+        }
+    }
+    Err(format!("Failed after 3 tries: {last}"))
+}
+
+/// The client callbacks go out with: no redirects, 10 s.
+pub fn callback_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Sends callbacks as executions end, until `stop` resolves.
+pub async fn run_callbacks(
+    backend: Backend,
+    client: reqwest::Client,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut events = backend.events.subscribe();
+    loop {
+        if let Err(e) = send_due_callbacks(&backend, &client).await {
+            tracing::warn!(error = %e, "sending callbacks failed");
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            e = events.recv() => {
+                if let Ok(e) = e {
+                    if e.stage.is_some() || !e.status.is_final() {
+                        continue;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,686 @@
+//! Docker webhook cards (Triggers › Docker › Webhooks for Docker): create, edit, enable,
+//! disable, regenerate the secure token, delete; kept in sync with Docker Hub for Docker Hub
+//! endpoints. The listener's token look-up ([`ListenerCache`]) lives here too; what a delivery
+//! does is in [`crate::inbox`].
+
+use crate::accounts::Actor;
+use crate::entities::{
+    api_tokens, docker_webhooks as row, endpoints, pipelines, users, webhook_activity,
+};
+use crate::error::conflict_on_unique;
+use crate::projects::authorize;
+use crate::secrets::SecretValue;
+use crate::{Backend, Error, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use domain::endpoints::{EndpointKind, RegistryServerType};
+use domain::role::{ProjectAction, ProjectRole};
+use domain::views::TokenStatus;
+use domain::webhooks::{
+    ActivityStatus, SyncState, WebhookCard, WebhookForm, DOCKER_HUB_LISTENER, REGISTRY_LISTENER,
+};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+const TOKEN_PREFIX: &str = "wharf_wh_";
+const PURPOSE: &str = "webhook-token";
+/// How long another process's card changes may take to reach this process's listener.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A new secure token: 256 random bits.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(digest(token))
+}
+
+/// Compares two digests without an early exit.
+fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The listener's view of the cards: secure-token digest → card id, reloaded when this process
+/// changes a card and at most [`CACHE_TTL`] after another process did. A wrong token costs a
+/// hash and a map look-up, never a database query.
+#[derive(Debug, Default)]
+pub struct ListenerCache {
+    inner: RwLock<CacheState>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    by_digest: HashMap<[u8; 32], i64>,
+    loaded: Option<Instant>,
+}
+
+impl ListenerCache {
+    /// Forgets what it knows (after a card changes).
+    pub fn invalidate(&self) {
+        if let Ok(mut s) = self.inner.write() {
+            s.loaded = None;
+        }
+    }
+
+    fn fresh_lookup(&self, d: &[u8; 32]) -> Option<Option<i64>> {
+        let s = self.inner.read().ok()?;
+        let fresh = s.loaded.is_some_and(|at| at.elapsed() < CACHE_TTL);
+        fresh.then(|| {
+            s.by_digest
+                .get_key_value(d)
+                .filter(|(k, _)| same_digest(k, d))
+                .map(|(_, id)| *id)
+        })
+    }
+
+    /// The card whose secure token this is, if any.
+    pub async fn card_for(&self, db: &impl ConnectionTrait, token: &str) -> Result<Option<i64>> {
+        let d = digest(token.trim());
+        if let Some(found) = self.fresh_lookup(&d) {
+            return Ok(found);
+        }
+        let rows: Vec<(i64, String)> = row::Entity::find()
+            .select_only()
+            .column(row::Column::Id)
+            .column(row::Column::TokenHash)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut map = HashMap::with_capacity(rows.len());
+        for (id, h) in rows {
+            let mut k = [0u8; 32];
+            if hex::decode_to_slice(&h, &mut k).is_ok() {
+                map.insert(k, id);
+            }
+        }
+        let found = map.get(&d).copied();
+        if let Ok(mut s) = self.inner.write() {
+            s.by_digest = map;
+            s.loaded = Some(Instant::now());
+        }
+        Ok(found)
+    }
+}
+
+/// The listener path a card's registry posts to.
+pub fn listener_path(server_type: Option<RegistryServerType>) -> &'static str {
+    match server_type {
+        Some(RegistryServerType::DockerHub) => DOCKER_HUB_LISTENER,
+        _ => REGISTRY_LISTENER,
+    }
+}
+
+pub(crate) fn parse_input(s: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+pub(crate) fn token_status(t: &api_tokens::Model, now: DateTime<Utc>) -> TokenStatus {
+    if t.revoked_at.is_some() {
+        TokenStatus::Revoked
+    } else if t.expires_at <= now {
+        TokenStatus::Expired
+    } else {
+        TokenStatus::Active
+    }
+}
+
+/// Builds the cards' views with their endpoint, pipeline, token and Activity summary.
+async fn views(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    models: Vec<row::Model>,
+) -> Result<Vec<WebhookCard>> {
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let endpoint_ids: Vec<i64> = models.iter().map(|m| m.endpoint_id).collect();
+    let pipeline_ids: Vec<i64> = models.iter().map(|m| m.pipeline_id).collect();
+    let token_ids: Vec<i64> = models.iter().filter_map(|m| m.api_token_id).collect();
+    let endpoints: HashMap<i64, endpoints::Model> = endpoints::Entity::find()
+        .filter(endpoints::Column::Id.is_in(endpoint_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let pipelines: HashMap<i64, String> = pipelines::Entity::find()
+        .select_only()
+        .column(pipelines::Column::Id)
+        .column(pipelines::Column::Name)
+        .filter(pipelines::Column::Id.is_in(pipeline_ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let tokens: HashMap<i64, api_tokens::Model> = api_tokens::Entity::find()
+        .filter(api_tokens::Column::Id.is_in(token_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let counts = |triggered: bool| {
+        let mut q = webhook_activity::Entity::find()
+            .select_only()
+            .column(webhook_activity::Column::WebhookId)
+            .column_as(webhook_activity::Column::Id.count(), "n")
+            .column_as(webhook_activity::Column::Id.max(), "last")
+            .filter(webhook_activity::Column::WebhookId.is_in(ids.clone()))
+            .group_by(webhook_activity::Column::WebhookId);
+        if triggered {
+            q = q.filter(webhook_activity::Column::Status.eq(ActivityStatus::Triggered.as_str()));
+        }
+        q.into_tuple::<(i64, i64, i64)>()
+    };
+    let all: HashMap<i64, (i64, i64)> = counts(false)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(w, n, last)| (w, (n, last)))
+        .collect();
+    let triggered: HashMap<i64, i64> = counts(true)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(w, n, _)| (w, n))
+        .collect();
+    let last_ids: Vec<i64> = all.values().map(|(_, last)| *last).collect();
+    let last: HashMap<i64, webhook_activity::Model> = webhook_activity::Entity::find()
+        .filter(webhook_activity::Column::Id.is_in(last_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.webhook_id, a))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let endpoint = endpoints.get(&m.endpoint_id);
+            let server_type = endpoint.and_then(|e| RegistryServerType::parse(&e.server_type));
+            let token = m.api_token_id.and_then(|id| tokens.get(&id));
+            let last = last.get(&m.id);
+            WebhookCard {
+                id: m.id,
+                project_id: m.project_id,
+                name: m.name.clone(),
+                description: m.description.clone(),
+                endpoint_id: m.endpoint_id,
+                endpoint_name: endpoint.map(|e| e.name.clone()).unwrap_or_default(),
+                docker_hub: server_type == Some(RegistryServerType::DockerHub),
+                pipeline_id: m.pipeline_id,
+                pipeline_name: pipelines.get(&m.pipeline_id).cloned().unwrap_or_default(),
+                input: parse_input(&m.input),
+                api_token_name: token.map(|t| t.name.clone()),
+                api_token_status: token.map(|t| token_status(t, now)),
+                image: m.image_pattern.clone(),
+                tag: m.tag_pattern.clone(),
+                enabled: m.enabled,
+                send_result: m.send_result,
+                listener_path: listener_path(server_type).to_owned(),
+                sync_state: SyncState::parse(&m.sync_state),
+                sync_error: m.sync_error.clone(),
+                synced_at: m.synced_at,
+                last_event_at: last.map(|a| a.received_at),
+                last_event_status: last.and_then(|a| ActivityStatus::parse(&a.status)),
+                last_event_message: last.map(|a| a.message.clone()),
+                event_count: all.get(&m.id).map_or(0, |(n, _)| *n),
+                triggered_count: triggered.get(&m.id).copied().unwrap_or(0),
+                updated_at: m.updated_at,
+            }
+        })
+        .collect())
+}
+
+/// A project's webhook cards, by name.
+pub async fn list(backend: &Backend, actor: Actor, project_id: i64) -> Result<Vec<WebhookCard>> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let models = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .order_by_asc(row::Column::Name)
+        .all(&backend.db)
+        .await?;
+    views(&backend.db, backend.clock.now(), models).await
+}
+
+/// The project a card belongs to (for routes that name only the card).
+pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
+    row::Entity::find_by_id(id)
+        .select_only()
+        .column(row::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("webhook"))
+}
+
+async fn find(db: &impl ConnectionTrait, project_id: i64, id: i64) -> Result<row::Model> {
+    row::Entity::find_by_id(id)
+        .filter(row::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("webhook"))
+}
+
+async fn one_view(backend: &Backend, m: row::Model) -> Result<WebhookCard> {
+    views(&backend.db, backend.clock.now(), vec![m])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound("webhook"))
+}
+
+/// One card.
+pub async fn get(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<WebhookCard> {
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let m = find(&backend.db, project_id, id).await?;
+    one_view(backend, m).await
+}
+
+/// The card's full listener URL, secure token included (Copy on the card).
+pub async fn listener_url(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<String> {
+    authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
+    let m = find(&backend.db, project_id, id).await?;
+    let token = open_token(backend, &m)?;
+    let server_type = endpoints::Entity::find_by_id(m.endpoint_id)
+        .one(&backend.db)
+        .await?
+        .and_then(|e| RegistryServerType::parse(&e.server_type));
+    Ok(full_url(backend, server_type, token.expose()))
+}
+
+pub(crate) fn full_url(
+    backend: &Backend,
+    server_type: Option<RegistryServerType>,
+    token: &str,
+) -> String {
+    format!(
+        "{}{}?secureToken={token}",
+        backend.public_url,
+        listener_path(server_type)
+    )
+}
+
+pub(crate) fn open_token(backend: &Backend, m: &row::Model) -> Result<SecretValue> {
+    backend
+        .sealer
+        .open(&m.token_sealed, PURPOSE)
+        .map_err(|e| Error::Internal(format!("webhook {}: {e}", m.id)))
+}
+
+/// What the form's references resolve to.
+struct Checked {
+    endpoint: endpoints::Model,
+    api_token_id: Option<i64>,
+}
+
+async fn check_form(
+    db: &impl ConnectionTrait,
+    backend: &Backend,
+    role: ProjectRole,
+    project_id: i64,
+    form: &WebhookForm,
+    keep_token: Option<i64>,
+) -> Result<Checked> {
+    form.check().map_err(|(f, m)| Error::invalid(f, m))?;
+    let endpoint = endpoints::Entity::find_by_id(form.endpoint_id)
+        .filter(endpoints::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(
+                "endpoint_id",
+                "Choose a Docker Registry endpoint of this project.",
+            )
+        })?;
+    if EndpointKind::parse(&endpoint.kind) != Some(EndpointKind::DockerRegistry) {
+        return Err(Error::invalid(
+            "endpoint_id",
+            format!("{} is not a Docker Registry endpoint.", endpoint.name),
+        ));
+    }
+    if endpoint.restricted && role != ProjectRole::Administrator {
+        return Err(Error::Forbidden(
+            "Only the project's administrators can use restricted endpoints.".to_owned(),
+        ));
+    }
+    let pipeline = pipelines::Entity::find_by_id(form.pipeline_id)
+        .filter(pipelines::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::invalid("pipeline_id", "Choose a pipeline of this project."))?;
+    if !pipeline.docker_inputs {
+        return Err(Error::invalid(
+            "pipeline_id",
+            format!(
+                "{} has no Docker inputs: open it, Input tab, Inject parameters: Docker.",
+                pipeline.name
+            ),
+        ));
+    }
+    let def = crate::pipelines::check(&pipeline.definition)?;
+    for name in form.input.keys() {
+        if !def.input.iter().any(|(n, _)| n == name) {
+            return Err(Error::invalid(
+                "input",
+                format!("{} has no input named {name}.", pipeline.name),
+            ));
+        }
+    }
+    let api_token_id = if form.api_token.trim().is_empty() {
+        match keep_token {
+            Some(id) => Some(id),
+            None => {
+                return Err(Error::invalid(
+                    "api_token",
+                    "Paste an API token, or Generate Token: executions run as its owner.",
+                ))
+            }
+        }
+    } else {
+        let t = api_tokens::Entity::find()
+            .filter(api_tokens::Column::TokenHash.eq(crate::tokens::hash(form.api_token.trim())))
+            .one(db)
+            .await?
+            .filter(|t| token_status(t, backend.clock.now()) == TokenStatus::Active)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "api_token",
+                    "This is not an active API token. Paste a token from Generate Token.",
+                )
+            })?;
+        let owner = users::Entity::find_by_id(t.user_id)
+            .one(db)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| Error::invalid("api_token", "The token's owner is disabled."))?;
+        let owner = Actor {
+            user_id: owner.id,
+            is_admin: owner.is_admin,
+        };
+        if authorize(db, owner, project_id, ProjectAction::Use)
+            .await
+            .is_err()
+        {
+            return Err(Error::invalid(
+                "api_token",
+                "The token's owner cannot run this project's pipelines.",
+            ));
+        }
+        Some(t.id)
+    };
+    Ok(Checked {
+        endpoint,
+        api_token_id,
+    })
+}
+
+/// Creates a card with a new secure token (New Webhook for Docker), then creates its webhook
+/// in Docker Hub for Docker Hub endpoints.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
+pub async fn create(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    form: WebhookForm,
+) -> Result<WebhookCard> {
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let checked = check_form(&txn, backend, role, project_id, &form, None).await?;
+    let token = new_token();
+    let sealed = backend
+        .sealer
+        .seal(&SecretValue::new(token.clone()), PURPOSE)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let hub = RegistryServerType::parse(&checked.endpoint.server_type)
+        == Some(RegistryServerType::DockerHub);
+    let now = backend.clock.now();
+    let m = row::ActiveModel {
+        project_id: Set(project_id),
+        name: Set(form.name.trim().to_owned()),
+        description: Set(form.description.trim().to_owned()),
+        endpoint_id: Set(form.endpoint_id),
+        pipeline_id: Set(form.pipeline_id),
+        input: Set(serde_json::to_string(&form.input).map_err(|e| Error::Internal(e.to_string()))?),
+        api_token_id: Set(checked.api_token_id),
+        image_pattern: Set(form.image.trim().to_owned()),
+        tag_pattern: Set(form.tag.trim().to_owned()),
+        enabled: Set(form.enabled),
+        send_result: Set(form.send_result),
+        token_hash: Set(token_hash(&token)),
+        token_sealed: Set(sealed),
+        sync_state: Set(if hub {
+            SyncState::Error
+        } else {
+            SyncState::None
+        }
+        .as_str()
+        .to_owned()),
+        sync_error: Set(hub.then(|| "Not synced yet.".to_owned())),
+        synced_at: Set(None),
+        created_by: Set(Some(actor.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_on_unique(e, "This project already has a webhook with that name."))?;
+    txn.commit().await?;
+    backend.listeners.invalidate();
+    let m = crate::hubsync::sync(backend, m, None).await?;
+    one_view(backend, m).await
+}
+
+/// Changes a card (Edit). An empty `api_token` keeps the one set.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, webhook_id = id))]
+pub async fn update(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    form: WebhookForm,
+) -> Result<WebhookCard> {
+    let txn = backend.db.begin().await?;
+    let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let existing = find(&txn, project_id, id).await?;
+    let checked = check_form(
+        &txn,
+        backend,
+        role,
+        project_id,
+        &form,
+        existing.api_token_id,
+    )
+    .await?;
+    let hub = RegistryServerType::parse(&checked.endpoint.server_type)
+        == Some(RegistryServerType::DockerHub);
+    let before = existing.clone();
+    let mut m: row::ActiveModel = existing.into();
+    m.name = Set(form.name.trim().to_owned());
+    m.description = Set(form.description.trim().to_owned());
+    m.endpoint_id = Set(form.endpoint_id);
+    m.pipeline_id = Set(form.pipeline_id);
+    m.input = Set(serde_json::to_string(&form.input).map_err(|e| Error::Internal(e.to_string()))?);
+    m.api_token_id = Set(checked.api_token_id);
+    m.image_pattern = Set(form.image.trim().to_owned());
+    m.tag_pattern = Set(form.tag.trim().to_owned());
+    m.enabled = Set(form.enabled);
+    m.send_result = Set(form.send_result);
+    if !hub {
+        m.sync_state = Set(SyncState::None.as_str().to_owned());
+        m.sync_error = Set(None);
+    }
+    m.updated_at = Set(backend.clock.now());
+    let m = m
+        .update(&txn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "This project already has a webhook with that name."))?;
+    txn.commit().await?;
+    backend.listeners.invalidate();
+    let m = crate::hubsync::sync(backend, m, Some(&before)).await?;
+    one_view(backend, m).await
+}
+
+async fn change(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    f: impl FnOnce(&mut row::ActiveModel) -> Result<()>,
+) -> Result<(row::Model, row::Model)> {
+    let txn = backend.db.begin().await?;
+    authorize(&txn, actor, project_id, ProjectAction::Use).await?;
+    let existing = find(&txn, project_id, id).await?;
+    let before = existing.clone();
+    let mut m: row::ActiveModel = existing.into();
+    f(&mut m)?;
+    m.updated_at = Set(backend.clock.now());
+    let m = m.update(&txn).await?;
+    txn.commit().await?;
+    backend.listeners.invalidate();
+    Ok((before, m))
+}
+
+/// Enables or disables a card (disabling deletes its Docker Hub webhook; enabling recreates it).
+pub async fn set_enabled(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    enabled: bool,
+) -> Result<WebhookCard> {
+    let (before, m) = change(backend, actor, project_id, id, |m| {
+        m.enabled = Set(enabled);
+        Ok(())
+    })
+    .await?;
+    let m = crate::hubsync::sync(backend, m, Some(&before)).await?;
+    one_view(backend, m).await
+}
+
+/// Gives the card a new secure token; the old one stops working at once.
+pub async fn regenerate_token(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<WebhookCard> {
+    let token = new_token();
+    let sealed = backend
+        .sealer
+        .seal(&SecretValue::new(token.clone()), PURPOSE)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let (before, m) = change(backend, actor, project_id, id, |m| {
+        m.token_hash = Set(token_hash(&token));
+        m.token_sealed = Set(sealed);
+        Ok(())
+    })
+    .await?;
+    // Docker Hub's hook URL carries the token: update it there too
+    let m = crate::hubsync::sync(backend, m, Some(&before)).await?;
+    one_view(backend, m).await
+}
+
+/// Tries the Docker Hub sync again (Retry sync).
+pub async fn retry_sync(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+) -> Result<WebhookCard> {
+    authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
+    let m = find(&backend.db, project_id, id).await?;
+    let m = crate::hubsync::sync(backend, m, None).await?;
+    one_view(backend, m).await
+}
+
+/// Deletes a card and its Activity. A Docker Hub card's webhook is deleted in Docker Hub first;
+/// when that fails the card stays (so Retry is possible) unless `force` says to delete anyway.
+#[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, webhook_id = id))]
+pub async fn delete(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    force: bool,
+) -> Result<()> {
+    authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
+    let m = find(&backend.db, project_id, id).await?;
+    if let Err(message) = crate::hubsync::remove(backend, &m).await {
+        if !force {
+            let mut a: row::ActiveModel = m.clone().into();
+            a.sync_state = Set(SyncState::Error.as_str().to_owned());
+            a.sync_error = Set(Some(message.clone()));
+            a.update(&backend.db).await?;
+            return Err(Error::Conflict(format!(
+                "Docker Hub did not delete its webhook: {message} The card is kept; retry, or delete it anyway."
+            )));
+        }
+        tracing::warn!(webhook_id = id, %message, "deleted although Docker Hub kept its webhook");
+    }
+    row::Entity::delete_by_id(id).exec(&backend.db).await?;
+    backend.listeners.invalidate();
+    Ok(())
+}
+
+/// The names of a project's cards that use an endpoint (refusing its deletion).
+pub async fn using_endpoint(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<Vec<String>> {
+    Ok(row::Entity::find()
+        .select_only()
+        .column(row::Column::Name)
+        .filter(row::Column::EndpointId.eq(endpoint_id))
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
+/// The names of a project's cards that run a pipeline (refusing its deletion).
+pub async fn using_pipeline(db: &impl ConnectionTrait, pipeline_id: i64) -> Result<Vec<String>> {
+    Ok(row::Entity::find()
+        .select_only()
+        .column(row::Column::Name)
+        .filter(row::Column::PipelineId.eq(pipeline_id))
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
+/// Stores the outcome of a Docker Hub sync on the card.
+pub(crate) async fn record_sync(
+    backend: &Backend,
+    m: row::Model,
+    outcome: std::result::Result<(), String>,
+) -> Result<row::Model> {
+    let now = backend.clock.now();
+    let mut a: row::ActiveModel = m.into();
+    match outcome {
+        Ok(()) => {
+            a.sync_state = Set(SyncState::InSync.as_str().to_owned());
+            a.sync_error = Set(None);
+            a.synced_at = Set(Some(now));
+        }
+        Err(message) => {
+            a.sync_state = Set(SyncState::Error.as_str().to_owned());
+            a.sync_error = Set(Some(message));
+        }
+    }
+    Ok(a.update(&backend.db).await?)
+}

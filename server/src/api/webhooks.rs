@@ -1,0 +1,368 @@
+//! Docker webhooks: the listeners registries post to (authenticated by the card's secure
+//! token, not by a bearer access token), the cards (`/projects/{id}/docker-webhooks`,
+//! `/docker-webhooks/{id}`) and their Activity (`/projects/{id}/docker-activity`,
+//! `/docker-activity/{id}`).
+
+use super::error::{ApiError, ApiErrorBody};
+use super::extract::{ApiJson, Bearer};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use backend::inbox::{self, Source};
+use backend::webhooks;
+use domain::webhooks::{
+    ActivityDetail, ActivityFilter, ActivityPage, ActivityRow, ActivityStatus, WebhookCard,
+    WebhookForm,
+};
+use domain::ErrorCode;
+use serde::Deserialize;
+use std::sync::atomic::Ordering;
+use utoipa::IntoParams;
+
+/// Largest delivery a listener reads.
+pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
+
+/// The secure token in the query string.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// The card's secure token (or send it as Authorization: Bearer).
+    #[serde(rename = "secureToken")]
+    secure_token: Option<String>,
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "code": status.as_u16(), "message": message })),
+    )
+        .into_response()
+}
+
+fn json_content(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+#[derive(Clone, Copy)]
+enum Listener {
+    DockerHub,
+    Registry,
+}
+
+async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Request) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = token.or(bearer).unwrap_or_default();
+    let card = if token.is_empty() {
+        None
+    } else {
+        match s.backend.listeners.card_for(&s.backend.db, &token).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook token look-up failed");
+                return plain(StatusCode::SERVICE_UNAVAILABLE, "Try again later.");
+            }
+        }
+    };
+    let Some(card) = card else {
+        let n = s.refused_deliveries.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(
+            refused_since_start = n,
+            "webhook delivery refused: missing or unknown token"
+        );
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if !json_content(req.headers()) {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send JSON: Content-Type application/json or a registry's +json type.",
+        );
+    }
+    let body = match axum::body::to_bytes(req.into_body(), MAX_DELIVERY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "The body is over 1 MiB."),
+    };
+    let read = match listener {
+        Listener::DockerHub => inbox::read_docker_hub(&body).map(|e| (Source::DockerHub, e)),
+        Listener::Registry => inbox::read_registry(&body),
+    };
+    let (source, events) = match read {
+        Ok(r) => r,
+        Err(why) => {
+            let why: String = why.chars().take(200).collect();
+            return plain(
+                StatusCode::BAD_REQUEST,
+                &format!("Malformed delivery: {why}"),
+            );
+        }
+    };
+    if events.is_empty() {
+        // pulls, blob pushes, per-platform manifests: nothing to record
+        return (StatusCode::OK, Json(serde_json::json!({ "accepted": 0 }))).into_response();
+    }
+    match s
+        .inbox
+        .accept(&s.backend, card, source, &body, &events)
+        .await
+    {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "accepted": events.len() })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "storing a webhook delivery failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not stored; send it again.",
+            )
+        }
+    }
+}
+
+/// Docker Hub's webhook: its payload as Docker Hub sends it (and as the documentation prints it).
+#[utoipa::path(post, path = "/docker-hub-webhooks", tag = "docker webhooks", params(TokenQuery),
+    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
+pub async fn docker_hub_listener(
+    State(s): State<AppState>,
+    Query(q): Query<TokenQuery>,
+    req: Request<Body>,
+) -> Response {
+    listen(s, Listener::DockerHub, q.secure_token, req).await
+}
+
+/// CNCF distribution notifications (several events per envelope) and Harbor's PUSH_ARTIFACT.
+#[utoipa::path(post, path = "/registry-webhooks", tag = "docker webhooks", params(TokenQuery),
+    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
+pub async fn registry_listener(
+    State(s): State<AppState>,
+    Query(q): Query<TokenQuery>,
+    req: Request<Body>,
+) -> Response {
+    listen(s, Listener::Registry, q.secure_token, req).await
+}
+
+/// A project's webhook cards.
+#[utoipa::path(get, path = "/projects/{id}/docker-webhooks", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The cards"), (status = 404, body = ApiErrorBody)))]
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(project): Path<i64>,
+) -> Result<Json<Vec<WebhookCard>>, ApiError> {
+    Ok(Json(webhooks::list(&s.backend, actor, project).await?))
+}
+
+/// Creates a webhook card with a new secure token (synced to Docker Hub for Docker Hub endpoints).
+#[utoipa::path(post, path = "/projects/{id}/docker-webhooks", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    request_body(content = String, content_type = "application/json", description = "name, description, endpoint_id, pipeline_id, input {name: value}, api_token, image, tag, enabled, send_result"),
+    responses((status = 201, description = "The card"), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn create_webhook(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(project): Path<i64>,
+    ApiJson(form): ApiJson<WebhookForm>,
+) -> Result<(StatusCode, Json<WebhookCard>), ApiError> {
+    let card = webhooks::create(&s.backend, actor, project, form).await?;
+    Ok((StatusCode::CREATED, Json(card)))
+}
+
+/// One card.
+#[utoipa::path(get, path = "/docker-webhooks/{id}", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The card"), (status = 404, body = ApiErrorBody)))]
+pub async fn get_webhook(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(id): Path<i64>,
+) -> Result<Json<WebhookCard>, ApiError> {
+    let project = webhooks::project_of(&s.backend, id).await?;
+    Ok(Json(webhooks::get(&s.backend, actor, project, id).await?))
+}
+
+/// Replaces a card's settings (an empty api_token keeps the one set).
+#[utoipa::path(put, path = "/docker-webhooks/{id}", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    request_body(content = String, content_type = "application/json", description = "as for create"),
+    responses((status = 200, description = "The card"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn update_webhook(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<WebhookForm>,
+) -> Result<Json<WebhookCard>, ApiError> {
+    let project = webhooks::project_of(&s.backend, id).await?;
+    Ok(Json(
+        webhooks::update(&s.backend, actor, project, id, form).await?,
+    ))
+}
+
+/// Whether to delete although Docker Hub refused to delete its webhook.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Delete the card even when Docker Hub's webhook could not be deleted.
+    force: Option<bool>,
+}
+
+/// Deletes a card and its Activity (and its Docker Hub webhook).
+#[utoipa::path(delete, path = "/docker-webhooks/{id}", tag = "docker webhooks", params(("id" = i64, Path), DeleteQuery), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
+pub async fn delete_webhook(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(id): Path<i64>,
+    Query(q): Query<DeleteQuery>,
+) -> Result<StatusCode, ApiError> {
+    let project = webhooks::project_of(&s.backend, id).await?;
+    webhooks::delete(&s.backend, actor, project, id, q.force.unwrap_or(false)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What to do to a card.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WebhookAction {
+    /// Start triggering again.
+    Enable,
+    /// Stop triggering (events are still recorded, as "Webhook disabled").
+    Disable,
+    /// A new secure token; the old one stops working.
+    RegenerateToken,
+    /// Try the Docker Hub sync again.
+    RetrySync,
+}
+
+/// Enables, disables, regenerates the token of, or retries the Docker Hub sync of a card.
+#[utoipa::path(post, path = "/docker-webhooks/{id}/{action}", tag = "docker webhooks", params(("id" = i64, Path), ("action" = WebhookAction, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The card"), (status = 404, body = ApiErrorBody)))]
+pub async fn webhook_action(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path((id, action)): Path<(i64, String)>,
+) -> Result<Json<WebhookCard>, ApiError> {
+    let action: WebhookAction =
+        serde_json::from_value(serde_json::Value::String(action)).map_err(|_| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "Actions are enable, disable, regenerate-token and retry-sync.",
+            )
+        })?;
+    let project = webhooks::project_of(&s.backend, id).await?;
+    let b = &s.backend;
+    let card = match action {
+        WebhookAction::Enable => webhooks::set_enabled(b, actor, project, id, true).await?,
+        WebhookAction::Disable => webhooks::set_enabled(b, actor, project, id, false).await?,
+        WebhookAction::RegenerateToken => webhooks::regenerate_token(b, actor, project, id).await?,
+        WebhookAction::RetrySync => webhooks::retry_sync(b, actor, project, id).await?,
+    };
+    Ok(Json(card))
+}
+
+/// The card's listener URL with its secure token, to configure in the registry.
+#[utoipa::path(get, path = "/docker-webhooks/{id}/listener-url", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "{\"url\": …}"), (status = 404, body = ApiErrorBody)))]
+pub async fn listener_url(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let project = webhooks::project_of(&s.backend, id).await?;
+    let url = webhooks::listener_url(&s.backend, actor, project, id).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({ "url": url })),
+    )
+        .into_response())
+}
+
+/// Activity filters and page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ActivityQuery {
+    /// One card.
+    webhook_id: Option<i64>,
+    /// TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED or SKIPPED.
+    status: Option<String>,
+    /// Text in the image, owner, tag, pipeline or message.
+    text: Option<String>,
+    /// Rows older than this id (the previous page's nextBefore).
+    before: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u64>,
+}
+
+/// A project's Activity, newest first, with keyset pagination.
+#[utoipa::path(get, path = "/projects/{id}/docker-activity", tag = "docker webhooks", params(("id" = i64, Path), ActivityQuery), security(("bearer" = [])),
+    responses((status = 200, description = "{rows, next_before}"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn list_activity(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(project): Path<i64>,
+    Query(q): Query<ActivityQuery>,
+) -> Result<Json<ActivityPage>, ApiError> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(x) => Some(ActivityStatus::parse(x).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Invalid,
+                "status is one of TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED, SKIPPED.",
+            )
+        })?),
+    };
+    let filter = ActivityFilter {
+        webhook_id: q.webhook_id,
+        status,
+        text: q.text,
+        before: q.before,
+        limit: q.limit,
+    };
+    Ok(Json(
+        inbox::list(&s.backend, actor, project, &filter).await?,
+    ))
+}
+
+/// One Activity row with the payload as received.
+#[utoipa::path(get, path = "/docker-activity/{id}", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "{row, source, payload}"), (status = 404, body = ApiErrorBody)))]
+pub async fn get_activity(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(id): Path<i64>,
+) -> Result<Json<ActivityDetail>, ApiError> {
+    let project = inbox::project_of(&s.backend, id).await?;
+    Ok(Json(inbox::get(&s.backend, actor, project, id).await?))
+}
+
+/// Starts a new execution from a stored event, recording who resubmitted it.
+#[utoipa::path(post, path = "/docker-activity/{id}/resubmit", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 201, description = "The new Activity row"), (status = 404, body = ApiErrorBody)))]
+pub async fn resubmit_activity(
+    State(s): State<AppState>,
+    Bearer(actor): Bearer,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<ActivityRow>), ApiError> {
+    let project = inbox::project_of(&s.backend, id).await?;
+    let row = inbox::resubmit(&s.backend, actor, project, id).await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
