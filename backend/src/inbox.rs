@@ -227,11 +227,12 @@ struct Lookups {
 
 impl Lookups {
     async fn card(&mut self, db: &impl ConnectionTrait, id: i64) -> Result<Option<cards::Model>> {
-        if !self.cards.contains_key(&id) {
-            let c = cards::Entity::find_by_id(id).one(db).await?;
-            self.cards.insert(id, c);
+        if let Some(c) = self.cards.get(&id) {
+            return Ok(c.clone());
         }
-        Ok(self.cards.get(&id).cloned().flatten())
+        let c = cards::Entity::find_by_id(id).one(db).await?;
+        self.cards.insert(id, c.clone());
+        Ok(c)
     }
 
     async fn cards_on(
@@ -239,19 +240,16 @@ impl Lookups {
         db: &impl ConnectionTrait,
         endpoint_id: i64,
     ) -> Result<Vec<cards::Model>> {
-        if !self.on_endpoint.contains_key(&endpoint_id) {
-            let c = cards::Entity::find()
-                .filter(cards::Column::EndpointId.eq(endpoint_id))
-                .order_by_asc(cards::Column::Id)
-                .all(db)
-                .await?;
-            self.on_endpoint.insert(endpoint_id, c);
+        if let Some(c) = self.on_endpoint.get(&endpoint_id) {
+            return Ok(c.clone());
         }
-        Ok(self
-            .on_endpoint
-            .get(&endpoint_id)
-            .cloned()
-            .unwrap_or_default())
+        let c = cards::Entity::find()
+            .filter(cards::Column::EndpointId.eq(endpoint_id))
+            .order_by_asc(cards::Column::Id)
+            .all(db)
+            .await?;
+        self.on_endpoint.insert(endpoint_id, c.clone());
+        Ok(c)
     }
 
     /// The user a card's executions run as, if its API token works now.
@@ -264,23 +262,24 @@ impl Lookups {
         let Some(id) = token_id else {
             return Ok(None);
         };
-        if !self.owners.contains_key(&id) {
-            let owner = match api_tokens::Entity::find_by_id(id).one(db).await? {
-                Some(t) if token_status(&t, now) == TokenStatus::Active => {
-                    users::Entity::find_by_id(t.user_id)
-                        .one(db)
-                        .await?
-                        .filter(|u| !u.disabled)
-                        .map(|u| Actor {
-                            user_id: u.id,
-                            is_admin: u.is_admin,
-                        })
-                }
-                _ => None,
-            };
-            self.owners.insert(id, owner);
+        if let Some(o) = self.owners.get(&id) {
+            return Ok(*o);
         }
-        Ok(self.owners.get(&id).copied().flatten())
+        let owner = match api_tokens::Entity::find_by_id(id).one(db).await? {
+            Some(t) if token_status(&t, now) == TokenStatus::Active => {
+                users::Entity::find_by_id(t.user_id)
+                    .one(db)
+                    .await?
+                    .filter(|u| !u.disabled)
+                    .map(|u| Actor {
+                        user_id: u.id,
+                        is_admin: u.is_admin,
+                    })
+            }
+            _ => None,
+        };
+        self.owners.insert(id, owner);
+        Ok(owner)
     }
 }
 

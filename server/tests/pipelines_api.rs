@@ -4,8 +4,7 @@
 mod support;
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use serde_json::json;
 use support::*;
 
 const GATED: &str = r#"kind: PIPELINE
@@ -28,76 +27,6 @@ stages:
           approvers: [root@example.com]
           summary: Ship ${input.TAG}?
 "#;
-
-struct Api {
-    c: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn new(server: &TestServer) -> Api {
-        let c = reqwest::Client::new();
-        let base = server.url("/pipelines/api");
-        let refresh: Value = c
-            .post(format!("{base}/tokens"))
-            .json(&json!({"email": "root@example.com", "password": PASSWORD, "name": "ci"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let login: Value = c
-            .post(format!("{base}/login"))
-            .json(&json!({"refreshToken": refresh["refreshToken"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Api {
-            token: login["token"].as_str().unwrap().to_owned(),
-            c,
-            base,
-        }
-    }
-
-    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut r = self
-            .c
-            .request(method.parse().unwrap(), format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let res = r.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn wait_for(&self, execution: i64, status: &str) -> Value {
-        let start = Instant::now();
-        loop {
-            let (_, e) = self
-                .send("GET", &format!("/executions/{execution}"), None)
-                .await;
-            if e["status"] == status {
-                return e;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "execution {execution} never reached {status}: {e:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
 
 #[tokio::test]
 async fn pipelines_run_wait_for_approval_and_round_trip_over_the_api() {

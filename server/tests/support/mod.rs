@@ -116,3 +116,79 @@ pub fn session_cookie(res: &Response) -> Option<String> {
         .find(|v| v.starts_with("wharf.sid="))
         .map(str::to_owned)
 }
+
+/// The REST API as a client with an access token sees it.
+pub struct Api {
+    pub c: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub async fn new(server: &TestServer) -> Api {
+        let c = reqwest::Client::new();
+        let base = server.url("/pipelines/api");
+        let refresh: serde_json::Value = c
+            .post(format!("{base}/tokens"))
+            .json(&serde_json::json!({"email": "root@example.com", "password": PASSWORD, "name": "ci"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let login: serde_json::Value = c
+            .post(format!("{base}/login"))
+            .json(&serde_json::json!({"refreshToken": refresh["refreshToken"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Api {
+            token: login["token"].as_str().unwrap().to_owned(),
+            c,
+            base,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut r = self
+            .c
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let res = r.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn wait_for(&self, execution: i64, status: &str) -> serde_json::Value {
+        let start = std::time::Instant::now();
+        loop {
+            let (_, e) = self
+                .send("GET", &format!("/executions/{execution}"), None)
+                .await;
+            if e["status"] == status {
+                return e;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "execution {execution} never reached {status}: {e:#}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

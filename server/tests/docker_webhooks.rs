@@ -1,0 +1,610 @@
+//! Docker triggers over HTTP: the listeners (tokens, limits, malformed bodies, the documented
+//! Docker Hub payload, distribution envelopes from a real docker-registry), matching and
+//! deduplication, Activity with its filters, pages and Resubmit, and the Docker Hub sync against
+//! the Docker Hub stand-in.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use support::*;
+
+const HUB_EXAMPLE: &str = include_str!("../../testkit/fixtures/docker_hub_example.json");
+
+const DEPLOY: &str = r#"kind: PIPELINE
+name: deploy
+input:
+  DOCKER_EVENT_OWNER_NAME: ''
+  DOCKER_IMAGE: ''
+  DOCKER_REPO_NAME: ''
+  DOCKER_REPO_NAMESPACE: ''
+  DOCKER_TAG: ''
+  DOCKER_DIGEST: ''
+  ENVIRONMENT: staging
+stageOrder: [Check]
+stages:
+  Check:
+    taskOrder: [Tag]
+    tasks:
+      Tag: { type: Condition, input: { condition: '${input.DOCKER_TAG} matches "."' } }
+"#;
+
+struct Setup {
+    api: Api,
+    project: i64,
+    pipeline: i64,
+    endpoint: i64,
+    refresh: String,
+    refresh_id: i64,
+}
+
+async fn setup(server: &TestServer, endpoint: Value) -> Setup {
+    let api = Api::new(server).await;
+    let (_, p) = api
+        .send("POST", "/projects", Some(json!({"name": "web"})))
+        .await;
+    let project = p["id"].as_i64().unwrap();
+    let (status, pl) = api
+        .send(
+            "POST",
+            &format!("/projects/{project}/pipelines"),
+            Some(json!({ "yaml": DEPLOY })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pl}");
+    let (status, e) = api
+        .send(
+            "POST",
+            &format!("/projects/{project}/endpoints"),
+            Some(endpoint),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let (_, t) = api
+        .send(
+            "POST",
+            "/tokens",
+            Some(json!({"email": "root@example.com", "password": PASSWORD, "name": "webhooks"})),
+        )
+        .await;
+    Setup {
+        project,
+        pipeline: pl["id"].as_i64().unwrap(),
+        endpoint: e["id"].as_i64().unwrap(),
+        refresh: t["refreshToken"].as_str().unwrap().to_owned(),
+        refresh_id: t["id"].as_i64().unwrap(),
+        api,
+    }
+}
+
+impl Setup {
+    fn card(&self, name: &str, image: &str, tag: &str) -> Value {
+        json!({
+            "name": name, "description": "deploys on push", "endpoint_id": self.endpoint,
+            "pipeline_id": self.pipeline, "input": {"ENVIRONMENT": "production"},
+            "api_token": self.refresh, "image": image, "tag": tag, "send_result": false,
+        })
+    }
+
+    async fn create(&self, card: Value) -> Value {
+        let (status, c) = self
+            .api
+            .send(
+                "POST",
+                &format!("/projects/{}/docker-webhooks", self.project),
+                Some(card),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        c
+    }
+
+    async fn listener_url(&self, card: i64) -> String {
+        let (_, u) = self
+            .api
+            .send(
+                "GET",
+                &format!("/docker-webhooks/{card}/listener-url"),
+                None,
+            )
+            .await;
+        u["url"].as_str().unwrap().to_owned()
+    }
+
+    async fn activity(&self, query: &str) -> Value {
+        let (status, a) = self
+            .api
+            .send(
+                "GET",
+                &format!("/projects/{}/docker-activity?{query}", self.project),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{a}");
+        a
+    }
+
+    /// Waits until Activity has `n` rows; returns them, newest first.
+    async fn rows(&self, n: usize) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let a = self.activity("limit=200").await;
+            let rows = a["rows"].as_array().unwrap().clone();
+            if rows.len() >= n {
+                assert_eq!(rows.len(), n, "{rows:#?}");
+                return rows;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "Activity never reached {n} rows: {rows:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn executions(&self) -> Vec<Value> {
+        let (_, e) = self
+            .api
+            .send(
+                "GET",
+                &format!("/projects/{}/executions?pageSize=200", self.project),
+                None,
+            )
+            .await;
+        e["items"].as_array().unwrap().clone()
+    }
+}
+
+async fn post(
+    url: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, String) {
+    let res = reqwest::Client::new()
+        .post(url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+fn hub_payload(repo: &str, tag: &str, pushed_at: f64) -> String {
+    let (ns, name) = repo.split_once('/').unwrap();
+    json!({
+        "callback_url": format!("https://registry.hub.docker.com/u/{repo}/hook/1/"),
+        "push_data": {"pushed_at": pushed_at, "pusher": "alice", "tag": tag},
+        "repository": {"repo_name": repo, "namespace": ns, "name": name},
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = with_admin(dir.path()).await;
+    let s = setup(
+        &server,
+        json!({"name": "hub", "serverType": "docker_registry", "url": "http://127.0.0.1:1"}),
+    )
+    .await;
+    let card = s
+        .create(s.card("testhook", "svendowideit/testhook", ""))
+        .await;
+    let id = card["id"].as_i64().unwrap();
+    assert_eq!(card["listener_path"], "/pipelines/api/registry-webhooks");
+    assert_eq!(card["enabled"], true);
+    assert!(card.get("token_sealed").is_none() && !card.to_string().contains("wharf_wh_"));
+    let url = s.listener_url(id).await;
+    let token = url.split("secureToken=").nth(1).unwrap().to_owned();
+    assert!(token.len() >= 43, "at least 256 bits: {token}");
+    let hub_url = server.url(&format!(
+        "/pipelines/api/docker-hub-webhooks?secureToken={token}"
+    ));
+    let hub = server.url("/pipelines/api/docker-hub-webhooks");
+
+    // refused deliveries store nothing
+    let (status, body) = post(&hub, "application/json", HUB_EXAMPLE).await;
+    assert_eq!((status, body.as_str()), (StatusCode::UNAUTHORIZED, ""));
+    let wrong = format!("{hub}?secureToken=wharf_wh_{}", "A".repeat(43));
+    assert_eq!(
+        post(&wrong, "application/json", HUB_EXAMPLE).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let res = reqwest::Client::new().get(&hub_url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        post(&hub_url, "text/plain", HUB_EXAMPLE).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
+    assert_eq!(
+        post(&hub_url, "application/json", big).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let (status, body) = post(&hub_url, "application/json", "{\"repository\": ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("Malformed delivery"), "{body}");
+    assert_eq!(
+        post(&hub_url, "application/json", "{}").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(s.activity("").await["rows"].as_array().unwrap().is_empty());
+
+    // the documented example, byte for byte: accepted, triggers, inputs from the event
+    let (status, body) = post(&hub_url, "application/json", HUB_EXAMPLE).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows = s.rows(1).await;
+    assert_eq!(rows[0]["status"], "TRIGGERED", "{:#}", rows[0]);
+    assert_eq!(rows[0]["owner"], "trustedbuilder");
+    assert_eq!(rows[0]["image"], "svendowideit/testhook:latest");
+    assert_eq!(rows[0]["webhook_name"], "testhook");
+    let execution = rows[0]["execution_id"].as_i64().unwrap();
+    let e = s.api.wait_for(execution, "COMPLETED").await;
+    assert_eq!(e["trigger"], "docker");
+    assert_eq!(e["input"]["DOCKER_IMAGE"], "svendowideit/testhook:latest");
+    assert_eq!(e["input"]["DOCKER_REPO_NAMESPACE"], "svendowideit");
+    assert_eq!(e["input"]["DOCKER_REPO_NAME"], "testhook");
+    assert_eq!(e["input"]["DOCKER_EVENT_OWNER_NAME"], "trustedbuilder");
+    assert_eq!(e["input"]["ENVIRONMENT"], "production");
+
+    // Docker Hub delivers it again: a duplicate, still one execution
+    assert_eq!(
+        post(&hub_url, "application/json", HUB_EXAMPLE).await.0,
+        StatusCode::OK
+    );
+    let rows = s.rows(2).await;
+    assert_eq!(rows[0]["status"], "DUPLICATE");
+    assert!(rows[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Duplicate of the event"));
+    assert_eq!(s.executions().await.len(), 1);
+
+    // hostile strings are stored as sent and come back as data
+    let hostile = hub_payload(
+        "<script>alert(1)</script>/x'; DROP TABLE users;--",
+        "../../etc",
+        2.0,
+    );
+    assert_eq!(
+        post(&hub_url, "application/json", hostile).await.0,
+        StatusCode::OK
+    );
+    let rows = s.rows(3).await;
+    assert_eq!(rows[0]["status"], "NOT_MATCHED");
+    assert!(rows[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("<script>alert(1)</script>"));
+
+    // a tag filter: latest ignored, v2 triggers
+    let mut changed = s.card("testhook", "svendowideit/testhook", "v*");
+    changed["api_token"] = json!("");
+    let (status, c) = s
+        .api
+        .send("PUT", &format!("/docker-webhooks/{id}"), Some(changed))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(
+        c["api_token_name"], "webhooks",
+        "the empty token kept the one set"
+    );
+    post(
+        &hub_url,
+        "application/json",
+        hub_payload("svendowideit/testhook", "latest", 3.0),
+    )
+    .await;
+    post(
+        &hub_url,
+        "application/json",
+        hub_payload("svendowideit/testhook", "v2", 4.0),
+    )
+    .await;
+    let rows = s.rows(5).await;
+    assert_eq!(rows[1]["status"], "NOT_MATCHED");
+    assert_eq!(rows[1]["message"], "Tag latest does not match v*.");
+    assert_eq!(rows[0]["status"], "TRIGGERED");
+    assert_eq!(rows[0]["tag"], "v2");
+
+    // disabled: recorded, nothing runs
+    let (_, c) = s
+        .api
+        .send("POST", &format!("/docker-webhooks/{id}/disable"), None)
+        .await;
+    assert_eq!(c["enabled"], false);
+    post(
+        &hub_url,
+        "application/json",
+        hub_payload("svendowideit/testhook", "v3", 5.0),
+    )
+    .await;
+    let rows = s.rows(6).await;
+    assert_eq!(
+        (rows[0]["status"].as_str(), rows[0]["message"].as_str()),
+        (Some("DISABLED"), Some("Webhook disabled"))
+    );
+    assert_eq!(s.executions().await.len(), 2);
+    s.api
+        .send("POST", &format!("/docker-webhooks/{id}/enable"), None)
+        .await;
+
+    // Resubmit: a new execution from the stored event, saying who did it
+    let first = rows.last().unwrap()["id"].as_i64().unwrap();
+    let (status, r) = s
+        .api
+        .send("POST", &format!("/docker-activity/{first}/resubmit"), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["status"], "TRIGGERED");
+    assert_eq!(r["resubmitted_by"], "root@example.com");
+    assert_eq!(r["resubmit_of"], first);
+    assert_eq!(s.executions().await.len(), 3);
+
+    // the raw payload, exactly what was sent (pretty-printed)
+    let (_, d) = s
+        .api
+        .send("GET", &format!("/docker-activity/{first}"), None)
+        .await;
+    assert_eq!(d["source"], "docker_hub");
+    assert!(d["payload"]
+        .as_str()
+        .unwrap()
+        .contains("\"repo_name\": \"svendowideit/testhook\""));
+
+    // filters and keyset pages
+    let a = s.activity("status=DUPLICATE").await;
+    assert_eq!(a["rows"].as_array().unwrap().len(), 1);
+    let a = s.activity("text=script").await;
+    assert_eq!(a["rows"].as_array().unwrap().len(), 1);
+    let a = s.activity(&format!("webhookId={id}&limit=4")).await;
+    assert_eq!(a["rows"].as_array().unwrap().len(), 4);
+    let before = a["next_before"].as_i64().unwrap();
+    let b = s
+        .activity(&format!("webhookId={id}&limit=4&before={before}"))
+        .await;
+    assert_eq!(b["rows"].as_array().unwrap().len(), 3);
+    assert!(b["next_before"].is_null());
+    let (status, _) = s
+        .api
+        .send(
+            "GET",
+            &format!("/projects/{}/docker-activity?status=BOGUS", s.project),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // a revoked API token: said so, nothing runs
+    s.api
+        .send("DELETE", &format!("/tokens/{}", s.refresh_id), None)
+        .await;
+    post(
+        &hub_url,
+        "application/json",
+        hub_payload("svendowideit/testhook", "v4", 6.0),
+    )
+    .await;
+    let rows = s.rows(8).await;
+    assert_eq!(rows[0]["status"], "INVALID_TOKEN");
+    assert_eq!(
+        rows[0]["message"],
+        "Invalid API token. Verify webhook configuration."
+    );
+    assert_eq!(s.executions().await.len(), 3);
+
+    // the endpoint and the pipeline cannot go while the card uses them
+    let (status, err) = s
+        .api
+        .send(
+            "DELETE",
+            &format!("/projects/{}/endpoints/{}", s.project, s.endpoint),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("webhook testhook"),
+        "{err}"
+    );
+    let (status, _) = s
+        .api
+        .send("DELETE", &format!("/pipelines/{}", s.pipeline), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // a new token: the old URL stops working at once
+    s.api
+        .send(
+            "POST",
+            &format!("/docker-webhooks/{id}/regenerate-token"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        post(&hub_url, "application/json", HUB_EXAMPLE).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = s
+        .api
+        .send("DELETE", &format!("/docker-webhooks/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(s.activity("").await["rows"].as_array().unwrap().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_real_registry_push_triggers_with_the_registry_host_in_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = with_admin(dir.path()).await;
+    let s = setup(
+        &server,
+        json!({"name": "local", "serverType": "docker_registry", "url": "http://127.0.0.1:1"}),
+    )
+    .await;
+    let card = s.create(s.card("web", "acme/web", "")).await;
+    let url = s.listener_url(card["id"].as_i64().unwrap()).await;
+    let (base, token) = url.split_once("?secureToken=").unwrap();
+    // distribution sends the token as its endpoint header (Authorization: Bearer)
+    let registry = testkit::registry::Registry::with_notifications(base, Some(token));
+    let digest = testkit::registry::push_image(&registry, "acme/web", "1.0", None);
+    let rows = s.rows(1).await;
+    assert_eq!(rows[0]["status"], "TRIGGERED", "{:#}", rows[0]);
+    let image = format!("127.0.0.1:{}/acme/web:1.0", registry.port);
+    assert_eq!(rows[0]["image"], image.as_str());
+    assert_eq!(rows[0]["digest"], digest.as_str());
+    let e = s
+        .api
+        .wait_for(rows[0]["execution_id"].as_i64().unwrap(), "COMPLETED")
+        .await;
+    assert_eq!(e["input"]["DOCKER_IMAGE"], image.as_str());
+    assert_eq!(e["input"]["DOCKER_DIGEST"], digest.as_str());
+    assert_eq!(e["input"]["DOCKER_REPO_NAMESPACE"], "acme");
+
+    // a multi-architecture push (per-platform manifests by digest, then the tagged index) and
+    // blob pushes and pulls in one envelope: one event, one execution
+    let envelope = |id: &str, media: &str, tag: Option<&str>, action: &str| {
+        let mut target =
+            json!({"mediaType": media, "repository": "acme/web", "digest": format!("sha256:{id}")});
+        if let Some(t) = tag {
+            target["tag"] = json!(t);
+        }
+        json!({"id": id, "action": action, "target": target, "actor": {"name": "ci"}, "request": {"host": "reg.example:5000"}})
+    };
+    let body = json!({"events": [
+        envelope("b1", "application/octet-stream", None, "push"),
+        envelope("m1", "application/vnd.oci.image.manifest.v1+json", None, "push"),
+        envelope("m2", "application/vnd.oci.image.manifest.v1+json", None, "push"),
+        envelope("i1", "application/vnd.oci.image.index.v1+json", Some("2.0"), "push"),
+        envelope("i1p", "application/vnd.oci.image.index.v1+json", Some("2.0"), "pull"),
+    ]});
+    let res = reqwest::Client::new()
+        .post(base)
+        .bearer_auth(token)
+        .header(
+            "content-type",
+            "application/vnd.docker.distribution.events.v2+json",
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["accepted"], 1);
+    let rows = s.rows(2).await;
+    assert_eq!(rows[0]["image"], "reg.example:5000/acme/web:2.0");
+    assert_eq!(rows[0]["owner"], "ci");
+    // the registry retries the same event id: a duplicate
+    let res = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
+        .body(json!({"events": [envelope("i1", "application/vnd.oci.image.index.v1+json", Some("2.0"), "push")]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let rows = s.rows(3).await;
+    assert_eq!(rows[0]["status"], "DUPLICATE");
+    // only pulls: nothing recorded
+    let res = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(json!({"events": [envelope("p9", "application/vnd.oci.image.manifest.v1+json", Some("1.0"), "pull")]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["accepted"], 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.rows(3).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn docker_hub_cards_are_kept_in_sync_with_docker_hub() {
+    let hub =
+        testkit::dockerhub::DockerHub::start("svendowideit", "hub-password", "dckr_pat_x").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.admin_email = Some("root@example.com".into());
+    c.admin_password = Some(PASSWORD.into());
+    c.docker_hub_api = hub.url.clone();
+    let server = start(c).await;
+    let s = setup(
+        &server,
+        json!({"name": "hub", "serverType": "docker_hub", "url": "https://index.docker.io", "username": "svendowideit", "password": "hub-password"}),
+    )
+    .await;
+    let card = s.create(s.card("web", "svendowideit/web", "")).await;
+    let id = card["id"].as_i64().unwrap();
+    assert_eq!(card["sync_state"], "in_sync", "{card:#}");
+    assert_eq!(card["listener_path"], "/pipelines/api/docker-hub-webhooks");
+    let hooks = hub.hooks();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].repository, "svendowideit/web");
+    assert_eq!(hooks[0].hook_url, s.listener_url(id).await);
+
+    // disable deletes it in Docker Hub, enable creates it again
+    s.api
+        .send("POST", &format!("/docker-webhooks/{id}/disable"), None)
+        .await;
+    assert!(hub.hooks().is_empty());
+    s.api
+        .send("POST", &format!("/docker-webhooks/{id}/enable"), None)
+        .await;
+    assert_eq!(hub.hooks().len(), 1);
+
+    // Docker Hub fails: the card says so; Retry sync repairs it once Docker Hub is back
+    hub.set_failing(true);
+    let (_, c) = s
+        .api
+        .send(
+            "POST",
+            &format!("/docker-webhooks/{id}/regenerate-token"),
+            None,
+        )
+        .await;
+    assert_eq!(c["sync_state"], "error");
+    assert!(c["sync_error"].as_str().unwrap().contains("503"), "{c:#}");
+    let (status, err) = s
+        .api
+        .send("DELETE", &format!("/docker-webhooks/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    hub.set_failing(false);
+    let (_, c) = s
+        .api
+        .send("POST", &format!("/docker-webhooks/{id}/retry-sync"), None)
+        .await;
+    assert_eq!(c["sync_state"], "in_sync", "{c:#}");
+    assert!(c["sync_error"].is_null());
+    assert_eq!(
+        hub.hooks()[0].hook_url,
+        s.listener_url(id).await,
+        "the new token is in Docker Hub"
+    );
+
+    // a pattern cannot be a Docker Hub webhook: said on the card
+    let mut pattern = s.card("many", "svendowideit/*", "");
+    pattern["api_token"] = json!(s.refresh);
+    let c = s.create(pattern).await;
+    assert_eq!(c["sync_state"], "error");
+    assert!(c["sync_error"]
+        .as_str()
+        .unwrap()
+        .contains("exact repository name"));
+
+    let (status, _) = s
+        .api
+        .send("DELETE", &format!("/docker-webhooks/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(hub.hooks().is_empty());
+    server.stop().await;
+}
