@@ -9,7 +9,15 @@ export WHARF_DATA_DIR="$data"
 export WHARF_LISTEN="127.0.0.1:${WHARF_E2E_PORT:-3910}"
 export WHARF_SITE_ROOT="$root/target/site"
 export WHARF_LOG="${WHARF_LOG:-info,tower_http=warn,sea_orm_migration=warn}"
+# the Kubernetes and Docker Hub stand-ins (test support, loopback); the tests read their URLs
+standins="$root/target/e2e-standins.json"
+rm -f "$standins"
+"$root/target/debug/wharf-standins" "$standins" &
+spid=$!
+for _ in $(seq 1 100); do [ -s "$standins" ] && break; sleep 0.1; done
+[ -s "$standins" ] || { echo "the stand-ins did not start" >&2; exit 1; }
+export WHARF_DOCKER_HUB_API="$(sed -E 's/.*"hub":"([^"]+)".*/\1/' "$standins")"
 "$root/target/debug/wharf" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT INT TERM
+trap 'kill "$pid" "$spid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT INT TERM
 wait "$pid"

@@ -31,6 +31,7 @@ run_tests -p server
 
 say "building the site for the end-to-end suite"
 cargo leptos build
+cargo build --quiet -p testkit --bin wharf-standins
 
 say "Playwright (Debian's Chromium)"
 results="$ROOT/end2end/test-results/results.json"

@@ -52,11 +52,12 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("/") view=placeholders::ExecutionsPage/>
                     <Route path=path!("/executions") view=placeholders::ExecutionsPage/>
+                    <Route path=path!("/executions/:id") view=placeholders::ExecutionsPage/>
                     <Route path=path!("/user-operations") view=pages::user_operations::UserOperationsPage/>
                     <Route path=path!("/pipelines") view=pages::pipelines::PipelinesPage/>
                     <Route path=path!("/pipelines/new") view=pages::pipelines::PipelineEditorPage/>
                     <Route path=path!("/pipelines/:id") view=pages::pipelines::PipelineEditorPage/>
-                    <Route path=path!("/triggers/docker") view=placeholders::DockerTriggersPage/>
+                    <Route path=path!("/triggers/docker") view=pages::triggers::DockerTriggersPage/>
                     <Route path=path!("/endpoints") view=pages::endpoints::EndpointsPage/>
                     <Route path=path!("/variables") view=pages::variables::VariablesPage/>
                     <Route path=path!("/projects") view=projects::ProjectsPage/>

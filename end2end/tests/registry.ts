@@ -1,6 +1,7 @@
 // Debian's docker-registry (CNCF distribution 2.8) for end-to-end tests: served over TLS with a
 // certificate made here by openssl, with an htpasswd user. Everything stays on loopback.
 import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -70,4 +71,85 @@ export async function startTlsRegistry(user: string, password: string): Promise<
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface PlainRegistry {
+  port: number;
+  stop(): void;
+}
+
+/** A free loopback port. */
+export async function freeLoopbackPort(): Promise<number> {
+  return freePort();
+}
+
+/**
+ * Starts an anonymous plain-http registry on `port` that sends its notifications (CNCF
+ * distribution's `notifications.endpoints`) to `url`.
+ */
+export async function startNotifyingRegistry(port: number, url: string): Promise<PlainRegistry> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-notify-'));
+  fs.writeFileSync(path.join(dir, 'config.yml'), [
+    'version: 0.1',
+    'log:', '  level: error',
+    'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`,
+    'http:', `  addr: 127.0.0.1:${port}`,
+    'notifications:', '  endpoints:', '    - name: wharf', `      url: "${url}"`,
+    '      timeout: 2s', '      threshold: 3', '      backoff: 1s',
+    '',
+  ].join('\n'));
+  const child = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+  await listening(port, child);
+  return {
+    port,
+    stop() {
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Pushes a small real image (an OCI layout made here: one gzip'd tar layer and its config) to
+ * the registry on `port` as `repository:tag` with skopeo; returns the manifest digest.
+ */
+export function pushImage(port: number, repository: string, tag: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-e2e-image-'));
+  try {
+    const blobs = path.join(dir, 'img', 'blobs', 'sha256');
+    fs.mkdirSync(blobs, { recursive: true });
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'hello.txt'), `${repository}:${tag}\n`);
+    execFileSync('tar', ['cf', 'layer.tar', '-C', 'src', 'hello.txt'], { cwd: dir });
+    const diff = fs.readFileSync(path.join(dir, 'layer.tar'));
+    execFileSync('gzip', ['-n', '-k', 'layer.tar'], { cwd: dir });
+    const layer = fs.readFileSync(path.join(dir, 'layer.tar.gz'));
+    const put = (bytes: Buffer): [string, number] => {
+      const h = crypto.createHash('sha256').update(bytes).digest('hex');
+      fs.writeFileSync(path.join(blobs, h), bytes);
+      return [`sha256:${h}`, bytes.length];
+    };
+    const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
+    const [layerDigest, layerSize] = put(layer);
+    const [configDigest, configSize] = put(Buffer.from(JSON.stringify({
+      architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha(diff)] },
+    })));
+    const [manifestDigest, manifestSize] = put(Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configSize },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layerSize }],
+    })));
+    fs.writeFileSync(path.join(dir, 'img', 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    fs.writeFileSync(path.join(dir, 'img', 'index.json'), JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifestSize,
+        annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }));
+    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false',
+      `oci:${path.join(dir, 'img')}:${tag}`, `docker://127.0.0.1:${port}/${repository}:${tag}`]);
+    return manifestDigest;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

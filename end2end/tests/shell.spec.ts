@@ -5,7 +5,7 @@ const pages = [
   { link: 'Executions', heading: 'Executions', empty: 'No executions yet', shot: '11-executions' },
   { link: 'User Operations', heading: 'User Operations', empty: 'Nothing waits for you', shot: '12-user-operations' },
   { link: 'Pipelines', heading: 'Pipelines', empty: 'No pipelines yet', shot: '13-pipelines' },
-  { link: 'Docker', heading: 'Docker', empty: 'No Docker webhooks yet', shot: '14-triggers-docker' },
+  { link: 'Docker', heading: 'Docker', empty: 'No Docker events yet', shot: '14-triggers-docker' },
 ];
 
 test('every navigation entry opens its page, and the ones to come say so honestly', async ({ page }) => {

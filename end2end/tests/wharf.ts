@@ -52,6 +52,14 @@ export const ids = {
   savePipeline: 'save-pipeline',
   injectDocker: 'inject-docker',
   userOperationList: 'user-operation-list',
+  newWebhook: 'new-webhook',
+  webhookList: 'webhook-list',
+  webhookEditor: 'webhook-editor',
+  webhookSync: 'webhook-sync',
+  listenerUrl: 'listener-url',
+  activityList: 'activity-list',
+  activityDetail: 'activity-detail',
+  activityPayload: 'activity-payload',
 };
 
 export async function screenshot(page: Page, name: string) {

@@ -209,6 +209,40 @@ impl DockerHub {
         lock(&self.hub).hooks.values().cloned().collect()
     }
 
+    /// Starts a control server for tests in other processes (Playwright): `POST /failing` with
+    /// `{"failing": bool}`; `GET /hooks` lists the webhooks. Returns its base URL.
+    pub async fn control(&self) -> String {
+        let hub = self.hub.clone();
+        let app = Router::new()
+            .route(
+                "/failing",
+                post(|State(hub): State<Shared>, Json(b): Json<Value>| async move {
+                    lock(&hub).failing = b["failing"].as_bool().unwrap_or(false);
+                    StatusCode::NO_CONTENT
+                }),
+            )
+            .route(
+                "/hooks",
+                axum::routing::get(|State(hub): State<Shared>| async move {
+                    let hooks: Vec<Value> = lock(&hub)
+                        .hooks
+                        .values()
+                        .map(|h| json!({"repository": h.repository, "name": h.name, "hook_url": h.hook_url}))
+                        .collect();
+                    Json(json!(hooks))
+                }),
+            )
+            .with_state(hub);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        url
+    }
+
     /// Makes the webhook calls answer 503 (sign-in keeps working).
     pub fn set_failing(&self, failing: bool) {
         lock(&self.hub).failing = failing;

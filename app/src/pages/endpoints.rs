@@ -260,7 +260,7 @@ enum CertStep {
 }
 
 #[component]
-fn EndpointEditor(
+pub(crate) fn EndpointEditor(
     project_id: i64,
     administrator: bool,
     existing: Option<EndpointRow>,

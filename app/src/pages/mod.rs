@@ -8,6 +8,7 @@ pub mod placeholders;
 pub mod projects;
 pub mod shell;
 pub mod tokens;
+pub mod triggers;
 pub mod user_operations;
 pub mod users;
 pub mod variables;

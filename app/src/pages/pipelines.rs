@@ -54,7 +54,7 @@ fn status_badge(s: RunStatus) -> impl IntoView {
 
 /// A dialog frame: focus on its first control, Escape closes it.
 #[component]
-fn Dialog(
+pub(crate) fn Dialog(
     title: String,
     #[prop(into)] on_close: Callback<()>,
     #[prop(optional)] wide: bool,

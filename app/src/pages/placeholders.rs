@@ -27,15 +27,3 @@ pub fn ExecutionsPage() -> impl IntoView {
         />
     }
 }
-
-/// Triggers › Docker.
-#[component]
-pub fn DockerTriggersPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Docker"
-            empty="No Docker webhooks yet"
-            body="A webhook for Docker runs a pipeline when an image is pushed to Docker Hub, a CNCF distribution registry or Harbor. Its Activity tab lists every push received."
-        />
-    }
-}

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// Copies `text` to the clipboard; `done` turns true when the browser confirms.
-fn copy_to_clipboard(text: String, done: RwSignal<bool>) {
+pub(crate) fn copy_to_clipboard(text: String, done: RwSignal<bool>) {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move {
         let Some(window) = web_sys::window() else {

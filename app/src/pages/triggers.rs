@@ -1,0 +1,769 @@
+//! Triggers › Docker, as in Aria: the **Activity** tab (every push received, what it did, the
+//! raw payload and Resubmit) and **Webhooks for Docker** (cards with Enable/Disable, the
+//! listener URL with Copy, the last event and counts, Docker Hub sync; New Webhook for Docker).
+
+use crate::api::{
+    get_activity, list_activity, list_endpoints, list_pipelines, list_webhooks,
+    webhook_listener_url, DeleteWebhook, ResubmitActivity, SaveEndpoint, SaveWebhook,
+    WebhookAction,
+};
+use crate::components::{
+    action_error, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader,
+};
+use crate::ids;
+use crate::pages::endpoints::EndpointEditor;
+use crate::pages::pipelines::Dialog;
+use crate::pages::shell::WithProject;
+use crate::pages::tokens::{copy_to_clipboard, GenerateTokenDialog};
+use domain::endpoints::{EndpointKind, RegistryServerType};
+use domain::executions::{PipelineRow, RunStatus};
+use domain::pipeline::DOCKER_INPUTS;
+use domain::role::{ProjectAction, ProjectRole};
+use domain::views::{ProjectSummary, TokenStatus};
+use domain::webhooks::{
+    ActivityFilter, ActivityRow, ActivityStatus, SyncState, WebhookCard, WebhookForm,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Activity,
+    Webhooks,
+}
+
+/// The Triggers › Docker page.
+#[component]
+pub fn DockerTriggersPage() -> impl IntoView {
+    view! {
+        <Title text="Docker triggers · Wharf"/>
+        <WithProject title="Docker" what="Docker webhooks" render=Box::new(|project| view! { <ProjectDocker project/> }.into_any())/>
+    }
+}
+
+#[component]
+fn ProjectDocker(project: ProjectSummary) -> impl IntoView {
+    let tab = RwSignal::new(Tab::Activity);
+    let project_id = project.id;
+    let can_use = project.my_role.allows(ProjectAction::Use);
+    let administrator = project.my_role == ProjectRole::Administrator;
+    view! {
+        <PageHeader title="Docker"/>
+        <p class="page-lead">
+            "A webhook for Docker runs a pipeline when an image is pushed to Docker Hub, a CNCF distribution registry or Harbor. "
+            "Wharf stores every delivery before it answers the registry, runs each push once, and lists what happened on the Activity tab."
+        </p>
+        <p class="muted">"Project: " <strong>{project.name.clone()}</strong></p>
+        <div class="tabs" role="tablist" aria-label="Docker triggers">
+            <button type="button" role="tab" id="tab-activity" aria-controls="panel-activity"
+                aria-selected=move || (tab.get() == Tab::Activity).to_string()
+                on:click=move |_| tab.set(Tab::Activity)>"Activity"</button>
+            <button type="button" role="tab" id="tab-webhooks" aria-controls="panel-webhooks"
+                aria-selected=move || (tab.get() == Tab::Webhooks).to_string()
+                on:click=move |_| tab.set(Tab::Webhooks)>"Webhooks for Docker"</button>
+        </div>
+        {move || match tab.get() {
+            Tab::Activity => view! {
+                <section role="tabpanel" id="panel-activity" aria-labelledby="tab-activity">
+                    <Activity project_id can_use tab/>
+                </section>
+            }.into_any(),
+            Tab::Webhooks => view! {
+                <section role="tabpanel" id="panel-webhooks" aria-labelledby="tab-webhooks">
+                    <Webhooks project=project.clone() can_use administrator/>
+                </section>
+            }.into_any(),
+        }}
+    }
+}
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn activity_badge(s: ActivityStatus) -> impl IntoView {
+    let class = format!(
+        "status activity-{}",
+        s.as_str().to_lowercase().replace('_', "-")
+    );
+    view! { <span class=class>{s.label()}</span> }
+}
+
+fn short_digest(d: &Option<String>) -> String {
+    d.as_deref()
+        .map(|d| {
+            let hex = d.split_once(':').map_or(d, |(_, h)| h);
+            hex.chars().take(12).collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- Webhooks for Docker
+
+#[component]
+fn Webhooks(project: ProjectSummary, can_use: bool, administrator: bool) -> impl IntoView {
+    let project_id = project.id;
+    let project_name = StoredValue::new(project.name.clone());
+    let save = ServerAction::<SaveWebhook>::new();
+    let act = ServerAction::<WebhookAction>::new();
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let list = Resource::new(
+        move || {
+            (
+                project_id,
+                save.version().get(),
+                act.version().get(),
+                delete.version().get(),
+            )
+        },
+        |(id, ..)| list_webhooks(id),
+    );
+    // None: closed; Some(None): New; Some(Some(card)): Edit
+    let editor: RwSignal<Option<Option<WebhookCard>>> = RwSignal::new(None);
+    let row_error = Signal::derive(move || {
+        action_error(act.value())
+            .get()
+            .or_else(|| action_error(delete.value()).get())
+    });
+    view! {
+        <div class="page-header">
+            <h2>"Webhooks for Docker"</h2>
+            <div class="page-actions">
+                {can_use.then(|| view! {
+                    <button type="button" class="primary" data-testid=ids::NEW_WEBHOOK on:click=move |_| {
+                        save.clear();
+                        editor.set(Some(None));
+                    }>"New Webhook for Docker"</button>
+                })}
+            </div>
+        </div>
+        <FormError error=row_error/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(cards) if cards.is_empty() => view! {
+                        <EmptyState title="No Docker webhooks yet">
+                            <p>"A webhook listens to one Docker Registry endpoint and runs a pipeline with the pushed image's details as its Docker inputs."</p>
+                            {if can_use {
+                                "Start with New Webhook for Docker: pick the registry endpoint, a pipeline with Docker inputs injected, and the image. Then give the registry the webhook's listener URL."
+                            } else {
+                                "This project has no webhooks for Docker."
+                            }}
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(cards) => view! {
+                        <ul class="cards webhook-cards" data-testid=ids::WEBHOOK_LIST>
+                            {cards.into_iter().map(|c| view! {
+                                <WebhookCardView c project_id project_name=project_name.get_value() can_use act delete editor/>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || editor.get().map(|existing| view! {
+            <WebhookEditor project_id project_name=project_name.get_value() administrator existing save on_close=move || editor.set(None)/>
+        })}
+    }
+}
+
+#[component]
+fn WebhookCardView(
+    c: WebhookCard,
+    project_id: i64,
+    project_name: String,
+    can_use: bool,
+    act: ServerAction<WebhookAction>,
+    delete: ServerAction<DeleteWebhook>,
+    editor: RwSignal<Option<Option<WebhookCard>>>,
+) -> impl IntoView {
+    let id = c.id;
+    let enabled = c.enabled;
+    let confirming = RwSignal::new(false);
+    let regenerating = RwSignal::new(false);
+    let url: RwSignal<Option<String>> = RwSignal::new(None);
+    let copied = RwSignal::new(false);
+    let url_error = RwSignal::new(None::<String>);
+    let stored = StoredValue::new(c.clone());
+    let copy = move |_| {
+        leptos::task::spawn_local(async move {
+            match webhook_listener_url(project_id, id).await {
+                Ok(u) => {
+                    url.set(Some(u.clone()));
+                    url_error.set(None);
+                    copy_to_clipboard(u, copied);
+                }
+                Err(e) => url_error.set(Some(e.message)),
+            }
+        });
+    };
+    let delete_failed = Signal::derive(
+        move || matches!(delete.value().get(), Some(Err(ref e)) if e.message.contains("Docker Hub")),
+    );
+    let masked = format!("{}?secureToken=••••••••", c.listener_path);
+    let token = match (&c.api_token_name, c.api_token_status) {
+        (Some(n), Some(TokenStatus::Active)) => n.clone(),
+        (Some(n), Some(TokenStatus::Expired)) => format!("{n} (expired)"),
+        (Some(n), _) => format!("{n} (revoked)"),
+        (None, _) => "none: executions cannot start".to_owned(),
+    };
+    let token_ok = c.api_token_status == Some(TokenStatus::Active);
+    let events = format!(
+        "{} event{}, {} execution{} started",
+        c.event_count,
+        if c.event_count == 1 { "" } else { "s" },
+        c.triggered_count,
+        if c.triggered_count == 1 { "" } else { "s" }
+    );
+    view! {
+        <li class="card webhook-card" data-webhook=c.name.clone()>
+            <div class="card-head">
+                <h3>{c.name.clone()}</h3>
+                <span class=if enabled { "status status-active" } else { "status status-disabled" }>
+                    {if enabled { "Enabled" } else { "Disabled" }}
+                </span>
+            </div>
+            {(!c.description.is_empty()).then(|| view! { <p class="muted">{c.description.clone()}</p> })}
+            <dl class="facts">
+                <dt>"Project"</dt><dd>{project_name}</dd>
+                <dt>"Endpoint"</dt><dd>{c.endpoint_name.clone()} {c.docker_hub.then(|| " (Docker Hub)")}</dd>
+                <dt>"Pipeline"</dt><dd><a href=format!("/pipelines/{}", c.pipeline_id)>{c.pipeline_name.clone()}</a></dd>
+                <dt>"Repository"</dt><dd><code>{c.image.clone()}</code></dd>
+                <dt>"Tag"</dt><dd>{if c.tag.is_empty() { view! { <span class="muted">"any tag"</span> }.into_any() } else { view! { <code>{c.tag.clone()}</code> }.into_any() }}</dd>
+                <dt>"API token"</dt><dd class=if token_ok { "" } else { "warning-text" }>{token}</dd>
+                <dt>"Result to registry"</dt><dd>{if c.send_result { "Sent back (callback)" } else { "Not sent" }}</dd>
+                <dt>"Listener URL"</dt>
+                <dd>
+                    <div class="token-box">
+                        {move || match url.get() {
+                            Some(u) => view! {
+                                <label class="visually-hidden" for=format!("listener-{id}")>"Listener URL"</label>
+                                <input id=format!("listener-{id}") readonly value=u data-testid=ids::LISTENER_URL/>
+                            }.into_any(),
+                            None => view! { <code class="listener-masked">{masked.clone()}</code> }.into_any(),
+                        }}
+                        {can_use.then(|| view! { <button type="button" on:click=copy aria-label="Copy the listener URL">"Copy"</button> })}
+                    </div>
+                    <span class="hint" role="status">
+                        {move || copied.get().then_some("Copied to the clipboard.")}
+                        {move || url_error.get()}
+                    </span>
+                </dd>
+                <dt>"Last event"</dt>
+                <dd>
+                    {match (c.last_event_at, c.last_event_status) {
+                        (Some(t), Some(s)) => view! {
+                            {activity_badge(s)} " " {when(t)}
+                            <div class="muted small">{c.last_event_message.clone()}</div>
+                        }.into_any(),
+                        _ => view! { <span class="muted">"No event received yet"</span> }.into_any(),
+                    }}
+                </dd>
+                <dt>"Counts"</dt><dd>{events}</dd>
+                {c.docker_hub.then(|| {
+                    let (label, class) = match c.sync_state {
+                        SyncState::InSync => ("In sync with Docker Hub", "validation-ok"),
+                        SyncState::Error => ("Not in sync with Docker Hub", "validation-failed"),
+                        SyncState::None => ("Not synced", "muted"),
+                    };
+                    view! {
+                        <dt>"Docker Hub"</dt>
+                        <dd data-testid=ids::WEBHOOK_SYNC>
+                            <span class=class>{label}</span>
+                            {c.synced_at.map(|t| view! { <span class="muted small">{format!(" · last synced {}", when(t))}</span> })}
+                            {c.sync_error.clone().map(|e| view! { <div class="warning-text">{e}</div> })}
+                            {(can_use && c.sync_state != SyncState::InSync).then(|| view! {
+                                <button type="button" class="link-button" disabled=move || act.pending().get()
+                                    on:click=move |_| { act.dispatch(WebhookAction { project_id, webhook_id: id, action: "retry-sync".into() }); }>
+                                    "Retry sync"
+                                </button>
+                            })}
+                        </dd>
+                    }
+                })}
+            </dl>
+            {can_use.then(|| view! {
+                <div class="card-actions">
+                    <button type="button" on:click=move |_| editor.set(Some(Some(stored.get_value())))>"Open / Edit"</button>
+                    <button type="button" disabled=move || act.pending().get() on:click=move |_| {
+                        act.dispatch(WebhookAction { project_id, webhook_id: id, action: if enabled { "disable" } else { "enable" }.into() });
+                    }>{if enabled { "Disable" } else { "Enable" }}</button>
+                    {move || if regenerating.get() {
+                        view! {
+                            <span class="inline-form">
+                                "The registry's current URL stops working. "
+                                <button type="button" class="danger" on:click=move |_| {
+                                    regenerating.set(false);
+                                    url.set(None);
+                                    act.dispatch(WebhookAction { project_id, webhook_id: id, action: "regenerate-token".into() });
+                                }>"Regenerate"</button>
+                                <button type="button" on:click=move |_| regenerating.set(false)>"Keep"</button>
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! { <button type="button" on:click=move |_| regenerating.set(true)>"Regenerate token"</button> }.into_any()
+                    }}
+                    {move || if confirming.get() {
+                        view! {
+                            <span class="inline-form">
+                                "Delete this webhook and its Activity? "
+                                <button type="button" class="danger" on:click=move |_| {
+                                    confirming.set(false);
+                                    delete.dispatch(DeleteWebhook { project_id, webhook_id: id, force: false });
+                                }>"Delete"</button>
+                                <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! { <button type="button" class="danger-link" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
+                    }}
+                    {move || delete_failed.get().then(|| view! {
+                        <button type="button" class="danger" on:click=move |_| {
+                            delete.dispatch(DeleteWebhook { project_id, webhook_id: id, force: true });
+                        }>"Delete anyway"</button>
+                    })}
+                </div>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn WebhookEditor(
+    project_id: i64,
+    project_name: String,
+    administrator: bool,
+    existing: Option<WebhookCard>,
+    save: ServerAction<SaveWebhook>,
+    on_close: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let webhook_id = existing.as_ref().map(|c| c.id);
+    let pick = |f: fn(&WebhookCard) -> String| existing.as_ref().map(f).unwrap_or_default();
+    let name = RwSignal::new(pick(|c| c.name.clone()));
+    let description = RwSignal::new(pick(|c| c.description.clone()));
+    let endpoint = RwSignal::new(existing.as_ref().map(|c| c.endpoint_id));
+    let pipeline = RwSignal::new(existing.as_ref().map(|c| c.pipeline_id));
+    let input: RwSignal<BTreeMap<String, String>> = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|c| c.input.clone())
+            .unwrap_or_default(),
+    );
+    let api_token = RwSignal::new(String::new());
+    let image = RwSignal::new(pick(|c| c.image.clone()));
+    let tag = RwSignal::new(pick(|c| c.tag.clone()));
+    let enabled = RwSignal::new(existing.as_ref().is_none_or(|c| c.enabled));
+    let send_result = RwSignal::new(existing.as_ref().is_some_and(|c| c.send_result));
+    let has_token = existing
+        .as_ref()
+        .is_some_and(|c| c.api_token_name.is_some());
+    let generating = RwSignal::new(false);
+    let endpoint_save = ServerAction::<SaveEndpoint>::new();
+    let creating_endpoint = RwSignal::new(false);
+    let endpoints = Resource::new(
+        move || endpoint_save.version().get(),
+        move |_| list_endpoints(project_id, 1),
+    );
+    let pipelines = Resource::new(|| (), move |_| list_pipelines(project_id));
+    let error = action_error(save.value());
+    let close = on_close.clone();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            close();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(SaveWebhook {
+            project_id,
+            webhook_id,
+            form: WebhookForm {
+                name: name.get_untracked(),
+                description: description.get_untracked(),
+                endpoint_id: endpoint.get_untracked().unwrap_or_default(),
+                pipeline_id: pipeline.get_untracked().unwrap_or_default(),
+                input: input.get_untracked(),
+                api_token: api_token.get_untracked(),
+                image: image.get_untracked(),
+                tag: tag.get_untracked(),
+                enabled: enabled.get_untracked(),
+                send_result: send_result.get_untracked(),
+            },
+        });
+    };
+    let title = if webhook_id.is_some() {
+        "Edit Webhook for Docker"
+    } else {
+        "New Webhook for Docker"
+    };
+    let close = on_close.clone();
+    view! {
+        <Dialog title=title.to_owned() on_close=move || close() wide=true testid=ids::WEBHOOK_EDITOR>
+            <form class="form-grid" on:submit=submit novalidate>
+                <span class="label">"Project"</span>
+                <span>{project_name}</span>
+
+                <label for="webhook-name">"Name"</label>
+                <div>
+                    <input id="webhook-name" required maxlength="64" prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))/>
+                    <FieldError error field="name"/>
+                </div>
+
+                <label for="webhook-description">"Description"</label>
+                <input id="webhook-description" maxlength="2000" prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))/>
+
+                <label for="webhook-endpoint">"Docker Registry endpoint"</label>
+                <div>
+                    <Transition fallback=|| view! { <Loading/> }>
+                        {move || Suspend::new(async move {
+                            match endpoints.await {
+                                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                                Ok(p) => {
+                                    let registries: Vec<_> = p.rows.into_iter().filter(|e| e.kind == EndpointKind::DockerRegistry).collect();
+                                    if registries.is_empty() {
+                                        view! {
+                                            <p class="notice">"This project has no Docker Registry endpoint yet. "
+                                                <button type="button" on:click=move |_| { endpoint_save.clear(); creating_endpoint.set(true); }>"Create Endpoint"</button>
+                                            </p>
+                                        }.into_any()
+                                    } else {
+                                        if endpoint.get_untracked().is_none() {
+                                            endpoint.set(registries.first().map(|e| e.id));
+                                        }
+                                        view! {
+                                            <select id="webhook-endpoint" on:change=move |ev| endpoint.set(event_target_value(&ev).parse().ok())>
+                                                {registries.into_iter().map(|e| {
+                                                    let label = format!("{} ({})", e.name, e.server_type.map_or("", RegistryServerType::label));
+                                                    view! { <option value=e.id.to_string() selected=move || endpoint.get() == Some(e.id)>{label}</option> }
+                                                }).collect_view()}
+                                            </select>
+                                            " "
+                                            <button type="button" class="link-button" on:click=move |_| { endpoint_save.clear(); creating_endpoint.set(true); }>"Create Endpoint"</button>
+                                        }.into_any()
+                                    }
+                                }
+                            }
+                        })}
+                    </Transition>
+                    <FieldError error field="endpoint_id"/>
+                </div>
+
+                <label for="webhook-pipeline">"Pipeline"</label>
+                <div>
+                    <Transition fallback=|| view! { <Loading/> }>
+                        {move || Suspend::new(async move {
+                            match pipelines.await {
+                                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                                Ok(all) => {
+                                    let docker: Vec<PipelineRow> = all.into_iter().filter(|p| p.docker_inputs).collect();
+                                    if docker.is_empty() {
+                                        return view! {
+                                            <p class="notice">"No pipeline of this project has Docker inputs. Open a pipeline, Input tab, " <strong>"Inject parameters: Docker"</strong> ", and save it. "
+                                                <a href="/pipelines">"Go to Pipelines"</a></p>
+                                        }.into_any();
+                                    }
+                                    if pipeline.get_untracked().is_none() {
+                                        pipeline.set(docker.first().map(|p| p.id));
+                                    }
+                                    let rows = StoredValue::new(docker.clone());
+                                    view! {
+                                        <select id="webhook-pipeline" on:change=move |ev| { pipeline.set(event_target_value(&ev).parse().ok()); input.set(BTreeMap::new()); }>
+                                            {docker.into_iter().map(|p| view! { <option value=p.id.to_string() selected=move || pipeline.get() == Some(p.id)>{p.name.clone()}</option> }).collect_view()}
+                                        </select>
+                                        <fieldset class="webhook-inputs">
+                                            <legend>"Input parameters"</legend>
+                                            {move || {
+                                                let p = rows.with_value(|r| r.iter().find(|p| Some(p.id) == pipeline.get()).cloned());
+                                                p.map(|p| p.input.into_iter().map(|(n, default)| {
+                                                    let from_event = DOCKER_INPUTS.contains(&n.as_str());
+                                                    let id = format!("webhook-input-{n}");
+                                                    let key = n.clone();
+                                                    let key2 = n.clone();
+                                                    view! {
+                                                        <div class="input-row">
+                                                            <label for=id.clone()>{n.clone()}</label>
+                                                            {if from_event {
+                                                                view! { <span id=id class="muted">"From the pushed image"</span> }.into_any()
+                                                            } else {
+                                                                view! {
+                                                                    <input id=id placeholder=format!("default: {default}")
+                                                                        prop:value=move || input.with(|m| m.get(&key).cloned().unwrap_or_default())
+                                                                        on:input=move |ev| {
+                                                                            let v = event_target_value(&ev);
+                                                                            input.update(|m| { if v.is_empty() { m.remove(&key2); } else { m.insert(key2.clone(), v); } });
+                                                                        }/>
+                                                                }.into_any()
+                                                            }}
+                                                        </div>
+                                                    }
+                                                }).collect_view())
+                                            }}
+                                        </fieldset>
+                                    }.into_any()
+                                }
+                            }
+                        })}
+                    </Transition>
+                    <FieldError error field="pipeline_id"/>
+                    <FieldError error field="input"/>
+                </div>
+
+                <label for="webhook-token">"API token"</label>
+                <div>
+                    <div class="token-box">
+                        <input id="webhook-token" type="password" autocomplete="off" spellcheck="false"
+                            placeholder=if has_token { "Leave empty to keep the token set" } else { "Paste an API token" }
+                            prop:value=move || api_token.get() on:input=move |ev| api_token.set(event_target_value(&ev))/>
+                        <button type="button" data-testid=ids::GENERATE_TOKEN on:click=move |_| generating.set(true)>"Generate Token"</button>
+                    </div>
+                    <p class="hint">"Executions run as the token's owner. Wharf keeps only a reference to the token, never the token itself."</p>
+                    <FieldError error field="api_token"/>
+                </div>
+
+                <label for="webhook-image">"Image"</label>
+                <div>
+                    <input id="webhook-image" required placeholder="acme/web" prop:value=move || image.get()
+                        on:input=move |ev| image.set(event_target_value(&ev))/>
+                    <p class="hint">"The repository name (acme/web), a glob (acme/*) or a /regular expression/."</p>
+                    <FieldError error field="image"/>
+                </div>
+
+                <label for="webhook-tag">"Tag"</label>
+                <div>
+                    <input id="webhook-tag" placeholder="any tag" prop:value=move || tag.get()
+                        on:input=move |ev| tag.set(event_target_value(&ev))/>
+                    <p class="hint">"Exact (1.0), a glob (v*) or a /regular expression/; empty: any tag."</p>
+                    <FieldError error field="tag"/>
+                </div>
+
+                <span></span>
+                <label class="checkbox"><input type="checkbox" prop:checked=move || enabled.get()
+                    on:change=move |ev| enabled.set(event_target_checked(&ev))/>" Enabled"</label>
+
+                <span></span>
+                <label class="checkbox"><input type="checkbox" prop:checked=move || send_result.get()
+                    on:change=move |ev| send_result.set(event_target_checked(&ev))/>" Send the result back to the registry (Docker Hub callback)"</label>
+
+                <span></span>
+                <div>
+                    <FormError error fields=&["name", "endpoint_id", "pipeline_id", "input", "api_token", "image", "tag"]/>
+                    <div class="dialog-actions">
+                        <button type="submit" class="primary" disabled=move || save.pending().get()>
+                            {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                        </button>
+                        <button type="button" on:click=move |_| on_close()>"Cancel"</button>
+                    </div>
+                </div>
+            </form>
+        </Dialog>
+        <GenerateTokenDialog open=generating/>
+        {move || creating_endpoint.get().then(|| view! {
+            <EndpointEditor project_id administrator existing=None save=endpoint_save on_close=move || creating_endpoint.set(false)/>
+        })}
+    }
+}
+
+// ---------------------------------------------------------------- Activity
+
+#[component]
+fn Activity(project_id: i64, can_use: bool, tab: RwSignal<Tab>) -> impl IntoView {
+    let webhook = RwSignal::new(None::<i64>);
+    let status = RwSignal::new(None::<ActivityStatus>);
+    let text = RwSignal::new(String::new());
+    // the `before` keys of the pages seen: the last is the current page's
+    let pages: RwSignal<Vec<Option<i64>>> = RwSignal::new(vec![None]);
+    let tick = RwSignal::new(0u64);
+    let resubmit = ServerAction::<ResubmitActivity>::new();
+    let open = RwSignal::new(None::<i64>);
+    #[cfg(feature = "hydrate")]
+    {
+        // live: statuses and new events every 3 seconds while the tab is shown
+        if let Ok(handle) = set_interval_with_handle(
+            move || tick.update(|t| *t += 1),
+            std::time::Duration::from_secs(3),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    let cards = Resource::new(move || project_id, list_webhooks);
+    let page = Resource::new(
+        move || {
+            (
+                webhook.get(),
+                status.get(),
+                text.get(),
+                pages.with(|p| p.last().copied().flatten()),
+                tick.get(),
+                resubmit.version().get(),
+            )
+        },
+        move |(webhook_id, status, text, before, ..)| {
+            list_activity(
+                project_id,
+                ActivityFilter {
+                    webhook_id,
+                    status,
+                    text: Some(text),
+                    before,
+                    limit: Some(25),
+                },
+            )
+        },
+    );
+    let reset = move || pages.set(vec![None]);
+    let resubmitted = Signal::derive(move || resubmit.value().get().and_then(|r| r.ok()));
+    view! {
+        <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
+            <label for="activity-webhook">"Webhook"</label>
+            <select id="activity-webhook" on:change=move |ev| { webhook.set(event_target_value(&ev).parse().ok()); reset(); }>
+                <option value="">"All webhooks"</option>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        cards.await.unwrap_or_default().into_iter().map(|c| view! {
+                            <option value=c.id.to_string()>{c.name}</option>
+                        }).collect_view()
+                    })}
+                </Transition>
+            </select>
+            <label for="activity-status">"Status"</label>
+            <select id="activity-status" on:change=move |ev| { status.set(ActivityStatus::parse(&event_target_value(&ev))); reset(); }>
+                <option value="">"All"</option>
+                {ActivityStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+            </select>
+            <label for="activity-text">"Search"</label>
+            <input id="activity-text" type="search" placeholder="image, tag, owner, message"
+                on:input=move |ev| { text.set(event_target_value(&ev)); reset(); }/>
+        </form>
+        {move || resubmitted.get().map(|r| view! {
+            <p class="notice success" role="status">{format!("Resubmitted: {}", r.message)}</p>
+        })}
+        <FormError error=action_error(resubmit.value())/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(p) if p.rows.is_empty() && pages.with_untracked(|s| s.len() == 1) => view! {
+                        <EmptyState title="No Docker events yet">
+                            <p>"When a registry posts to a webhook's listener URL, the push appears here: who pushed which image and tag, and the execution it started."</p>
+                            <button type="button" on:click=move |_| tab.set(Tab::Webhooks)>"Go to Webhooks for Docker"</button>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_before;
+                        let first = pages.with_untracked(|s| s.len() == 1);
+                        view! {
+                            <table class="table activity" data-testid=ids::ACTIVITY_LIST>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Received"</th>
+                                        <th scope="col">"Webhook"</th>
+                                        <th scope="col">"Owner"</th>
+                                        <th scope="col">"Image"</th>
+                                        <th scope="col">"Tag"</th>
+                                        <th scope="col">"Digest"</th>
+                                        <th scope="col">"Pipeline"</th>
+                                        <th scope="col">"Execution"</th>
+                                        <th scope="col">"Message"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|r| view! { <ActivityRowView r open/> }).collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Activity pages">
+                                <button type="button" disabled=first on:click=move |_| reset()>"Newest"</button>
+                                <button type="button" disabled=next.is_none() on:click=move |_| pages.update(|s| s.push(next))>"Older"</button>
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || open.get().map(|id| view! {
+            <ActivityDetailDialog project_id activity_id=id can_use resubmit on_close=move || open.set(None)/>
+        })}
+    }
+}
+
+#[component]
+fn ActivityRowView(r: ActivityRow, open: RwSignal<Option<i64>>) -> impl IntoView {
+    let id = r.id;
+    let execution = match (r.execution_id, r.execution_index) {
+        (Some(e), Some(i)) => {
+            let s = r.execution_status.unwrap_or(RunStatus::Queued);
+            let class = format!("status status-{}", s.as_str().to_lowercase());
+            view! {
+                <a href=format!("/executions/{e}")>{format!("#{i}")}</a> " " <span class=class>{s.as_str()}</span>
+            }
+            .into_any()
+        }
+        _ => view! { <span class="muted">"—"</span> }.into_any(),
+    };
+    view! {
+        <tr data-activity=id.to_string() class="clickable" tabindex="0"
+            on:click=move |_| open.set(Some(id))
+            on:keydown=move |ev| if ev.key() == "Enter" { open.set(Some(id)) }>
+            <td class="nowrap">{when(r.received_at)}</td>
+            <td>{r.webhook_name}</td>
+            <td>{r.owner}</td>
+            <td class="wrap"><code>{r.image}</code></td>
+            <td>{r.tag.unwrap_or_default()}</td>
+            <td><code>{short_digest(&r.digest)}</code></td>
+            <td>{r.pipeline_name.unwrap_or_default()}</td>
+            <td class="nowrap">{execution}</td>
+            <td>
+                {activity_badge(r.status)} " " {r.message}
+                {r.resubmitted_by.map(|w| view! { <div class="muted small">{format!("Resubmitted by {w}")}</div> })}
+                {r.callback_state.map(|s| view! { <div class="muted small">{format!("Callback {}: {}", s.to_lowercase(), r.callback_message.unwrap_or_default())}</div> })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn ActivityDetailDialog(
+    project_id: i64,
+    activity_id: i64,
+    can_use: bool,
+    resubmit: ServerAction<ResubmitActivity>,
+    on_close: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let detail = Resource::new(move || activity_id, move |id| get_activity(project_id, id));
+    let close = on_close.clone();
+    view! {
+        <Dialog title=format!("Docker event #{activity_id}") on_close=move || close() wide=true testid=ids::ACTIVITY_DETAIL>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(d) => view! {
+                            <dl class="facts">
+                                <dt>"Received"</dt><dd>{when(d.row.received_at)}</dd>
+                                <dt>"From"</dt><dd>{match d.source.as_str() { "docker_hub" => "Docker Hub", "distribution" => "Docker Registry (distribution)", "harbor" => "Harbor", other => other }.to_owned()}</dd>
+                                <dt>"Webhook"</dt><dd>{d.row.webhook_name.clone()}</dd>
+                                <dt>"Image"</dt><dd><code>{d.row.image.clone()}</code></dd>
+                                <dt>"Digest"</dt><dd><code class="wrap">{d.row.digest.clone().unwrap_or_default()}</code></dd>
+                                <dt>"Result"</dt><dd>{activity_badge(d.row.status)} " " {d.row.message.clone()}</dd>
+                            </dl>
+                            <h3>"Payload as received"</h3>
+                            <pre class="payload" data-testid=ids::ACTIVITY_PAYLOAD tabindex="0">{d.payload}</pre>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="dialog-actions">
+                {can_use.then(|| view! {
+                    <button type="button" class="primary" disabled=move || resubmit.pending().get() on:click={
+                        let close = on_close.clone();
+                        move |_| { resubmit.dispatch(ResubmitActivity { project_id, activity_id }); close(); }
+                    }>"Resubmit"</button>
+                })}
+                <button type="button" on:click=move |_| on_close()>"Close"</button>
+            </div>
+        </Dialog>
+    }
+}
