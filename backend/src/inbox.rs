@@ -41,7 +41,7 @@ pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.d
 /// Most deliveries one commit takes.
 const WRITE_BATCH: usize = 512;
 /// Most deliveries one processing transaction takes.
-const PROCESS_BATCH: u64 = 64;
+const PROCESS_BATCH: u64 = 32;
 
 /// What sent a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +182,7 @@ async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Resul
         processed: Set(false),
         ..Default::default()
     });
+    let _turn = backend.inbox_gate.lock().await;
     let txn = backend.db.begin().await.map_err(|e| e.to_string())?;
     deliveries::Entity::insert_many(models)
         .exec(&txn)
@@ -316,6 +317,7 @@ pub async fn process_pending(backend: &Backend) -> Result<usize> {
     if pending.is_empty() {
         return Ok(0);
     }
+    let _turn = backend.inbox_gate.lock().await;
     let txn = backend.db.begin().await?;
     let mut lookups = Lookups::default();
     let mut started = Vec::new();

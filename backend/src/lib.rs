@@ -52,6 +52,10 @@ pub struct Backend {
     pub listeners: Arc<webhooks::ListenerCache>,
     /// Hosts Docker Hub callbacks may go to.
     pub callback_hosts: Arc<[String]>,
+    /// Taken by the webhook inbox's writer and processor around their transactions, so that
+    /// they take turns in this process instead of meeting in SQLite's busy handler, which
+    /// sleeps up to 100 ms between retries.
+    pub inbox_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Backend {
@@ -69,6 +73,7 @@ impl Backend {
             events: events::EventBus::default(),
             public_url: Arc::from("http://127.0.0.1:3000"),
             listeners: Arc::default(),
+            inbox_gate: Arc::default(),
             callback_hosts: Arc::from(
                 inbox::DEFAULT_CALLBACK_HOSTS
                     .iter()
