@@ -228,7 +228,7 @@ fn WebhookCardView(
             {(!c.description.is_empty()).then(|| view! { <p class="muted">{c.description.clone()}</p> })}
             <dl class="facts">
                 <dt>"Project"</dt><dd>{project_name}</dd>
-                <dt>"Endpoint"</dt><dd>{c.endpoint_name.clone()} {c.docker_hub.then(|| " (Docker Hub)")}</dd>
+                <dt>"Endpoint"</dt><dd>{c.endpoint_name.clone()} {c.docker_hub.then_some(" (Docker Hub)")}</dd>
                 <dt>"Pipeline"</dt><dd><a href=format!("/pipelines/{}", c.pipeline_id)>{c.pipeline_name.clone()}</a></dd>
                 <dt>"Repository"</dt><dd><code>{c.image.clone()}</code></dd>
                 <dt>"Tag"</dt><dd>{if c.tag.is_empty() { view! { <span class="muted">"any tag"</span> }.into_any() } else { view! { <code>{c.tag.clone()}</code> }.into_any() }}</dd>
