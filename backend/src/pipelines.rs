@@ -253,6 +253,7 @@ pub async fn create(
 ) -> Result<PipelineRow> {
     let def = check(yaml)?;
     let txn = backend.db.begin().await?;
+    crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     check_endpoints(&txn, project_id, role, &def).await?;
     let now = backend.clock.now();
@@ -285,6 +286,7 @@ async fn store(
     change: impl FnOnce(&row::Model) -> Result<String>,
 ) -> Result<PipelineRow> {
     let txn = backend.db.begin().await?;
+    crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, id).await?;
     let yaml = change(&existing)?;
@@ -358,6 +360,7 @@ pub async fn inject_docker_inputs(
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, pipeline_id = id))]
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
     let txn = backend.db.begin().await?;
+    crate::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find_in_project(&txn, project_id, id).await?;
     let active = executions::Entity::find()

@@ -58,6 +58,22 @@ pub async fn role_in(
     ProjectRole::effective(membership, actor.is_admin).ok_or(Error::NotFound("project"))
 }
 
+/// The first write of a transaction that will write to a project's objects: SQLite cannot
+/// upgrade a transaction that has read to a writer once another connection has written
+/// (`SQLITE_BUSY_SNAPSHOT`), so such transactions take the write lock before reading. It changes
+/// nothing; on PostgreSQL it is a row lock on the project.
+pub(crate) async fn write_first(db: &impl ConnectionTrait, project_id: i64) -> Result<()> {
+    projects::Entity::update_many()
+        .col_expr(
+            projects::Column::Id,
+            sea_orm::sea_query::Expr::col(projects::Column::Id),
+        )
+        .filter(projects::Column::Id.eq(project_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Checks that `actor` may perform `action` in `project_id` and returns their role.
 pub async fn authorize(
     db: &impl ConnectionTrait,

@@ -442,6 +442,7 @@ pub async fn create(
     form: WebhookForm,
 ) -> Result<WebhookCard> {
     let txn = backend.db.begin().await?;
+    crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let checked = check_form(&txn, backend, role, project_id, &form, None).await?;
     let token = new_token();
@@ -499,6 +500,7 @@ pub async fn update(
     form: WebhookForm,
 ) -> Result<WebhookCard> {
     let txn = backend.db.begin().await?;
+    crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find(&txn, project_id, id).await?;
     let checked = check_form(
@@ -547,6 +549,7 @@ async fn change(
     f: impl FnOnce(&mut row::ActiveModel) -> Result<()>,
 ) -> Result<(row::Model, row::Model)> {
     let txn = backend.db.begin().await?;
+    crate::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find(&txn, project_id, id).await?;
     let before = existing.clone();

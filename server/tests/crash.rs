@@ -204,6 +204,7 @@ async fn a_sigkill_mid_task_never_repeats_a_create_and_leaves_nothing_stuck() {
             .json()
             .await
             .unwrap();
+        assert!(p["id"].is_i64(), "{p}");
         let run: Value = c
             .post(api(&format!("/pipelines/{}/executions", p["id"])))
             .bearer_auth(&t)
