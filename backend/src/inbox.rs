@@ -14,7 +14,8 @@ use crate::entities::{
 };
 use crate::executions::{self, Started, Trigger};
 use crate::projects::authorize;
-use crate::webhooks::{parse_input, token_status};
+use crate::tokens::status as token_status;
+use crate::webhooks::parse_input;
 use crate::{Backend, Error, Result};
 use chrono::{DateTime, Duration, Utc};
 use domain::executions::RunStatus;
@@ -224,9 +225,20 @@ struct Lookups {
     cards: HashMap<i64, Option<cards::Model>>,
     on_endpoint: HashMap<i64, Vec<cards::Model>>,
     owners: HashMap<i64, Option<Actor>>,
+    /// Compiled card patterns (a glob or a regular expression is compiled once a batch).
+    patterns: HashMap<String, Pattern>,
 }
 
 impl Lookups {
+    /// Whether `value` matches the card pattern `src` (one that no longer parses matches nothing).
+    fn matches(&mut self, src: &str, value: &str) -> bool {
+        if !self.patterns.contains_key(src) {
+            let p = Pattern::parse(src).unwrap_or_else(|_| Pattern::Exact("\u{0}".to_owned()));
+            self.patterns.insert(src.to_owned(), p);
+        }
+        self.patterns.get(src).is_some_and(|p| p.matches(value))
+    }
+
     async fn card(&mut self, db: &impl ConnectionTrait, id: i64) -> Result<Option<cards::Model>> {
         if let Some(c) = self.cards.get(&id) {
             return Ok(c.clone());
@@ -363,12 +375,8 @@ async fn handle_event(
     let Some(via) = lookups.card(txn, d.webhook_id).await? else {
         return Ok(());
     };
-    let candidates: Vec<cards::Model> = lookups
-        .cards_on(txn, via.endpoint_id)
-        .await?
-        .into_iter()
-        .filter(|c| Pattern::parse(&c.image_pattern).is_ok_and(|p| p.matches(&event.repository)))
-        .collect();
+    let mut candidates = lookups.cards_on(txn, via.endpoint_id).await?;
+    candidates.retain(|c| lookups.matches(&c.image_pattern, &event.repository));
     let dedup_key = sha(&event.dedup_material());
     let event_key = event.event_id.as_deref().map(sha);
     if candidates.is_empty() {
@@ -436,8 +444,7 @@ async fn evaluate(
         return Ok(Outcome::says(ActivityStatus::Disabled, "Webhook disabled"));
     }
     let tag = event.tag.clone().unwrap_or_default();
-    let tag_pattern = Pattern::parse(&card.tag_pattern).unwrap_or(Pattern::Any);
-    if !tag_pattern.matches(&tag) {
+    if !lookups.matches(&card.tag_pattern, &tag) {
         return Ok(Outcome::says(
             ActivityStatus::NotMatched,
             format!("Tag {tag} does not match {}.", card.tag_pattern),
@@ -646,12 +653,7 @@ pub async fn resubmit(
     id: i64,
 ) -> Result<ActivityRow> {
     let txn = backend.db.begin().await?;
-    // first write: serialises resubmissions of the same row
-    activity::Entity::update_many()
-        .col_expr(activity::Column::Id, Expr::col(activity::Column::Id))
-        .filter(activity::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
+    crate::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let original = activity::Entity::find_by_id(id)
         .filter(activity::Column::ProjectId.eq(project_id))
@@ -996,15 +998,22 @@ pub async fn run_callbacks(
         if let Err(e) = send_due_callbacks(&backend, &client).await {
             tracing::warn!(error = %e, "sending callbacks failed");
         }
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
-            e = events.recv() => {
-                if let Ok(e) = e {
-                    if e.stage.is_some() || !e.status.is_final() {
-                        continue;
+        // look again when an execution ends (stage and task events do not count), or in 5 s
+        let tick = tokio::time::sleep(std::time::Duration::from_secs(5));
+        tokio::pin!(tick);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = &mut tick => break,
+                e = events.recv() => match e {
+                    Ok(e) if e.stage.is_none() && e.status.is_final() => break,
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        (&mut tick).await;
+                        break;
                     }
-                }
+                },
             }
         }
     }

@@ -33,7 +33,8 @@ pub(crate) fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn status(m: &api_tokens::Model, now: DateTime<Utc>) -> TokenStatus {
+/// Where a token stands at `now`.
+pub(crate) fn status(m: &api_tokens::Model, now: DateTime<Utc>) -> TokenStatus {
     if m.revoked_at.is_some() {
         TokenStatus::Revoked
     } else if m.expires_at <= now {

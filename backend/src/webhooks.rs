@@ -129,16 +129,6 @@ pub(crate) fn parse_input(s: &str) -> BTreeMap<String, String> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-pub(crate) fn token_status(t: &api_tokens::Model, now: DateTime<Utc>) -> TokenStatus {
-    if t.revoked_at.is_some() {
-        TokenStatus::Revoked
-    } else if t.expires_at <= now {
-        TokenStatus::Expired
-    } else {
-        TokenStatus::Active
-    }
-}
-
 /// Builds the cards' views with their endpoint, pipeline, token and Activity summary.
 async fn views(
     db: &impl ConnectionTrait,
@@ -225,7 +215,7 @@ async fn views(
                 pipeline_name: pipelines.get(&m.pipeline_id).cloned().unwrap_or_default(),
                 input: parse_input(&m.input),
                 api_token_name: token.map(|t| t.name.clone()),
-                api_token_status: token.map(|t| token_status(t, now)),
+                api_token_status: token.map(|t| crate::tokens::status(t, now)),
                 image: m.image_pattern.clone(),
                 tag: m.tag_pattern.clone(),
                 enabled: m.enabled,
@@ -399,7 +389,7 @@ async fn check_form(
             .filter(api_tokens::Column::TokenHash.eq(crate::tokens::hash(form.api_token.trim())))
             .one(db)
             .await?
-            .filter(|t| token_status(t, backend.clock.now()) == TokenStatus::Active)
+            .filter(|t| crate::tokens::status(t, backend.clock.now()) == TokenStatus::Active)
             .ok_or_else(|| {
                 Error::invalid(
                     "api_token",
