@@ -78,6 +78,12 @@ if [ "$extra" -ge 0 ] && [ "$extra" -le 32 ]; then
 else
   echo "CHECK FAILED: stored and 2xx differ by $extra"
 fi
+pending() { sqlite3 "$data/wharf.db" "PRAGMA busy_timeout=5000; SELECT count(*) FROM webhook_deliveries WHERE processed = 0;" | tail -1; }
+backlog=$(pending); t0=$(date +%s.%N)
+while [ "$(pending)" -gt 0 ]; do sleep 0.2; done
+t1=$(date +%s.%N)
+rows=$(sqlite3 "$data/wharf.db" "PRAGMA busy_timeout=5000; SELECT count(*) FROM webhook_activity;" | tail -1)
+python3 -c "print(f'processor: {$backlog} deliveries still unprocessed when wrk stopped, drained in {$t1-$t0:.1f} s; Activity rows: {$rows}')"
 sleep 1
 
 wrong="http://127.0.0.1:$port/pipelines/api/docker-hub-webhooks?secureToken=wharf_wh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

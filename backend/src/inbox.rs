@@ -34,6 +34,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -42,7 +43,62 @@ pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.d
 /// Most deliveries one commit takes.
 const WRITE_BATCH: usize = 512;
 /// Most deliveries one processing transaction takes.
-const PROCESS_BATCH: u64 = 32;
+const PROCESS_BATCH: u64 = 256;
+/// Most Activity rows one multi-row insert takes (23 values each).
+const ROWS_PER_INSERT: usize = 500;
+/// The processor waits while the writer has committed within this long (a burst is on).
+const WRITER_QUIET: std::time::Duration = std::time::Duration::from_millis(3);
+/// ... but never longer than this, so that a sustained burst cannot starve it.
+const PROCESSOR_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// How the inbox's writer and processor take turns. A delivery's 2xx waits for its commit, so
+/// the writer goes first: the processor, whose work can wait, lets a burst of writes pass
+/// (up to [`PROCESSOR_MAX_WAIT`]) before it takes the lock.
+#[derive(Debug)]
+pub struct Gate {
+    lock: tokio::sync::Mutex<()>,
+    epoch: std::time::Instant,
+    /// When the writer last committed, in microseconds since `epoch`.
+    last_write: AtomicU64,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            lock: tokio::sync::Mutex::new(()),
+            epoch: std::time::Instant::now(),
+            last_write: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Gate {
+    fn now_micros(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    async fn writer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+
+    fn wrote(&self) {
+        self.last_write.store(self.now_micros(), Ordering::Relaxed);
+    }
+
+    async fn processor_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        let begun = std::time::Instant::now();
+        let quiet = u64::try_from(WRITER_QUIET.as_micros()).unwrap_or(u64::MAX);
+        while begun.elapsed() < PROCESSOR_MAX_WAIT
+            && self
+                .now_micros()
+                .saturating_sub(self.last_write.load(Ordering::Relaxed))
+                < quiet
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        self.lock.lock().await
+    }
+}
 
 /// What sent a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,13 +239,15 @@ async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Resul
         processed: Set(false),
         ..Default::default()
     });
-    let _turn = backend.inbox_gate.lock().await;
+    let _turn = backend.inbox_gate.writer_turn().await;
     let txn = backend.db.begin().await.map_err(|e| e.to_string())?;
     deliveries::Entity::insert_many(models)
         .exec(&txn)
         .await
         .map_err(|e| e.to_string())?;
-    txn.commit().await.map_err(|e| e.to_string())
+    let done = txn.commit().await.map_err(|e| e.to_string());
+    backend.inbox_gate.wrote();
+    done
 }
 
 /// Processes deliveries until `stop` resolves: woken by the writer, and every second anyway
@@ -315,185 +373,325 @@ impl Outcome {
     }
 }
 
+/// A claimed delivery: what processing needs of it (not its raw payload).
+struct Claimed {
+    id: i64,
+    webhook_id: i64,
+    received_at: DateTime<Utc>,
+    events: String,
+}
+
 /// Takes the pending deliveries (a batch) and processes them; returns how many it took.
+///
+/// Set-based: one statement claims the batch, one reads it, one looks up every earlier row
+/// the batch's events could duplicate, and the Activity rows go in with multi-row inserts
+/// (a row a later event may name as its original is inserted alone, for its id).
 pub async fn process_pending(backend: &Backend) -> Result<usize> {
-    let pending = deliveries::Entity::find()
-        .select_only()
-        .column(deliveries::Column::Id)
-        .filter(deliveries::Column::Processed.eq(false))
-        .order_by_asc(deliveries::Column::Id)
-        .limit(PROCESS_BATCH)
-        .into_tuple::<i64>()
-        .all(&backend.db)
-        .await?;
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let _turn = backend.inbox_gate.lock().await;
-    let txn = backend.db.begin().await?;
-    let mut lookups = Lookups::default();
-    let mut started = Vec::new();
-    let mut taken = 0;
-    for id in pending {
-        // the claim is the transaction's first write: another process on the same database
-        // that took this delivery first makes it affect no row
+    for _ in 0..3 {
+        let ids = deliveries::Entity::find()
+            .select_only()
+            .column(deliveries::Column::Id)
+            .filter(deliveries::Column::Processed.eq(false))
+            .order_by_asc(deliveries::Column::Id)
+            .limit(PROCESS_BATCH)
+            .into_tuple::<i64>()
+            .all(&backend.db)
+            .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let _turn = backend.inbox_gate.processor_turn().await;
+        let txn = backend.db.begin().await?;
+        // the claim is the transaction's first write; another process on the same database
+        // that took some of these first makes it fall short: let go and look again
         let claimed = deliveries::Entity::update_many()
             .col_expr(deliveries::Column::Processed, Expr::value(true))
-            .filter(deliveries::Column::Id.eq(id))
+            .filter(deliveries::Column::Id.is_in(ids.clone()))
             .filter(deliveries::Column::Processed.eq(false))
             .exec(&txn)
             .await?;
-        if claimed.rows_affected != 1 {
+        if claimed.rows_affected != ids.len() as u64 {
+            txn.rollback().await?;
             continue;
         }
-        taken += 1;
-        let Some(d) = deliveries::Entity::find_by_id(id).one(&txn).await? else {
-            continue;
+        let batch: Vec<Claimed> = deliveries::Entity::find()
+            .select_only()
+            .columns([
+                deliveries::Column::Id,
+                deliveries::Column::WebhookId,
+                deliveries::Column::ReceivedAt,
+                deliveries::Column::Events,
+            ])
+            .filter(deliveries::Column::Id.is_in(ids.clone()))
+            .order_by_asc(deliveries::Column::Id)
+            .into_tuple::<(i64, i64, DateTime<Utc>, String)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|(id, webhook_id, received_at, events)| Claimed {
+                id,
+                webhook_id,
+                received_at,
+                events,
+            })
+            .collect();
+        let events: Vec<(usize, PushEvent)> = batch
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| {
+                serde_json::from_str::<Vec<PushEvent>>(&d.events)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |e| (i, e))
+            })
+            .collect();
+        let mut work = Work {
+            lookups: Lookups::default(),
+            seen: Seen::load(backend, &txn, events.iter().map(|(_, e)| e)).await?,
+            rows: Vec::new(),
+            started: Vec::new(),
         };
-        let events: Vec<PushEvent> = serde_json::from_str(&d.events).unwrap_or_default();
-        for event in &events {
-            handle_event(backend, &txn, &mut lookups, &d, event, &mut started).await?;
+        for (i, event) in &events {
+            work.handle_event(backend, &txn, &batch[*i], event).await?;
         }
+        work.flush(&txn).await?;
+        txn.commit().await?;
+        for (project_id, s, events) in work.started {
+            executions::publish_started(backend, project_id, &s, events);
+        }
+        return Ok(ids.len());
     }
-    txn.commit().await?;
-    for (project_id, s, events) in started {
-        executions::publish_started(backend, project_id, &s, events);
-    }
-    Ok(taken)
+    Ok(0)
 }
 
 type StartedList = Vec<(i64, Started, Vec<(i64, RunStatus)>)>;
 
-async fn handle_event(
-    backend: &Backend,
-    txn: &DatabaseTransaction,
-    lookups: &mut Lookups,
-    d: &deliveries::Model,
-    event: &PushEvent,
-    started: &mut StartedList,
-) -> Result<()> {
-    let Some(via) = lookups.card(txn, d.webhook_id).await? else {
-        return Ok(());
-    };
-    let mut candidates = lookups.cards_on(txn, via.endpoint_id).await?;
-    candidates.retain(|c| lookups.matches(&c.image_pattern, &event.repository));
-    let dedup_key = sha(&event.dedup_material());
-    let event_key = event.event_id.as_deref().map(sha);
-    if candidates.is_empty() {
-        let o = Outcome::says(
-            ActivityStatus::NotMatched,
-            format!(
-                "No webhook on this endpoint takes image {} (this webhook's image is {}).",
-                event.repository, via.image_pattern
-            ),
-        );
-        insert_row(
-            backend,
-            txn,
-            d,
-            &via,
-            event,
-            &dedup_key,
-            event_key.as_deref(),
-            o,
-            None,
-        )
-        .await?;
-        return Ok(());
-    }
-    for card in candidates {
-        let o = evaluate(
-            backend,
-            txn,
-            lookups,
-            &card,
-            event,
-            &dedup_key,
-            event_key.as_deref(),
-            started,
-        )
-        .await?;
-        insert_row(
-            backend,
-            txn,
-            d,
-            &card,
-            event,
-            &dedup_key,
-            event_key.as_deref(),
-            o,
-            None,
-        )
-        .await?;
-    }
-    Ok(())
+/// The earlier Activity rows a batch's events may duplicate: `(card, key)` to the first row's
+/// id and time, for registry event ids (any outcome) and for repository+tag+digest (rows that
+/// triggered within the window).
+#[derive(Default)]
+struct Seen {
+    by_event: HashMap<(i64, String), (i64, DateTime<Utc>)>,
+    by_content: HashMap<(i64, String), (i64, DateTime<Utc>)>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn evaluate(
-    backend: &Backend,
-    txn: &DatabaseTransaction,
-    lookups: &mut Lookups,
-    card: &cards::Model,
-    event: &PushEvent,
-    dedup_key: &str,
-    event_key: Option<&str>,
-    started: &mut StartedList,
-) -> Result<Outcome> {
-    if !card.enabled {
-        return Ok(Outcome::says(ActivityStatus::Disabled, "Webhook disabled"));
-    }
-    let tag = event.tag.clone().unwrap_or_default();
-    if !lookups.matches(&card.tag_pattern, &tag) {
-        return Ok(Outcome::says(
-            ActivityStatus::NotMatched,
-            format!("Tag {tag} does not match {}.", card.tag_pattern),
-        ));
-    }
-    if let Some(first) = duplicate_of(backend, txn, card.id, dedup_key, event_key).await? {
-        return Ok(Outcome::says(
-            ActivityStatus::Duplicate,
-            format!(
-                "Duplicate of the event received at {} (Activity #{}); no execution.",
-                first.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                first.id
-            ),
-        ));
-    }
-    start_for(backend, txn, lookups, card, event, "", started).await
-}
-
-/// The earlier row that makes this event a duplicate for the card: the same registry event
-/// id, or the same repository, tag and digest that triggered within the window.
-async fn duplicate_of(
-    backend: &Backend,
-    txn: &DatabaseTransaction,
-    card_id: i64,
-    dedup_key: &str,
-    event_key: Option<&str>,
-) -> Result<Option<activity::Model>> {
-    if let Some(k) = event_key {
-        let same = activity::Entity::find()
-            .filter(activity::Column::EventKey.eq(k))
-            .filter(activity::Column::WebhookId.eq(card_id))
+impl Seen {
+    async fn load(
+        backend: &Backend,
+        db: &impl ConnectionTrait,
+        events: impl Iterator<Item = &PushEvent>,
+    ) -> Result<Seen> {
+        let mut content_keys = Vec::new();
+        let mut event_keys = Vec::new();
+        for e in events {
+            content_keys.push(sha(&e.dedup_material()));
+            event_keys.extend(e.event_id.as_deref().map(sha));
+        }
+        content_keys.sort();
+        content_keys.dedup();
+        event_keys.sort();
+        event_keys.dedup();
+        let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
+        let mut seen = Seen::default();
+        let rows = activity::Entity::find()
+            .select_only()
+            .columns([
+                activity::Column::Id,
+                activity::Column::WebhookId,
+                activity::Column::DedupKey,
+                activity::Column::ReceivedAt,
+            ])
+            .filter(activity::Column::DedupKey.is_in(content_keys))
+            .filter(activity::Column::Status.eq(ActivityStatus::Triggered.as_str()))
+            .filter(activity::Column::ReceivedAt.gt(since))
             .filter(activity::Column::ResubmitOf.is_null())
             .order_by_asc(activity::Column::Id)
-            .one(txn)
+            .into_tuple::<(i64, i64, String, DateTime<Utc>)>()
+            .all(db)
             .await?;
-        if same.is_some() {
-            return Ok(same);
+        for (id, card, key, at) in rows {
+            seen.by_content.entry((card, key)).or_insert((id, at));
+        }
+        if !event_keys.is_empty() {
+            let rows = activity::Entity::find()
+                .select_only()
+                .columns([
+                    activity::Column::Id,
+                    activity::Column::WebhookId,
+                    activity::Column::EventKey,
+                    activity::Column::ReceivedAt,
+                ])
+                .filter(activity::Column::EventKey.is_in(event_keys))
+                .filter(activity::Column::ResubmitOf.is_null())
+                .order_by_asc(activity::Column::Id)
+                .into_tuple::<(i64, i64, String, DateTime<Utc>)>()
+                .all(db)
+                .await?;
+            for (id, card, key, at) in rows {
+                seen.by_event.entry((card, key)).or_insert((id, at));
+            }
+        }
+        Ok(seen)
+    }
+
+    /// The row that makes this event a duplicate for the card.
+    fn original(
+        &self,
+        card: i64,
+        content: &str,
+        event: Option<&str>,
+    ) -> Option<(i64, DateTime<Utc>)> {
+        event
+            .and_then(|k| self.by_event.get(&(card, k.to_owned())))
+            .or_else(|| self.by_content.get(&(card, content.to_owned())))
+            .copied()
+    }
+
+    /// Whether a row with this outcome would be a later event's original.
+    fn would_be_original(&self, card: i64, row: &activity::ActiveModel) -> bool {
+        let event = match &row.event_key {
+            sea_orm::ActiveValue::Set(Some(k)) => !self.by_event.contains_key(&(card, k.clone())),
+            _ => false,
+        };
+        event
+            || matches!(&row.status, sea_orm::ActiveValue::Set(s) if s == ActivityStatus::Triggered.as_str())
+    }
+
+    fn remember(&mut self, m: &activity::Model) {
+        if let Some(k) = &m.event_key {
+            self.by_event
+                .entry((m.webhook_id, k.clone()))
+                .or_insert((m.id, m.received_at));
+        }
+        if m.status == ActivityStatus::Triggered.as_str() {
+            self.by_content
+                .entry((m.webhook_id, m.dedup_key.clone()))
+                .or_insert((m.id, m.received_at));
         }
     }
-    let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
-    Ok(activity::Entity::find()
-        .filter(activity::Column::DedupKey.eq(dedup_key))
-        .filter(activity::Column::ReceivedAt.gt(since))
-        .filter(activity::Column::WebhookId.eq(card_id))
-        .filter(activity::Column::Status.eq(ActivityStatus::Triggered.as_str()))
-        .filter(activity::Column::ResubmitOf.is_null())
-        .order_by_asc(activity::Column::Id)
-        .one(txn)
-        .await?)
+}
+
+/// One processing batch under way.
+struct Work {
+    lookups: Lookups,
+    seen: Seen,
+    /// Activity rows waiting for the next multi-row insert.
+    rows: Vec<activity::ActiveModel>,
+    started: StartedList,
+}
+
+impl Work {
+    async fn handle_event(
+        &mut self,
+        backend: &Backend,
+        txn: &DatabaseTransaction,
+        d: &Claimed,
+        event: &PushEvent,
+    ) -> Result<()> {
+        let Some(via) = self.lookups.card(txn, d.webhook_id).await? else {
+            return Ok(());
+        };
+        let mut candidates = self.lookups.cards_on(txn, via.endpoint_id).await?;
+        candidates.retain(|c| self.lookups.matches(&c.image_pattern, &event.repository));
+        let keys = Keys {
+            content: sha(&event.dedup_material()),
+            event: event.event_id.as_deref().map(sha),
+        };
+        let at = (d.id, d.received_at);
+        if candidates.is_empty() {
+            let o = Outcome::says(
+                ActivityStatus::NotMatched,
+                format!(
+                    "No webhook on this endpoint takes image {} (this webhook's image is {}).",
+                    event.repository, via.image_pattern
+                ),
+            );
+            let row = row_model(backend, at, &via, event, &keys, o, None)?;
+            return self.add(txn, via.id, row).await;
+        }
+        for card in candidates {
+            let o = self.evaluate(backend, txn, &card, event, &keys).await?;
+            let row = row_model(backend, at, &card, event, &keys, o, None)?;
+            self.add(txn, card.id, row).await?;
+        }
+        Ok(())
+    }
+
+    async fn evaluate(
+        &mut self,
+        backend: &Backend,
+        txn: &DatabaseTransaction,
+        card: &cards::Model,
+        event: &PushEvent,
+        keys: &Keys,
+    ) -> Result<Outcome> {
+        if !card.enabled {
+            return Ok(Outcome::says(ActivityStatus::Disabled, "Webhook disabled"));
+        }
+        let tag = event.tag.clone().unwrap_or_default();
+        if !self.lookups.matches(&card.tag_pattern, &tag) {
+            return Ok(Outcome::says(
+                ActivityStatus::NotMatched,
+                format!("Tag {tag} does not match {}.", card.tag_pattern),
+            ));
+        }
+        if let Some((id, at)) = self
+            .seen
+            .original(card.id, &keys.content, keys.event.as_deref())
+        {
+            return Ok(Outcome::says(
+                ActivityStatus::Duplicate,
+                format!(
+                    "Duplicate of the event received at {} (Activity #{id}); no execution.",
+                    at.format("%Y-%m-%d %H:%M:%S UTC"),
+                ),
+            ));
+        }
+        start_for(
+            backend,
+            txn,
+            &mut self.lookups,
+            card,
+            event,
+            "",
+            &mut self.started,
+        )
+        .await
+    }
+
+    /// Queues a row for the next multi-row insert, or inserts it now (after the queue, to
+    /// keep ids in arrival order) when a later event may name it as its original.
+    async fn add(
+        &mut self,
+        txn: &DatabaseTransaction,
+        card: i64,
+        row: activity::ActiveModel,
+    ) -> Result<()> {
+        if !self.seen.would_be_original(card, &row) {
+            self.rows.push(row);
+            return Ok(());
+        }
+        self.flush(txn).await?;
+        let m = row.insert(txn).await?;
+        self.seen.remember(&m);
+        Ok(())
+    }
+
+    async fn flush(&mut self, txn: &DatabaseTransaction) -> Result<()> {
+        // a statement's bound values stay well under SQLite's limit (32,766)
+        while !self.rows.is_empty() {
+            let n = self.rows.len().min(ROWS_PER_INSERT);
+            let chunk: Vec<_> = self.rows.drain(..n).collect();
+            activity::Entity::insert_many(chunk).exec(txn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// An event's duplicate keys.
+struct Keys {
+    content: String,
+    event: Option<String>,
 }
 
 /// Starts the card's pipeline for the event, inside a savepoint so that a refusal leaves
@@ -596,37 +794,35 @@ async fn start_for(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_row(
+/// The Activity row for an event's outcome; `at` is the delivery's id and arrival.
+fn row_model(
     backend: &Backend,
-    txn: &DatabaseTransaction,
-    d: &deliveries::Model,
+    at: (i64, DateTime<Utc>),
     card: &cards::Model,
     event: &PushEvent,
-    dedup_key: &str,
-    event_key: Option<&str>,
+    keys: &Keys,
     o: Outcome,
     resubmitted: Option<(String, i64)>,
-) -> Result<activity::Model> {
+) -> Result<activity::ActiveModel> {
     let wants_callback =
         card.send_result && o.status == ActivityStatus::Triggered && event.callback_url.is_some();
     let (resubmitted_by, resubmit_of) = resubmitted.unzip();
     Ok(activity::ActiveModel {
-        delivery_id: Set(d.id),
+        delivery_id: Set(at.0),
         webhook_id: Set(card.id),
         project_id: Set(card.project_id),
         received_at: Set(if resubmit_of.is_some() {
             backend.clock.now()
         } else {
-            d.received_at
+            at.1
         }),
         owner: Set(event.owner.clone()),
         image: Set(event.image()),
         repository: Set(event.repository.clone()),
         tag: Set(event.tag.clone()),
         digest: Set(event.digest.clone()),
-        dedup_key: Set(dedup_key.to_owned()),
-        event_key: Set(event_key.map(str::to_owned)),
+        dedup_key: Set(keys.content.clone()),
+        event_key: Set(keys.event.clone()),
         status: Set(o.status.as_str().to_owned()),
         message: Set(o.message),
         pipeline_id: Set(o.pipeline.as_ref().map(|p| p.0)),
@@ -639,9 +835,7 @@ async fn insert_row(
         callback_message: Set(None),
         event: Set(serde_json::to_string(event).map_err(|e| Error::Internal(e.to_string()))?),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?)
+    })
 }
 
 /// Starts a new execution from a stored event (Resubmit), recording who did it.
@@ -664,10 +858,6 @@ pub async fn resubmit(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("webhook"))?;
-    let d = deliveries::Entity::find_by_id(original.delivery_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound("delivery"))?;
     let event: PushEvent = serde_json::from_str(&original.event)
         .map_err(|e| Error::Internal(format!("activity {id}: {e}")))?;
     let who = users::Entity::find_by_id(actor.user_id)
@@ -687,18 +877,14 @@ pub async fn resubmit(
         &mut started,
     )
     .await?;
-    let m = insert_row(
-        backend,
-        &txn,
-        &d,
-        &card,
-        &event,
-        &original.dedup_key,
-        original.event_key.as_deref(),
-        o,
-        Some((who, id)),
-    )
-    .await?;
+    let keys = Keys {
+        content: original.dedup_key.clone(),
+        event: original.event_key.clone(),
+    };
+    let at = (original.delivery_id, original.received_at);
+    let m = row_model(backend, at, &card, &event, &keys, o, Some((who, id)))?
+        .insert(&txn)
+        .await?;
     txn.commit().await?;
     for (project_id, s, events) in started {
         executions::publish_started(backend, project_id, &s, events);

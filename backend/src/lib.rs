@@ -54,8 +54,8 @@ pub struct Backend {
     pub callback_hosts: Arc<[String]>,
     /// Taken by the webhook inbox's writer and processor around their transactions, so that
     /// they take turns in this process instead of meeting in SQLite's busy handler, which
-    /// sleeps up to 100 ms between retries.
-    pub inbox_gate: Arc<tokio::sync::Mutex<()>>,
+    /// sleeps up to 100 ms between retries; the writer goes first.
+    pub inbox_gate: Arc<inbox::Gate>,
 }
 
 impl Backend {

@@ -14,6 +14,7 @@ mod m20261121_000008_kubernetes_endpoints;
 mod m20261121_000009_create_pipelines;
 mod m20261121_000010_create_user_operations;
 mod m20261121_000011_create_docker_webhooks;
+mod m20261121_000012_activity_dedup_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000009_create_pipelines::Migration),
             Box::new(m20261121_000010_create_user_operations::Migration),
             Box::new(m20261121_000011_create_docker_webhooks::Migration),
+            Box::new(m20261121_000012_activity_dedup_index::Migration),
         ]
     }
 }
