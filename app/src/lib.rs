@@ -13,9 +13,8 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use pages::{
-    auth, not_found::NotFoundPage, placeholders, projects, shell::Shell, users::UsersPage,
-};
+use leptos_router::SsrMode;
+use pages::{auth, not_found::NotFoundPage, projects, shell::Shell, users::UsersPage};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,9 +49,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=auth::SetupPage/>
                 <Route path=path!("/login") view=auth::SignInPage/>
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("/") view=placeholders::ExecutionsPage/>
-                    <Route path=path!("/executions") view=placeholders::ExecutionsPage/>
-                    <Route path=path!("/executions/:id") view=placeholders::ExecutionsPage/>
+                    <Route path=path!("/") view=pages::executions::ExecutionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/executions") view=pages::executions::ExecutionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/executions/:id") view=pages::executions::ExecutionDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/user-operations") view=pages::user_operations::UserOperationsPage/>
                     <Route path=path!("/pipelines") view=pages::pipelines::PipelinesPage/>
                     <Route path=path!("/pipelines/new") view=pages::pipelines::PipelineEditorPage/>

@@ -486,6 +486,42 @@ pub async fn task_log(
         .collect())
 }
 
+/// A task's log lines after line `after` (number, text), and whether the task has ended.
+#[allow(clippy::too_many_arguments)]
+pub async fn task_log_after(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    id: i64,
+    stage: &str,
+    task: &str,
+    after: i64,
+) -> Result<(Vec<(i32, String)>, bool)> {
+    use crate::entities::task_logs;
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    find(&backend.db, project_id, id).await?;
+    let t = task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.eq(id))
+        .filter(task_runs::Column::StageName.eq(stage))
+        .filter(task_runs::Column::Name.eq(task))
+        .one(&backend.db)
+        .await?
+        .ok_or(Error::NotFound("task"))?;
+    let lines = task_logs::Entity::find()
+        .filter(task_logs::Column::TaskRunId.eq(t.id))
+        .filter(task_logs::Column::Line.gt(after))
+        .order_by_asc(task_logs::Column::Line)
+        .limit(1000)
+        .all(&backend.db)
+        .await?
+        .into_iter()
+        .map(|l| (l.line, l.text))
+        .collect::<Vec<_>>();
+    // ended only once every line has been read
+    let ended = status(&t.status)?.is_final() && lines.len() < 1000;
+    Ok((lines, ended))
+}
+
 /// What a person can do to an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -15,6 +15,7 @@ pub mod hubsync;
 pub mod inbox;
 pub mod keys;
 pub mod kubernetes;
+pub mod live;
 pub mod pipelines;
 pub mod projects;
 pub mod registry;

@@ -216,3 +216,101 @@ mod tests {
         assert!(RunStatus::Canceled.is_final() && !RunStatus::Waiting.is_final());
     }
 }
+
+/// An execution as the live views show it: its row, what started it, one icon per stage (with
+/// its tasks, for the in-place task list) and its place in the change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionSummary {
+    /// The execution.
+    pub row: ExecutionRow,
+    /// Its project.
+    pub project_id: i64,
+    /// The project's name.
+    pub project_name: String,
+    /// What started it, in words: a webhook with `image:tag`, a person, or a rerun.
+    pub started_by: String,
+    /// Its stages with their tasks (outputs left out).
+    pub stages: Vec<StageRunView>,
+    /// Its change-feed version: the live stream's event id.
+    pub version: i64,
+}
+
+/// Which executions a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionFilter {
+    /// One project.
+    pub project: Option<i64>,
+    /// One pipeline.
+    pub pipeline: Option<i64>,
+    /// One status.
+    pub status: Option<RunStatus>,
+    /// Text in the pipeline's name, the comments or the message.
+    pub text: String,
+    /// Executions older than this id (keyset pagination).
+    pub before: Option<i64>,
+}
+
+impl ExecutionFilter {
+    /// Whether an execution belongs in a list with this filter (ignoring `before`).
+    pub fn admits(&self, e: &ExecutionSummary) -> bool {
+        let text = self.text.trim().to_lowercase();
+        self.project.is_none_or(|p| p == e.project_id)
+            && self.pipeline.is_none_or(|p| p == e.row.pipeline_id)
+            && self.status.is_none_or(|s| s == e.row.status)
+            && (text.is_empty()
+                || [&e.row.pipeline_name, &e.row.comments, &e.started_by]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&text))
+                || e.row
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| m.to_lowercase().contains(&text)))
+    }
+}
+
+/// A page of executions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionsPage {
+    /// The executions.
+    pub rows: Vec<ExecutionSummary>,
+    /// The `before` of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+    /// The change feed's version when the page was read: the live stream resumes after it.
+    pub version: i64,
+}
+
+/// Counts of executions by status over a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    /// (status, count), every status with at least one.
+    pub counts: Vec<(RunStatus, u64)>,
+}
+
+/// Duration in words, `1h 02m`, `3m 05s`, `12s`.
+pub fn duration_words(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s >= 3600 {
+        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Whether an input's name says it holds a secret (its value is masked on pages).
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "credential",
+        "private",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}

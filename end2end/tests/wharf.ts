@@ -60,6 +60,13 @@ export const ids = {
   activityList: 'activity-list',
   activityDetail: 'activity-detail',
   activityPayload: 'activity-payload',
+  executionList: 'execution-list',
+  executionFilters: 'execution-filters',
+  executionDetail: 'execution-detail',
+  stageTasks: 'stage-tasks',
+  taskPanel: 'task-panel',
+  taskLog: 'task-log',
+  liveState: 'live-state',
 };
 
 export async function screenshot(page: Page, name: string) {

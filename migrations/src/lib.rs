@@ -15,6 +15,7 @@ mod m20261121_000009_create_pipelines;
 mod m20261121_000010_create_user_operations;
 mod m20261121_000011_create_docker_webhooks;
 mod m20261121_000012_activity_dedup_index;
+mod m20261121_000013_live_versions;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_create_user_operations::Migration),
             Box::new(m20261121_000011_create_docker_webhooks::Migration),
             Box::new(m20261121_000012_activity_dedup_index::Migration),
+            Box::new(m20261121_000013_live_versions::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod live;
 pub mod middleware;
 pub mod state;
 pub mod telemetry;
@@ -79,6 +80,7 @@ pub struct Prepared {
     engine: Engine,
     workers: usize,
     inbox: backend::inbox::Inbox,
+    closing: CancellationToken,
 }
 
 impl Prepared {
@@ -115,6 +117,12 @@ impl Prepared {
                 None
             }
         };
+        let closing = self.closing.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            closing.cancel();
+        });
         let result = axum::serve(
             self.listener,
             self.router
@@ -206,6 +214,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         set_up: Arc::new(AtomicBool::new(false)),
         inbox: backend::inbox::Inbox::start(backend.clone()),
         refused_deliveries: Arc::default(),
+        closing: CancellationToken::new(),
     };
     let owner = format!("{}-{}", std::process::id(), start_stamp());
     let engine = Engine::new(
@@ -215,6 +224,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     )
     .map_err(|e| StartError::Config(e.to_string()))?;
     let state_inbox = state.inbox.clone();
+    let state_closing = state.closing.clone();
     let router = router(config, state, store.clone(), &key);
     tracing::info!(
         listen = %bound,
@@ -231,6 +241,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         engine,
         workers: config.workers.clamp(1, 64),
         inbox: state_inbox,
+        closing: state_closing,
     })
 }
 
@@ -278,6 +289,8 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .merge(api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/live/executions", get(live::executions))
+        .route("/live/executions/{id}/log", get(live::task_log))
         .leptos_routes_with_context(
             &state,
             routes,

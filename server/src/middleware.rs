@@ -81,6 +81,7 @@ fn is_page(path: &str) -> bool {
     !(path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path.starts_with("/pipelines/api/")
+        || path.starts_with("/live/")
         || path == "/healthz"
         || path == "/readyz"
         || path == "/favicon.svg"

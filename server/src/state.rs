@@ -19,6 +19,9 @@ pub struct AppState {
     pub inbox: backend::inbox::Inbox,
     /// Webhook deliveries refused for a missing or unknown token since start.
     pub refused_deliveries: Arc<AtomicU64>,
+    /// Cancelled when the server begins to shut down: live streams end so that the graceful
+    /// shutdown does not wait for them.
+    pub closing: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

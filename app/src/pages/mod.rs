@@ -2,9 +2,9 @@
 
 pub mod auth;
 pub mod endpoints;
+pub mod executions;
 pub mod not_found;
 pub mod pipelines;
-pub mod placeholders;
 pub mod projects;
 pub mod shell;
 pub mod tokens;

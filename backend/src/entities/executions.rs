@@ -25,6 +25,8 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The change-feed version (set by database triggers; see `crate::live`).
+    pub live_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,746 @@
+//! Executions, as in Aria Automation Pipelines: the list (one icon per stage, the stage's tasks
+//! in place), the detail page (stages as columns, tasks as cards, a task's output and live
+//! log, the actions, User Operations answered in place). Both render complete on the server;
+//! in the browser they follow `/live/executions` (server-sent events) and change without a
+//! reload. The stream resumes after the version the page was rendered at, and the browser
+//! resumes it after a disconnect with `Last-Event-ID`.
+
+use crate::api::{get_execution_view, list_executions, AnswerUserOperation, ExecutionView};
+use crate::components::{action_error, EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::error::AppError;
+use crate::ids;
+use crate::pages::shell::use_shell;
+use chrono::{DateTime, Utc};
+use domain::executions::{
+    duration_words, ExecutionFilter, ExecutionRow, ExecutionSummary, ExecutionsPage, RunStatus,
+    StageRunView, TaskRunView, UserOperationRow,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+/// Milliseconds since the epoch, in the browser or on the server.
+fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Utc::now().timestamp_millis()
+    }
+}
+
+/// A clock that ticks every second in the browser (durations of running executions).
+fn use_clock() -> ReadSignal<i64> {
+    let (now, set_now) = signal(now_ms());
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(h) = set_interval_with_handle(
+            move || set_now.set(now_ms()),
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || h.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_now;
+    now
+}
+
+fn ago(now: i64, t: DateTime<Utc>) -> String {
+    let s = (now - t.timestamp_millis()).max(0) / 1000;
+    match s {
+        0..=9 => "just now".to_owned(),
+        10..=59 => format!("{s} s ago"),
+        60..=3599 => format!("{} min ago", s / 60),
+        3600..=86_399 => format!("{} h ago", s / 3600),
+        _ => t.format("%Y-%m-%d").to_string(),
+    }
+}
+
+fn exact(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn span(now: i64, started: Option<DateTime<Utc>>, ended: Option<DateTime<Utc>>) -> String {
+    match (started, ended) {
+        (Some(s), Some(e)) => duration_words((e - s).num_seconds()),
+        (Some(s), None) => duration_words((now - s.timestamp_millis()) / 1000),
+        _ => "—".to_owned(),
+    }
+}
+
+fn row_duration(now: i64, r: &ExecutionRow) -> String {
+    span(now, r.started_at, r.ended_at)
+}
+
+fn lower(s: RunStatus) -> String {
+    s.as_str().to_lowercase()
+}
+
+/// A status badge.
+pub fn status_badge(s: RunStatus) -> impl IntoView {
+    view! { <span class=format!("status status-{}", lower(s))>{s.as_str()}</span> }
+}
+
+/// Opens a live stream at `url` and hands each execution event to `on_execution`; `live`
+/// says whether the stream is connected. A `reload` event (the client is too far behind)
+/// reloads the page. Nothing happens on the server.
+fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: RwSignal<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::closure::Closure;
+        use leptos::wasm_bindgen::JsCast;
+        let Ok(es) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let on_message =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                if let Some(text) = ev.data().as_string() {
+                    if let Ok(e) = serde_json::from_str::<ExecutionSummary>(&text) {
+                        on_execution(e);
+                    }
+                }
+            });
+        let on_reload = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        });
+        let on_open = Closure::<dyn Fn(web_sys::Event)>::new(move |_| live.set(true));
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| live.set(false));
+        let _ =
+            es.add_event_listener_with_callback("execution", on_message.as_ref().unchecked_ref());
+        let _ = es.add_event_listener_with_callback("reload", on_reload.as_ref().unchecked_ref());
+        es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let kept = StoredValue::new_local((es, on_message, on_reload, on_open, on_error));
+        on_cleanup(move || kept.with_value(|k| k.0.close()));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, on_execution, live);
+}
+
+#[component]
+fn LiveState(live: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <p class="live-state" role="status" data-testid=ids::LIVE_STATE data-live=move || live.get().to_string()>
+            {move || if live.get() { "● Live: changes appear as they happen" } else { "○ Connecting to live updates…" }}
+        </p>
+    }
+}
+
+fn filter_from(q: &leptos_router::params::ParamsMap) -> ExecutionFilter {
+    ExecutionFilter {
+        project: q.get("project").and_then(|v| v.parse().ok()),
+        pipeline: q.get("pipeline").and_then(|v| v.parse().ok()),
+        status: q.get("status").and_then(|v| RunStatus::parse(&v)),
+        text: q.get("q").unwrap_or_default(),
+        before: q.get("before").and_then(|v| v.parse().ok()),
+    }
+}
+
+fn list_href(f: &ExecutionFilter, before: Option<i64>) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = f.project {
+        parts.push(format!("project={p}"));
+    }
+    if let Some(p) = f.pipeline {
+        parts.push(format!("pipeline={p}"));
+    }
+    if let Some(s) = f.status {
+        parts.push(format!("status={}", s.as_str()));
+    }
+    if !f.text.is_empty() {
+        let t: String = f
+            .text
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        parts.push(format!("q={t}"));
+    }
+    if let Some(b) = before {
+        parts.push(format!("before={b}"));
+    }
+    if parts.is_empty() {
+        "/executions".to_owned()
+    } else {
+        format!("/executions?{}", parts.join("&"))
+    }
+}
+
+/// The Executions page (also the landing page).
+#[component]
+pub fn ExecutionsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.with(filter_from));
+    let page = Resource::new(move || filter.get(), list_executions);
+    view! {
+        <Title text="Executions · Wharf"/>
+        <PageHeader title="Executions"/>
+        <p class="page-lead">"Every run of a pipeline, newest first. Click a stage icon to see its tasks; the list follows the runs as they happen."</p>
+        <Filters filter/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(p) => view! { <LiveList page=p filter=filter.get_untracked()/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Filters(filter: Memo<ExecutionFilter>) -> impl IntoView {
+    let shell = use_shell();
+    view! {
+        <Form method="GET" action="/executions" attr:class="filters" attr:data-testid=ids::EXECUTION_FILTERS attr:aria-label="Filter executions">
+            <label>"Project"
+                <select name="project">
+                    <option value="" selected=move || filter.with(|f| f.project.is_none())>"All projects"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let projects = match shell {
+                                Some(s) => s.info.await.map(|i| i.projects).unwrap_or_default(),
+                                None => Vec::new(),
+                            };
+                            projects.into_iter().map(|p| {
+                                let id = p.id;
+                                view! { <option value=id.to_string() selected=move || filter.with(|f| f.project == Some(id))>{p.name}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </label>
+            <label>"Status"
+                <select name="status">
+                    <option value="" selected=move || filter.with(|f| f.status.is_none())>"Any status"</option>
+                    {RunStatus::ALL.into_iter().filter(|s| *s != RunStatus::Skipped).map(|s| view! {
+                        <option value=s.as_str() selected=move || filter.with(|f| f.status == Some(s))>{s.as_str()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Text"
+                <input type="search" name="q" placeholder="Pipeline, comments, message" prop:value=move || filter.with(|f| f.text.clone())/>
+            </label>
+            {move || filter.with(|f| f.pipeline).map(|p| view! { <input type="hidden" name="pipeline" value=p.to_string()/> })}
+            <button type="submit" class="primary">"Apply"</button>
+            <A href="/executions" attr:class="button">"Clear"</A>
+        </Form>
+        {move || filter.with(|f| f.pipeline).map(|_| {
+            let without = filter.with(|f| list_href(&ExecutionFilter { pipeline: None, before: None, ..f.clone() }, None));
+            view! { <p class="muted">"One pipeline only. " <A href=without>"Show every pipeline"</A></p> }
+        })}
+    }
+}
+
+#[component]
+fn LiveList(page: ExecutionsPage, filter: ExecutionFilter) -> impl IntoView {
+    let rows = RwSignal::new(page.rows);
+    let now = use_clock();
+    let live = RwSignal::new(false);
+    let expanded = RwSignal::new(None::<(i64, String)>);
+    let first_page = filter.before.is_none();
+    let mut url = format!("/live/executions?since={}", page.version);
+    if let Some(p) = filter.project {
+        url.push_str(&format!("&project={p}"));
+    }
+    let admit = filter.clone();
+    follow(
+        url,
+        move |e| {
+            rows.update(|list| {
+                if let Some(slot) = list.iter_mut().find(|r| r.row.id == e.row.id) {
+                    if slot.version < e.version {
+                        *slot = e;
+                    }
+                } else if first_page && admit.admits(&e) {
+                    let at = list
+                        .iter()
+                        .position(|r| r.row.id < e.row.id)
+                        .unwrap_or(list.len());
+                    list.insert(at, e);
+                }
+            })
+        },
+        live,
+    );
+    let newer = filter.before.map(|_| list_href(&filter, None));
+    let older = page.next_before.map(|b| list_href(&filter, Some(b)));
+    let filtered = filter.project.is_some()
+        || filter.pipeline.is_some()
+        || filter.status.is_some()
+        || !filter.text.is_empty();
+    view! {
+        <LiveState live/>
+        <Show
+            when=move || rows.with(|r| !r.is_empty())
+            fallback=move || if filtered {
+                view! { <EmptyState title="No executions match">"Change or clear the filters."</EmptyState> }.into_any()
+            } else {
+                view! { <EmptyState title="No executions yet">"Run a pipeline from Pipelines, or push an image to a registry a Docker webhook listens to; its execution appears here at once."</EmptyState> }.into_any()
+            }
+        >
+            <table class="table executions" data-testid=ids::EXECUTION_LIST aria-label="Executions, newest first">
+                <thead>
+                    <tr>
+                        <th scope="col">"Execution"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Stages"</th>
+                        <th scope="col">"Started by"</th>
+                        <th scope="col">"Started"</th>
+                        <th scope="col">"Duration"</th>
+                    </tr>
+                </thead>
+                <For each=move || rows.get() key=|e| (e.row.id, e.version) let:e>
+                    <ListRow e now expanded/>
+                </For>
+            </table>
+        </Show>
+        <nav class="pager" aria-label="Pages">
+            {newer.map(|h| view! { <A href=h attr:class="button">"Newest"</A> })}
+            {older.map(|h| view! { <A href=h attr:class="button">"Older"</A> })}
+        </nav>
+    }
+}
+
+#[component]
+fn ListRow(
+    e: ExecutionSummary,
+    now: ReadSignal<i64>,
+    expanded: RwSignal<Option<(i64, String)>>,
+) -> impl IntoView {
+    let id = e.row.id;
+    let row = StoredValue::new(e.row.clone());
+    let stages = StoredValue::new(e.stages.clone());
+    let href = format!("/executions/{id}");
+    let created = e.row.created_at;
+    let open_stage = move || {
+        expanded
+            .get()
+            .filter(|(x, _)| *x == id)
+            .and_then(|(_, name)| stages.with_value(|s| s.iter().find(|s| s.name == name).cloned()))
+    };
+    view! {
+        <tbody data-execution=id.to_string() data-status=e.row.status.as_str()>
+            <tr>
+                <td>
+                    <A href=href.clone()>{format!("{} #{}", e.row.pipeline_name, e.row.index)}</A>
+                    <div class="muted small">{e.project_name.clone()}</div>
+                </td>
+                <td>{status_badge(e.row.status)}</td>
+                <td>
+                    <div class="stage-icons" role="group" aria-label="Stages">
+                        {e.stages.iter().map(|s| view! { <StageIcon execution=id stage=s.clone() now expanded/> }).collect_view()}
+                    </div>
+                </td>
+                <td>{e.started_by.clone()}</td>
+                <td><time datetime=created.to_rfc3339() title=exact(created)>{move || ago(now.get(), created)}</time></td>
+                <td class="duration">{move || row.with_value(|r| row_duration(now.get(), r))}</td>
+            </tr>
+            {move || open_stage().map(|s| view! {
+                <tr class="stage-tasks-row">
+                    <td colspan="6">
+                        <StageTasks stage=s now/>
+                    </td>
+                </tr>
+            })}
+        </tbody>
+    }
+}
+
+#[component]
+fn StageIcon(
+    execution: i64,
+    stage: StageRunView,
+    now: ReadSignal<i64>,
+    expanded: RwSignal<Option<(i64, String)>>,
+) -> impl IntoView {
+    let name = StoredValue::new(stage.name.clone());
+    let (started, ended, status) = (stage.started_at, stage.ended_at, stage.status);
+    let tip = move || {
+        format!(
+            "{}: {} · {}",
+            name.get_value(),
+            status.as_str(),
+            span(now.get(), started, ended)
+        )
+    };
+    let open = move || {
+        expanded
+            .get()
+            .is_some_and(|(x, n)| x == execution && n == name.get_value())
+    };
+    view! {
+        <button
+            type="button"
+            class=format!("stage-icon stage-{}", lower(status))
+            title=tip
+            aria-label=tip
+            aria-expanded=move || open().to_string()
+            data-stage=stage.name.clone()
+            on:click=move |_| {
+                let next = if open() { None } else { Some((execution, name.get_value())) };
+                expanded.set(next);
+            }
+        ></button>
+    }
+}
+
+#[component]
+fn StageTasks(stage: StageRunView, now: ReadSignal<i64>) -> impl IntoView {
+    view! {
+        <div class="stage-tasks" data-testid=ids::STAGE_TASKS>
+            <h3 class="small">{format!("Stage {} · {}", stage.name, stage.status.as_str())}</h3>
+            {if stage.tasks.is_empty() {
+                view! { <p class="muted">"This stage has no tasks."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="task-lines">
+                        {stage.tasks.into_iter().map(|t| {
+                            let (s, e) = (t.started_at, t.ended_at);
+                            view! {
+                                <li data-task=t.name.clone() data-status=t.status.as_str()>
+                                    <strong>{t.name.clone()}</strong> " " <span class="muted">{t.kind.clone()}</span> " "
+                                    {status_badge(t.status)} " "
+                                    <span class="duration">{move || span(now.get(), s, e)}</span>
+                                    {t.message.clone().map(|m| view! { <div class="task-message">{m}</div> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// One execution.
+#[component]
+pub fn ExecutionDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok())));
+    let data = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_execution_view(id).await,
+                None => Err(AppError::new(
+                    domain::ErrorCode::NotFound,
+                    "There is no such execution.",
+                )),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <PageHeader title="Execution"/><Loading/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! {
+                        <Title text="Execution · Wharf"/>
+                        <PageHeader title="Execution"/>
+                        <ErrorPanel error=e/>
+                        <p><A href="/executions">"Back to Executions"</A></p>
+                    }.into_any(),
+                    Ok(v) => view! { <Detail v/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(v: ExecutionView) -> impl IntoView {
+    let id = v.summary.row.id;
+    let summary = RwSignal::new(v.summary.clone());
+    let detail = RwSignal::new(v.detail.clone());
+    let operations = RwSignal::new(v.operations.clone());
+    let can_act = v.can_act;
+    let live = RwSignal::new(false);
+    let now = use_clock();
+    let selected = RwSignal::new(None::<(String, String)>);
+    let refresh = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(v) = get_execution_view(id).await {
+                detail.set(v.detail);
+                operations.set(v.operations);
+                summary.update(|s| {
+                    if s.version <= v.summary.version {
+                        *s = v.summary;
+                    }
+                });
+            }
+        })
+    };
+    follow(
+        format!(
+            "/live/executions?execution={id}&since={}",
+            v.summary.version
+        ),
+        move |e| {
+            summary.set(e);
+            refresh();
+        },
+        live,
+    );
+    let act = ServerAction::<crate::api::ExecutionAction>::new();
+    let error = action_error(act.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(result)) = act.value().get() {
+            let last = act.input().get_untracked();
+            match (result, last.as_ref().map(|a| a.action.as_str())) {
+                (Some(new_id), _) => navigate(&format!("/executions/{new_id}"), Default::default()),
+                (None, Some("delete")) => navigate("/executions", Default::default()),
+                _ => refresh(),
+            }
+        }
+    });
+    let title = format!("{} #{}", v.summary.row.pipeline_name, v.summary.row.index);
+    let r = move || summary.with(|s| s.row.clone());
+    view! {
+        <Title text=format!("{title} · Executions · Wharf")/>
+        <div data-testid=ids::EXECUTION_DETAIL data-status=move || summary.with(|s| s.row.status.as_str())>
+            <PageHeader title=title.clone()/>
+            <p><A href="/executions">"‹ Executions"</A></p>
+            <LiveState live/>
+            <dl class="facts">
+                <dt>"Status"</dt><dd>{move || status_badge(r().status)}</dd>
+                <dt>"Pipeline"</dt><dd>{move || r().pipeline_name} " · " {summary.with(|s| s.project_name.clone())}</dd>
+                <dt>"Started by"</dt><dd>{move || summary.with(|s| s.started_by.clone())}</dd>
+                <dt>"Queued"</dt><dd>{move || exact(r().created_at)}</dd>
+                <dt>"Started"</dt><dd>{move || r().started_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
+                <dt>"Ended"</dt><dd>{move || r().ended_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
+                <dt>"Duration"</dt><dd class="duration">{move || row_duration(now.get(), &r())}</dd>
+                {move || r().message.map(|m| view! { <dt>"Message"</dt><dd class="task-message">{m}</dd> })}
+                {move || (!r().comments.is_empty()).then(|| view! { <dt>"Comments"</dt><dd>{r().comments}</dd> })}
+            </dl>
+            {can_act.then(|| view! {
+                <div class="actions" role="group" aria-label="Execution actions">
+                    {move || {
+                        let s = r().status;
+                        let button = move |action: &'static str, label: &'static str| view! {
+                            <button type="button" class=if action == "delete" || action == "cancel" { "danger" } else { "button" }
+                                disabled=move || act.pending().get()
+                                on:click=move |_| { act.dispatch(crate::api::ExecutionAction { id, action: action.to_owned() }); }>
+                                {label}
+                            </button>
+                        };
+                        view! {
+                            {(!s.is_final()).then(|| button("cancel", "Cancel"))}
+                            {matches!(s, RunStatus::Queued | RunStatus::Running).then(|| button("pause", "Pause"))}
+                            {(s == RunStatus::Paused).then(|| button("resume", "Resume"))}
+                            {button("rerun", "Rerun")}
+                            {s.is_final().then(|| button("delete", "Delete"))}
+                        }
+                    }}
+                </div>
+            })}
+            <FormError error/>
+            {move || {
+                let ops = operations.get();
+                (!ops.is_empty()).then(|| view! { <Operations ops refresh=Callback::new(move |_| refresh())/> })
+            }}
+            <h2>"Inputs"</h2>
+            {move || {
+                let input = detail.with(|d| d.input.clone());
+                if input.is_empty() {
+                    view! { <p class="muted">"This pipeline takes no inputs."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="table compact">
+                            <thead><tr><th scope="col">"Input"</th><th scope="col">"Value"</th></tr></thead>
+                            <tbody>
+                                {input.into_iter().map(|(k, v)| view! { <tr><td><code>{k}</code></td><td><code>{v}</code></td></tr> }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }
+            }}
+            <h2>"Stages"</h2>
+            <div class="stage-columns">
+                {move || summary.with(|s| s.stages.clone()).into_iter().map(|stage| {
+                    let stage_name = StoredValue::new(stage.name.clone());
+                    let (st, en) = (stage.started_at, stage.ended_at);
+                    view! {
+                        <section class=format!("stage-column stage-col-{}", lower(stage.status)) aria-label=format!("Stage {}", stage.name) data-stage=stage.name.clone() data-status=stage.status.as_str()>
+                            <h3><span class=format!("stage-icon stage-{}", lower(stage.status)) aria-hidden="true"></span> " " {stage.name.clone()}</h3>
+                            <p class="small">{status_badge(stage.status)} " " <span class="duration">{move || span(now.get(), st, en)}</span></p>
+                            {stage.tasks.into_iter().map(|t| {
+                                let task = StoredValue::new(t.name.clone());
+                                let (ts, te) = (t.started_at, t.ended_at);
+                                let is_open = move || selected.get().is_some_and(|(s, n)| s == stage_name.get_value() && n == task.get_value());
+                                view! {
+                                    <button type="button" class=format!("task-card status-border-{}", lower(t.status))
+                                        aria-pressed=move || is_open().to_string()
+                                        data-task=t.name.clone() data-status=t.status.as_str()
+                                        on:click=move |_| selected.set(if is_open() { None } else { Some((stage_name.get_value(), task.get_value())) })>
+                                        <span class="task-name">{t.name.clone()}</span>
+                                        <span class="muted small">{t.kind.clone()}</span>
+                                        {status_badge(t.status)}
+                                        <span class="duration small">{move || span(now.get(), ts, te)}</span>
+                                    </button>
+                                }
+                            }).collect_view()}
+                        </section>
+                    }
+                }).collect_view()}
+            </div>
+            {move || selected.get().map(|(stage, task)| {
+                let found: Option<TaskRunView> = detail.with(|d| d.stages.iter().find(|s| s.name == stage).and_then(|s| s.tasks.iter().find(|t| t.name == task).cloned()));
+                let live_status = summary.with(|s| s.stages.iter().find(|s| s.name == stage).and_then(|s| s.tasks.iter().find(|t| t.name == task).map(|t| t.status)));
+                view! { <TaskPanel execution=id stage task found live_status/> }
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Operations(ops: Vec<UserOperationRow>, refresh: Callback<()>) -> impl IntoView {
+    let answer = ServerAction::<AnswerUserOperation>::new();
+    let error = action_error(answer.value());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = answer.value().get() {
+            refresh.run(());
+        }
+    });
+    view! {
+        <section class="operations" aria-label="Waiting for your approval">
+            <h2>"Waiting for your approval"</h2>
+            <FormError error/>
+            {ops.into_iter().map(|o| {
+                let comment = RwSignal::new(String::new());
+                let oid = o.id;
+                let field = format!("uo-comment-{oid}");
+                let send = move |approve: bool| {
+                    answer.dispatch(AnswerUserOperation { operation_id: oid, approve, comment: comment.get_untracked() });
+                };
+                view! {
+                    <div class="card operation">
+                        <p><strong>{o.summary.clone()}</strong> " " <span class="muted">{format!("{} › {}", o.stage, o.task)}</span></p>
+                        {(!o.description.is_empty()).then(|| view! { <p>{o.description.clone()}</p> })}
+                        <label for=field.clone()>"Comment"</label>
+                        <textarea id=field rows="2" on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                        <div class="actions">
+                            <button type="button" class="primary" disabled=move || answer.pending().get() on:click=move |_| send(true)>"Approve"</button>
+                            <button type="button" class="danger" disabled=move || answer.pending().get() on:click=move |_| send(false)>"Reject"</button>
+                        </div>
+                    </div>
+                }
+            }).collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn TaskPanel(
+    execution: i64,
+    stage: String,
+    task: String,
+    found: Option<TaskRunView>,
+    live_status: Option<RunStatus>,
+) -> impl IntoView {
+    let lines = RwSignal::new(Vec::<String>::new());
+    let ended = RwSignal::new(false);
+    follow_log(
+        format!(
+            "/live/executions/{execution}/log?stage={}&task={}",
+            encode(&stage),
+            encode(&task)
+        ),
+        lines,
+        ended,
+    );
+    let status = live_status.or(found.as_ref().map(|t| t.status));
+    let output = found
+        .as_ref()
+        .and_then(|t| t.output.clone())
+        .map(|o| serde_json_pretty(&o));
+    let message = found.as_ref().and_then(|t| t.message.clone());
+    view! {
+        <section class="task-panel card" data-testid=ids::TASK_PANEL aria-label=format!("Task {task}")>
+            <h3>{format!("{stage} › {task}")} " " {status.map(status_badge)}</h3>
+            {message.map(|m| view! { <p class="task-message" role="note">{m}</p> })}
+            <h4>"Output"</h4>
+            {match output {
+                Some(o) => view! { <pre class="code">{o}</pre> }.into_any(),
+                None => view! { <p class="muted">"No output yet."</p> }.into_any(),
+            }}
+            <h4>"Log"</h4>
+            <pre class="code log" data-testid=ids::TASK_LOG aria-live="polite">
+                {move || {
+                    let l = lines.get();
+                    if l.is_empty() {
+                        if ended.get() { "(this task wrote no log lines)".to_owned() } else { "Waiting for log lines…".to_owned() }
+                    } else {
+                        l.join("\n")
+                    }
+                }}
+            </pre>
+        </section>
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Pretty-prints JSON text (as it is, when it is not JSON).
+fn serde_json_pretty(s: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        serde_json::from_str::<serde_json::Value>(s)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| s.to_owned())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        s.to_owned()
+    }
+}
+
+/// Follows a task's log stream, appending its lines.
+fn follow_log(url: String, lines: RwSignal<Vec<String>>, ended: RwSignal<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::closure::Closure;
+        use leptos::wasm_bindgen::JsCast;
+        let Ok(es) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let on_line =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                if let Some(text) = ev.data().as_string() {
+                    if let Ok(line) = serde_json::from_str::<String>(&text) {
+                        lines.update(|l| l.push(line));
+                    }
+                }
+            });
+        let es2 = es.clone();
+        let on_end = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+            ended.set(true);
+            es2.close();
+        });
+        let _ = es.add_event_listener_with_callback("line", on_line.as_ref().unchecked_ref());
+        let _ = es.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
+        let _ = es.add_event_listener_with_callback("gone", on_end.as_ref().unchecked_ref());
+        let kept = StoredValue::new_local((es, on_line, on_end));
+        on_cleanup(move || kept.with_value(|k| k.0.close()));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, lines, ended);
+}

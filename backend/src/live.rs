@@ -1,0 +1,319 @@
+//! The live views' data: executions as the Executions list, the detail page and the dashboard
+//! show them, and the change feed the live stream reads. Every change of an execution's, a
+//! stage's or a task's status gives the execution the next `live_version` (database triggers,
+//! migration 000013, in the writing transaction); a client that has seen version `v` catches up
+//! with the executions whose version is above `v`, each once, in order, also after a restart.
+
+use crate::accounts::Actor;
+use crate::entities::{
+    docker_webhooks as cards, executions as row, project_members as members, projects, stage_runs,
+    task_runs, users, webhook_activity as activity,
+};
+use crate::executions::{row_view, status};
+use crate::{Backend, Result};
+use chrono::{DateTime, Utc};
+use domain::executions::{
+    ExecutionFilter, ExecutionSummary, ExecutionsPage, RunStatus, StageRunView, StatusCounts,
+    TaskRunView,
+};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use std::collections::HashMap;
+
+/// Most executions one catch-up sends; a client further behind is told to reload.
+pub const CATCH_UP_LIMIT: u64 = 500;
+
+/// The projects `actor` may see, or `None` for every project (administrators).
+async fn visible(db: &impl ConnectionTrait, actor: Actor) -> Result<Option<Vec<i64>>> {
+    if actor.is_admin {
+        return Ok(None);
+    }
+    Ok(Some(
+        members::Entity::find()
+            .select_only()
+            .column(members::Column::ProjectId)
+            .filter(members::Column::UserId.eq(actor.user_id))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?,
+    ))
+}
+
+fn scoped(q: Select<row::Entity>, visible: Option<Vec<i64>>) -> Select<row::Entity> {
+    match visible {
+        Some(ids) => q.filter(row::Column::ProjectId.is_in(ids)),
+        None => q,
+    }
+}
+
+/// The change feed's current version.
+pub async fn version(db: &impl ConnectionTrait) -> Result<i64> {
+    Ok(row::Entity::find()
+        .select_only()
+        .column_as(Expr::col(row::Column::LiveVersion).max(), "v")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// A page of the executions `actor` may see, newest first (keyset on the id).
+pub async fn page(
+    backend: &Backend,
+    actor: Actor,
+    filter: &ExecutionFilter,
+    limit: u64,
+) -> Result<ExecutionsPage> {
+    let db = &backend.db;
+    // read first: a change made while the page is read is sent again by the stream, never lost
+    let version = version(db).await?;
+    let mut q = scoped(row::Entity::find(), visible(db, actor).await?);
+    if let Some(p) = filter.project {
+        q = q.filter(row::Column::ProjectId.eq(p));
+    }
+    if let Some(p) = filter.pipeline {
+        q = q.filter(row::Column::PipelineId.eq(p));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(row::Column::Status.eq(s.as_str()));
+    }
+    let text = filter.text.trim();
+    if !text.is_empty() {
+        q = q.filter(
+            Condition::any()
+                .add(row::Column::PipelineName.contains(text))
+                .add(row::Column::Comments.contains(text))
+                .add(row::Column::Message.contains(text)),
+        );
+    }
+    if let Some(b) = filter.before {
+        q = q.filter(row::Column::Id.lt(b));
+    }
+    let limit = limit.clamp(1, 200);
+    let mut models = q
+        .order_by_desc(row::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let next_before = if models.len() as u64 > limit {
+        models.truncate(limit as usize);
+        models.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(ExecutionsPage {
+        rows: summaries(db, models).await?,
+        next_before,
+        version,
+    })
+}
+
+/// What a client that has seen `since` missed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatchUp {
+    /// The executions that changed, each once in its latest state, oldest change first.
+    Changes(Vec<ExecutionSummary>),
+    /// More changed than one catch-up sends: reload.
+    TooFarBehind,
+}
+
+/// The executions `actor` may see (of one project or one execution, if given) that changed
+/// after version `since`.
+pub async fn changes_since(
+    backend: &Backend,
+    actor: Actor,
+    project: Option<i64>,
+    execution: Option<i64>,
+    since: i64,
+) -> Result<CatchUp> {
+    let db = &backend.db;
+    let mut q = scoped(row::Entity::find(), visible(db, actor).await?)
+        .filter(row::Column::LiveVersion.gt(since));
+    if let Some(p) = project {
+        q = q.filter(row::Column::ProjectId.eq(p));
+    }
+    if let Some(e) = execution {
+        q = q.filter(row::Column::Id.eq(e));
+    }
+    let models = q
+        .order_by_asc(row::Column::LiveVersion)
+        .limit(CATCH_UP_LIMIT + 1)
+        .all(db)
+        .await?;
+    if models.len() as u64 > CATCH_UP_LIMIT {
+        return Ok(CatchUp::TooFarBehind);
+    }
+    Ok(CatchUp::Changes(summaries(db, models).await?))
+}
+
+/// One execution as the live views show it, if `actor` may see it.
+pub async fn summary(backend: &Backend, actor: Actor, id: i64) -> Result<ExecutionSummary> {
+    let db = &backend.db;
+    let m = scoped(row::Entity::find(), visible(db, actor).await?)
+        .filter(row::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound("execution"))?;
+    summaries(db, vec![m])
+        .await?
+        .pop()
+        .ok_or(crate::Error::NotFound("execution"))
+}
+
+/// Counts of a project's executions by status created since `since`.
+pub async fn counts(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    since: DateTime<Utc>,
+) -> Result<StatusCounts> {
+    crate::projects::authorize(
+        &backend.db,
+        actor,
+        project_id,
+        domain::role::ProjectAction::View,
+    )
+    .await?;
+    let rows: Vec<(String, i64)> = row::Entity::find()
+        .select_only()
+        .column(row::Column::Status)
+        .column_as(Expr::col(row::Column::Id).count(), "n")
+        .filter(row::Column::ProjectId.eq(project_id))
+        .filter(row::Column::CreatedAt.gte(since))
+        .group_by(row::Column::Status)
+        .into_tuple()
+        .all(&backend.db)
+        .await?;
+    let mut counts: Vec<(RunStatus, u64)> = rows
+        .into_iter()
+        .filter_map(|(s, n)| Some((RunStatus::parse(&s)?, u64::try_from(n).ok()?)))
+        .collect();
+    counts.sort_by_key(|(s, _)| RunStatus::ALL.iter().position(|x| x == s));
+    Ok(StatusCounts { counts })
+}
+
+/// Builds the live views of `models`, keeping their order.
+async fn summaries(
+    db: &impl ConnectionTrait,
+    models: Vec<row::Model>,
+) -> Result<Vec<ExecutionSummary>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let stages = stage_runs::Entity::find()
+        .filter(stage_runs::Column::ExecutionId.is_in(ids.clone()))
+        .order_by_asc(stage_runs::Column::Position)
+        .all(db)
+        .await?;
+    let tasks = task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.is_in(ids.clone()))
+        .order_by_asc(task_runs::Column::StagePosition)
+        .order_by_asc(task_runs::Column::GroupPosition)
+        .order_by_asc(task_runs::Column::Id)
+        .all(db)
+        .await?;
+    let project_ids: Vec<i64> = models.iter().map(|m| m.project_id).collect();
+    let project_names: HashMap<i64, String> = projects::Entity::find()
+        .filter(projects::Column::Id.is_in(project_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let user_ids: Vec<i64> = models.iter().filter_map(|m| m.created_by).collect();
+    let emails: HashMap<i64, String> = users::Entity::find()
+        .filter(users::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let docker: Vec<activity::Model> = activity::Entity::find()
+        .filter(activity::Column::ExecutionId.is_in(ids))
+        .all(db)
+        .await?;
+    let card_ids: Vec<i64> = docker.iter().map(|a| a.webhook_id).collect();
+    let card_names: HashMap<i64, String> = cards::Entity::find()
+        .filter(cards::Column::Id.is_in(card_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let by_execution: HashMap<i64, &activity::Model> = docker
+        .iter()
+        .filter_map(|a| a.execution_id.map(|e| (e, a)))
+        .collect();
+    let mut out = Vec::with_capacity(models.len());
+    for m in models {
+        let mut views = Vec::new();
+        for s in stages.iter().filter(|s| s.execution_id == m.id) {
+            let mut tv = Vec::new();
+            for t in tasks
+                .iter()
+                .filter(|t| t.execution_id == m.id && t.stage_position == s.position)
+            {
+                tv.push(TaskRunView {
+                    name: t.name.clone(),
+                    kind: t.kind.clone(),
+                    group: t.group_position,
+                    status: status(&t.status)?,
+                    message: t.message.clone(),
+                    output: None,
+                    started_at: t.started_at,
+                    ended_at: t.ended_at,
+                });
+            }
+            // a running stage whose task waits for an approval shows as waiting
+            let mut stage_status = status(&s.status)?;
+            if stage_status == RunStatus::Running
+                && tv.iter().any(|t| t.status == RunStatus::Waiting)
+            {
+                stage_status = RunStatus::Waiting;
+            }
+            views.push(StageRunView {
+                name: s.name.clone(),
+                status: stage_status,
+                started_at: s.started_at,
+                ended_at: s.ended_at,
+                tasks: tv,
+            });
+        }
+        let who = m.created_by.and_then(|u| emails.get(&u).cloned());
+        let started_by = match m.trigger.as_str() {
+            "docker" => match by_execution.get(&m.id) {
+                Some(a) => format!(
+                    "Docker webhook {} · {}",
+                    card_names
+                        .get(&a.webhook_id)
+                        .map(String::as_str)
+                        .unwrap_or("(deleted)"),
+                    a.image
+                ),
+                None => "Docker webhook".to_owned(),
+            },
+            "rerun" => m.comments.clone(),
+            "api" => format!(
+                "{} (API)",
+                who.unwrap_or_else(|| "a deleted user".to_owned())
+            ),
+            _ => who.unwrap_or_else(|| "a deleted user".to_owned()),
+        };
+        out.push(ExecutionSummary {
+            row: row_view(&m)?,
+            project_id: m.project_id,
+            project_name: project_names
+                .get(&m.project_id)
+                .cloned()
+                .unwrap_or_default(),
+            started_by,
+            stages: views,
+            version: m.live_version,
+        });
+    }
+    Ok(out)
+}

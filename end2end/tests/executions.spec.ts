@@ -1,0 +1,211 @@
+// Executions, live: the list and the detail page follow runs started over the REST API without
+// a reload (server-sent events); a failed stage shows its task's error in place; a User
+// Operation is approved from the detail page; with JavaScript off both pages render complete;
+// axe-core finds no serious or critical accessibility violations. Own project: live-demo.
+import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { admin, ids, screenshot, signIn, gotoHydrated } from './wharf';
+
+test.describe.configure({ mode: 'serial' });
+
+const WAITS = `kind: PIPELINE
+name: live-approve
+input:
+  TAG: v1
+stageOrder: [Check, Approve, Finish]
+stages:
+  Check:
+    taskOrder: [Tag]
+    tasks:
+      Tag: { type: Condition, input: { condition: '\${input.TAG} matches "^v"' } }
+  Approve:
+    taskOrder: [Ship]
+    tasks:
+      Ship:
+        type: UserOperation
+        input:
+          approvers: [${admin.email}]
+          summary: Ship \${input.TAG}?
+  Finish:
+    taskOrder: [Again]
+    tasks:
+      Again: { type: Condition, input: { condition: '\${input.TAG} matches "."' } }
+`;
+
+const FAILS = `kind: PIPELINE
+name: live-fail
+input:
+  TAG: latest
+stageOrder: [Check, Deploy]
+stages:
+  Check:
+    taskOrder: [Tag]
+    tasks:
+      Tag: { type: Condition, input: { condition: '\${input.TAG} matches "^v"' } }
+  Deploy:
+    taskOrder: [Never]
+    tasks:
+      Never: { type: Condition, input: { condition: '\${input.TAG} matches "."' } }
+`;
+
+const ctx = { token: '', project: 0, waits: 0, fails: 0 };
+
+async function api(request: APIRequestContext, method: string, url: string, data?: unknown) {
+  const res = await request.fetch(`/pipelines/api${url}`, { method, headers: { authorization: `Bearer ${ctx.token}` }, data });
+  expect(res.status(), `${method} ${url}: ${await res.text()}`).toBeLessThan(300);
+  return res.status() === 204 ? null : res.json();
+}
+
+async function run(request: APIRequestContext, pipeline: number, input: Record<string, string> = {}) {
+  const out = await api(request, 'POST', `/pipelines/${pipeline}/executions`, { input, comments: 'from the e2e suite' });
+  return out.execution.id as number;
+}
+
+function row(page: Page, id: number) {
+  return page.getByTestId(ids.executionList).locator(`tbody[data-execution="${id}"]`);
+}
+
+/** Records every status the row of execution `id` shows, from now on. */
+async function recordStatuses(page: Page, id: number) {
+  await page.evaluate((id) => {
+    const w = window as unknown as { seen: string[] };
+    w.seen = [];
+    const note = () => {
+      const s = document.querySelector(`tbody[data-execution="${id}"]`)?.getAttribute('data-status');
+      if (s && w.seen[w.seen.length - 1] !== s) w.seen.push(s);
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true });
+    note();
+  }, id);
+}
+
+async function approveOver(request: APIRequestContext, execution: number) {
+  let op: { id: number } | undefined;
+  await expect(async () => {
+    const ops = await api(request, 'GET', '/user-operations');
+    op = (ops.items ?? ops).find((o: { executionId?: number; execution_id?: number }) => (o.executionId ?? o.execution_id) === execution);
+    expect(op).toBeTruthy();
+  }).toPass({ timeout: 10_000 });
+  await api(request, 'POST', `/user-operations/${op!.id}/approve`, { comment: 'ok' });
+}
+
+async function noSeriousViolations(page: Page) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+}
+
+test('set up over the REST API: project live-demo and two pipelines', async ({ request }) => {
+  const t = await (await request.post('/pipelines/api/tokens', { data: { email: admin.email, password: admin.password, name: 'e2e executions' } })).json();
+  ctx.token = (await (await request.post('/pipelines/api/login', { data: { refreshToken: t.refreshToken } })).json()).token;
+  ctx.project = (await api(request, 'POST', '/projects', { name: 'live-demo', description: 'Live executions' })).id;
+  ctx.waits = (await api(request, 'POST', `/projects/${ctx.project}/pipelines`, { yaml: WAITS })).id;
+  ctx.fails = (await api(request, 'POST', `/projects/${ctx.project}/pipelines`, { yaml: FAILS })).id;
+});
+
+test('a new execution appears at the top and goes QUEUED → WAITING → COMPLETED without a reload', async ({ page, request }) => {
+  await signIn(page, admin);
+  await gotoHydrated(page, `/executions?project=${ctx.project}`);
+  await expect(page.getByTestId(ids.emptyState)).toContainText('No executions match');
+  await expect(page.getByTestId(ids.liveState)).toHaveAttribute('data-live', 'true');
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+  const id = await run(request, ctx.waits);
+  const r = row(page, id);
+  await expect(r).toBeVisible();
+  await recordStatuses(page, id);
+  await expect(r).toHaveAttribute('data-status', 'WAITING');
+  await expect(r.locator('.stage-icon')).toHaveCount(3);
+  await expect(r.locator('.stage-icon').nth(0)).toHaveClass(/stage-completed/);
+  await expect(r.locator('.stage-icon').nth(1)).toHaveClass(/stage-waiting/);
+  await expect(r.locator('.stage-icon').nth(1)).toHaveAttribute('title', /^Approve: WAITING · /);
+  await screenshot(page, '50-executions-waiting');
+
+  // the waiting stage's tasks, in place
+  await r.locator('.stage-icon').nth(1).click();
+  await expect(r.getByTestId(ids.stageTasks)).toContainText('Ship');
+  await expect(r.getByTestId(ids.stageTasks).locator('li[data-task="Ship"]')).toHaveAttribute('data-status', 'WAITING');
+
+  await approveOver(request, id);
+  await expect(r).toHaveAttribute('data-status', 'COMPLETED');
+  await expect(r.locator('.stage-icon.stage-completed')).toHaveCount(3);
+  const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  expect(seen).toContain('WAITING');
+  expect(seen[seen.length - 1]).toBe('COMPLETED');
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+  await screenshot(page, '51-executions-completed');
+});
+
+test('a failed execution shows the failed stage and its task error in place and on the detail page', async ({ page, request }) => {
+  await signIn(page, admin);
+  await gotoHydrated(page, `/executions?project=${ctx.project}`);
+  await expect(page.getByTestId(ids.liveState)).toHaveAttribute('data-live', 'true');
+  const id = await run(request, ctx.fails);
+  const r = row(page, id);
+  await expect(r).toHaveAttribute('data-status', 'FAILED');
+  const failed = r.locator('.stage-icon.stage-failed');
+  await expect(failed).toHaveCount(1);
+  await failed.focus();
+  await page.keyboard.press('Enter');
+  const tasks = r.getByTestId(ids.stageTasks);
+  await expect(tasks.locator('li[data-task="Tag"]')).toHaveAttribute('data-status', 'FAILED');
+  await expect(tasks.locator('.task-message')).not.toBeEmpty();
+  await screenshot(page, '52-executions-failed-stage');
+  await noSeriousViolations(page);
+
+  await r.getByRole('link', { name: /live-fail #/ }).click();
+  const detail = page.getByTestId(ids.executionDetail);
+  await expect(detail).toHaveAttribute('data-status', 'FAILED');
+  await detail.locator('.task-card[data-task="Tag"]').click();
+  const panel = page.getByTestId(ids.taskPanel);
+  await expect(panel).toContainText('Check › Tag');
+  await expect(panel.locator('.task-message')).not.toBeEmpty();
+  await expect(page.getByTestId(ids.taskLog)).not.toContainText('Waiting for log lines');
+  await screenshot(page, '53-execution-detail-failed');
+  await noSeriousViolations(page);
+});
+
+test('a User Operation is approved from the detail page, which follows the run live', async ({ page, request }) => {
+  await signIn(page, admin);
+  const id = await run(request, ctx.waits, { TAG: 'v7' });
+  await gotoHydrated(page, `/executions/${id}`);
+  const detail = page.getByTestId(ids.executionDetail);
+  await expect(page.getByTestId(ids.liveState)).toHaveAttribute('data-live', 'true');
+  await expect(detail).toHaveAttribute('data-status', 'WAITING');
+  const ops = page.getByRole('region', { name: 'Waiting for your approval' });
+  await expect(ops).toContainText('Ship v7?');
+  await expect(detail.getByRole('group', { name: 'Execution actions' }).getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await screenshot(page, '54-execution-detail-waiting');
+  await noSeriousViolations(page);
+  await ops.getByLabel('Comment').fill('ship it');
+  await ops.getByRole('button', { name: 'Approve' }).click();
+  await expect(detail).toHaveAttribute('data-status', 'COMPLETED');
+  await expect(detail.locator('.stage-column[data-status="COMPLETED"]')).toHaveCount(3);
+  await expect(ops).toHaveCount(0);
+  await expect(detail.getByRole('button', { name: 'Delete' })).toBeVisible();
+  await screenshot(page, '55-execution-detail-completed');
+});
+
+test('with JavaScript off the list and the detail page render complete with the right statuses', async ({ browser, page, request }) => {
+  await signIn(page, admin);
+  const state = await page.context().storageState();
+  const id = await run(request, ctx.fails);
+  await expect(async () => {
+    const e = await api(request, 'GET', `/executions/${id}`);
+    expect(e.status).toBe('FAILED');
+  }).toPass({ timeout: 10_000 });
+  const noJs = await browser.newContext({ javaScriptEnabled: false, storageState: state });
+  const p = await noJs.newPage();
+  await p.goto(`/executions?project=${ctx.project}&status=FAILED`);
+  await expect(row(p, id)).toHaveAttribute('data-status', 'FAILED');
+  await expect(row(p, id).locator('.stage-icon')).toHaveCount(2);
+  await expect(row(p, id).locator('.stage-icon').first()).toHaveAttribute('title', /^Check: FAILED/);
+  await expect(p.getByTestId(ids.executionList).locator('tbody[data-status="COMPLETED"]')).toHaveCount(0);
+  await screenshot(p, '56-executions-no-js');
+  await p.goto(`/executions/${id}`);
+  await expect(p.getByTestId(ids.executionDetail)).toHaveAttribute('data-status', 'FAILED');
+  await expect(p.locator('.task-card[data-task="Tag"]')).toHaveAttribute('data-status', 'FAILED');
+  await expect(p.getByRole('heading', { name: /live-fail #\d+/ })).toBeVisible();
+  await screenshot(p, '57-execution-detail-no-js');
+  await noJs.close();
+});
