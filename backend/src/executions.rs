@@ -457,6 +457,21 @@ pub async fn get(
     })
 }
 
+async fn find_task(
+    db: &impl ConnectionTrait,
+    id: i64,
+    stage: &str,
+    task: &str,
+) -> Result<task_runs::Model> {
+    task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.eq(id))
+        .filter(task_runs::Column::StageName.eq(stage))
+        .filter(task_runs::Column::Name.eq(task))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("task"))
+}
+
 /// The log lines of one task, in order.
 pub async fn task_log(
     backend: &Backend,
@@ -469,13 +484,7 @@ pub async fn task_log(
     use crate::entities::task_logs;
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
     find(&backend.db, project_id, id).await?;
-    let t = task_runs::Entity::find()
-        .filter(task_runs::Column::ExecutionId.eq(id))
-        .filter(task_runs::Column::StageName.eq(stage))
-        .filter(task_runs::Column::Name.eq(task))
-        .one(&backend.db)
-        .await?
-        .ok_or(Error::NotFound("task"))?;
+    let t = find_task(&backend.db, id, stage, task).await?;
     Ok(task_logs::Entity::find()
         .filter(task_logs::Column::TaskRunId.eq(t.id))
         .order_by_asc(task_logs::Column::Line)
@@ -500,13 +509,7 @@ pub async fn task_log_after(
     use crate::entities::task_logs;
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
     find(&backend.db, project_id, id).await?;
-    let t = task_runs::Entity::find()
-        .filter(task_runs::Column::ExecutionId.eq(id))
-        .filter(task_runs::Column::StageName.eq(stage))
-        .filter(task_runs::Column::Name.eq(task))
-        .one(&backend.db)
-        .await?
-        .ok_or(Error::NotFound("task"))?;
+    let t = find_task(&backend.db, id, stage, task).await?;
     let lines = task_logs::Entity::find()
         .filter(task_logs::Column::TaskRunId.eq(t.id))
         .filter(task_logs::Column::Line.gt(after))

@@ -154,17 +154,7 @@ fn list_href(f: &ExecutionFilter, before: Option<i64>) -> String {
         parts.push(format!("status={}", s.as_str()));
     }
     if !f.text.is_empty() {
-        let t: String = f
-            .text
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        parts.push(format!("q={t}"));
+        parts.push(format!("q={}", encode(&f.text)));
     }
     if let Some(b) = before {
         parts.push(format!("before={b}"));
