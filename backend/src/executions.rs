@@ -420,29 +420,7 @@ pub async fn get(
         .order_by_asc(task_runs::Column::Id)
         .all(&backend.db)
         .await?;
-    let mut views = Vec::new();
-    for s in stages {
-        let mut tv = Vec::new();
-        for t in tasks.iter().filter(|t| t.stage_position == s.position) {
-            tv.push(TaskRunView {
-                name: t.name.clone(),
-                kind: t.kind.clone(),
-                group: t.group_position,
-                status: status(&t.status)?,
-                message: t.message.clone(),
-                output: t.output.clone(),
-                started_at: t.started_at,
-                ended_at: t.ended_at,
-            });
-        }
-        views.push(StageRunView {
-            name: s.name,
-            status: status(&s.status)?,
-            started_at: s.started_at,
-            ended_at: s.ended_at,
-            tasks: tv,
-        });
-    }
+    let views = stage_views(&stages, &tasks, true)?;
     let input: Vec<(String, String)> = serde_json::from_str(&m.input).unwrap_or_default();
     let output: Vec<(String, String)> = m
         .output
@@ -455,6 +433,44 @@ pub async fn get(
         output,
         stages: views,
     })
+}
+
+/// The stage and task views of the executions whose `stages` and `tasks` are given (any
+/// number of executions; each stage gets its own execution's tasks). Task outputs only when
+/// `with_output`.
+pub(crate) fn stage_views(
+    stages: &[stage_runs::Model],
+    tasks: &[task_runs::Model],
+    with_output: bool,
+) -> Result<Vec<StageRunView>> {
+    stages
+        .iter()
+        .map(|s| {
+            let tasks = tasks
+                .iter()
+                .filter(|t| t.execution_id == s.execution_id && t.stage_position == s.position)
+                .map(|t| {
+                    Ok(TaskRunView {
+                        name: t.name.clone(),
+                        kind: t.kind.clone(),
+                        group: t.group_position,
+                        status: status(&t.status)?,
+                        message: t.message.clone(),
+                        output: if with_output { t.output.clone() } else { None },
+                        started_at: t.started_at,
+                        ended_at: t.ended_at,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(StageRunView {
+                name: s.name.clone(),
+                status: status(&s.status)?,
+                started_at: s.started_at,
+                ended_at: s.ended_at,
+                tasks,
+            })
+        })
+        .collect()
 }
 
 async fn find_task(

@@ -9,13 +9,9 @@ use crate::entities::{
     docker_webhooks as cards, executions as row, project_members as members, projects, stage_runs,
     task_runs, users, webhook_activity as activity,
 };
-use crate::executions::{row_view, status};
+use crate::executions::{row_view, stage_views};
 use crate::{Backend, Result};
-use chrono::{DateTime, Utc};
-use domain::executions::{
-    ExecutionFilter, ExecutionSummary, ExecutionsPage, RunStatus, StageRunView, StatusCounts,
-    TaskRunView,
-};
+use domain::executions::{ExecutionFilter, ExecutionSummary, ExecutionsPage, RunStatus};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -163,38 +159,6 @@ pub async fn summary(backend: &Backend, actor: Actor, id: i64) -> Result<Executi
         .ok_or(crate::Error::NotFound("execution"))
 }
 
-/// Counts of a project's executions by status created since `since`.
-pub async fn counts(
-    backend: &Backend,
-    actor: Actor,
-    project_id: i64,
-    since: DateTime<Utc>,
-) -> Result<StatusCounts> {
-    crate::projects::authorize(
-        &backend.db,
-        actor,
-        project_id,
-        domain::role::ProjectAction::View,
-    )
-    .await?;
-    let rows: Vec<(String, i64)> = row::Entity::find()
-        .select_only()
-        .column(row::Column::Status)
-        .column_as(Expr::col(row::Column::Id).count(), "n")
-        .filter(row::Column::ProjectId.eq(project_id))
-        .filter(row::Column::CreatedAt.gte(since))
-        .group_by(row::Column::Status)
-        .into_tuple()
-        .all(&backend.db)
-        .await?;
-    let mut counts: Vec<(RunStatus, u64)> = rows
-        .into_iter()
-        .filter_map(|(s, n)| Some((RunStatus::parse(&s)?, u64::try_from(n).ok()?)))
-        .collect();
-    counts.sort_by_key(|(s, _)| RunStatus::ALL.iter().position(|x| x == s));
-    Ok(StatusCounts { counts })
-}
-
 /// Builds the live views of `models`, keeping their order.
 async fn summaries(
     db: &impl ConnectionTrait,
@@ -250,38 +214,19 @@ async fn summaries(
         .collect();
     let mut out = Vec::with_capacity(models.len());
     for m in models {
-        let mut views = Vec::new();
-        for s in stages.iter().filter(|s| s.execution_id == m.id) {
-            let mut tv = Vec::new();
-            for t in tasks
-                .iter()
-                .filter(|t| t.execution_id == m.id && t.stage_position == s.position)
+        let own: Vec<stage_runs::Model> = stages
+            .iter()
+            .filter(|s| s.execution_id == m.id)
+            .cloned()
+            .collect();
+        let mut views = stage_views(&own, &tasks, false)?;
+        // a running stage whose task waits for an approval shows as waiting
+        for v in &mut views {
+            if v.status == RunStatus::Running
+                && v.tasks.iter().any(|t| t.status == RunStatus::Waiting)
             {
-                tv.push(TaskRunView {
-                    name: t.name.clone(),
-                    kind: t.kind.clone(),
-                    group: t.group_position,
-                    status: status(&t.status)?,
-                    message: t.message.clone(),
-                    output: None,
-                    started_at: t.started_at,
-                    ended_at: t.ended_at,
-                });
+                v.status = RunStatus::Waiting;
             }
-            // a running stage whose task waits for an approval shows as waiting
-            let mut stage_status = status(&s.status)?;
-            if stage_status == RunStatus::Running
-                && tv.iter().any(|t| t.status == RunStatus::Waiting)
-            {
-                stage_status = RunStatus::Waiting;
-            }
-            views.push(StageRunView {
-                name: s.name.clone(),
-                status: stage_status,
-                started_at: s.started_at,
-                ended_at: s.ended_at,
-                tasks: tv,
-            });
         }
         let who = m.created_by.and_then(|u| emails.get(&u).cloned());
         let started_by = match m.trigger.as_str() {

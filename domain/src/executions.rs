@@ -279,13 +279,6 @@ pub struct ExecutionsPage {
     pub version: i64,
 }
 
-/// Counts of executions by status over a period.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusCounts {
-    /// (status, count), every status with at least one.
-    pub counts: Vec<(RunStatus, u64)>,
-}
-
 /// Duration in words, `1h 02m`, `3m 05s`, `12s`.
 pub fn duration_words(seconds: i64) -> String {
     let s = seconds.max(0);
