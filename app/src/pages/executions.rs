@@ -123,11 +123,26 @@ fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: 
     let _ = (url, on_execution, live);
 }
 
+/// True once the page runs in the browser (effects never run on the server), so that what
+/// needs JavaScript is offered only where it works.
+fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set) = signal(false);
+    Effect::new(move |_| set.set(true));
+    hydrated
+}
+
 #[component]
 fn LiveState(live: RwSignal<bool>) -> impl IntoView {
+    let hydrated = use_hydrated();
     view! {
         <p class="live-state" role="status" data-testid=ids::LIVE_STATE data-live=move || live.get().to_string()>
-            {move || if live.get() { "● Live: changes appear as they happen" } else { "○ Connecting to live updates…" }}
+            {move || if live.get() {
+                "● Live: changes appear as they happen"
+            } else if hydrated.get() {
+                "○ Connecting to live updates…"
+            } else {
+                "Reload the page to see changes (live updates need JavaScript)."
+            }}
         </p>
     }
 }
@@ -455,6 +470,7 @@ fn Detail(v: ExecutionView) -> impl IntoView {
     let operations = RwSignal::new(v.operations.clone());
     let can_act = v.can_act;
     let live = RwSignal::new(false);
+    let hydrated = use_hydrated();
     let now = use_clock();
     let selected = RwSignal::new(None::<(String, String)>);
     let refresh = move || {
@@ -513,7 +529,7 @@ fn Detail(v: ExecutionView) -> impl IntoView {
                 {move || r().message.map(|m| view! { <dt>"Message"</dt><dd class="task-message">{m}</dd> })}
                 {move || (!r().comments.is_empty()).then(|| view! { <dt>"Comments"</dt><dd>{r().comments}</dd> })}
             </dl>
-            {can_act.then(|| view! {
+            {move || (can_act && hydrated.get()).then(|| view! {
                 <div class="actions" role="group" aria-label="Execution actions">
                     {move || {
                         let s = r().status;
