@@ -5,6 +5,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 started=$(date +%s)
+# A test run builds every crate once: incremental caches would only fill the disk (they more
+# than doubled target/ and ran CI's disk out of space), so they are off unless asked for.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 "$ROOT/scripts/setup.sh" --test
 

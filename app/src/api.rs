@@ -731,3 +731,10 @@ pub async fn execution_action(id: i64, action: String) -> Result<Option<i64>, Ap
         _ => Err(AppError::invalid("action", "Unknown action.")),
     }
 }
+
+/// The home dashboard of one project.
+#[server]
+pub async fn get_dashboard(project_id: i64) -> Result<domain::executions::Dashboard, AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::live::dashboard(&backend()?, actor, project_id).await?)
+}

@@ -49,7 +49,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=auth::SetupPage/>
                 <Route path=path!("/login") view=auth::SignInPage/>
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("/") view=pages::executions::ExecutionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/executions") view=pages::executions::ExecutionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/executions/:id") view=pages::executions::ExecutionDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/user-operations") view=pages::user_operations::UserOperationsPage/>

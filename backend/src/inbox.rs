@@ -893,7 +893,7 @@ pub async fn resubmit(
     rows.pop().ok_or(Error::NotFound("activity"))
 }
 
-async fn rows_view(
+pub(crate) async fn rows_view(
     db: &impl ConnectionTrait,
     models: Vec<activity::Model>,
 ) -> Result<Vec<ActivityRow>> {

@@ -1,6 +1,6 @@
-//! The live views' data: executions as the Executions list, the detail page and the dashboard
-//! show them, and the change feed the live stream reads. Every change of an execution's, a
-//! stage's or a task's status gives the execution the next `live_version` (database triggers,
+//! The live views' data: executions as the Executions list, the detail page and the home
+//! dashboard show them, the dashboard itself, and the change feed the live stream reads. Every
+//! change of an execution's, a stage's or a task's status gives the execution the next `live_version` (database triggers,
 //! migration 000013, in the writing transaction); a client that has seen version `v` catches up
 //! with the executions whose version is above `v`, each once, in order, also after a restart.
 
@@ -10,8 +10,15 @@ use crate::entities::{
     task_runs, users, webhook_activity as activity,
 };
 use crate::executions::{row_view, stage_views};
+use crate::inbox::rows_view;
+use crate::projects::authorize;
 use crate::{Backend, Result};
-use domain::executions::{ExecutionFilter, ExecutionSummary, ExecutionsPage, RunStatus};
+use domain::executions::{
+    Dashboard, ExecutionFilter, ExecutionSummary, ExecutionsPage, FailingWebhook, RunStatus,
+    StatusCounts,
+};
+use domain::role::ProjectAction;
+use domain::webhooks::ActivityStatus;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -258,6 +265,106 @@ async fn summaries(
             started_by,
             stages: views,
             version: m.live_version,
+        });
+    }
+    Ok(out)
+}
+
+/// How many latest executions and Activity rows the dashboard shows.
+pub const DASHBOARD_ROWS: u64 = 10;
+
+/// The home dashboard of project `project_id`, if `actor` may see it.
+pub async fn dashboard(backend: &Backend, actor: Actor, project_id: i64) -> Result<Dashboard> {
+    let db = &backend.db;
+    authorize(db, actor, project_id, ProjectAction::View).await?;
+    let project = projects::Entity::find_by_id(project_id)
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound("project"))?;
+    let now = backend.clock.now();
+    let day = counts(db, project.id, now - chrono::Duration::hours(24)).await?;
+    let week = counts(db, project.id, now - chrono::Duration::days(7)).await?;
+    let filter = ExecutionFilter {
+        project: Some(project.id),
+        ..ExecutionFilter::default()
+    };
+    let mut latest = page(backend, actor, &filter, DASHBOARD_ROWS).await?;
+    latest.next_before = None;
+    let recent = activity::Entity::find()
+        .filter(activity::Column::ProjectId.eq(project.id))
+        .order_by_desc(activity::Column::Id)
+        .limit(DASHBOARD_ROWS)
+        .all(db)
+        .await?;
+    let activity_rows = rows_view(db, recent).await?;
+    Ok(Dashboard {
+        project_id: project.id,
+        project_name: project.name,
+        day,
+        week,
+        latest,
+        activity: activity_rows,
+        failing: failing_webhooks(db, project.id).await?,
+    })
+}
+
+/// Executions of `project` created since `since`, by status.
+async fn counts(
+    db: &impl ConnectionTrait,
+    project: i64,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<StatusCounts> {
+    let pairs = row::Entity::find()
+        .select_only()
+        .column(row::Column::Status)
+        .column_as(Expr::col(row::Column::Id).count(), "n")
+        .filter(row::Column::ProjectId.eq(project))
+        .filter(row::Column::CreatedAt.gte(since))
+        .group_by(row::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?;
+    Ok(StatusCounts::from_pairs(pairs.into_iter().filter_map(
+        |(s, n)| RunStatus::parse(&s).map(|s| (s, u64::try_from(n).unwrap_or(0))),
+    )))
+}
+
+/// The Docker webhooks of `project` whose latest event failed: it started nothing (the
+/// pipeline refused it, the card's API token is invalid), its execution failed, or the
+/// callback to the registry failed.
+async fn failing_webhooks(db: &impl ConnectionTrait, project: i64) -> Result<Vec<FailingWebhook>> {
+    let last_ids: Vec<i64> = activity::Entity::find()
+        .select_only()
+        .column_as(Expr::col(activity::Column::Id).max(), "id")
+        .filter(activity::Column::ProjectId.eq(project))
+        .group_by(activity::Column::WebhookId)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    let latest = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(last_ids))
+        .order_by_desc(activity::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for last in rows_view(db, latest).await? {
+        let reason = match (last.status, last.execution_status) {
+            (ActivityStatus::Failed | ActivityStatus::InvalidToken, _) => last.message.clone(),
+            (_, Some(RunStatus::Failed)) => format!(
+                "Its execution {} #{} failed.",
+                last.pipeline_name.clone().unwrap_or_default(),
+                last.execution_index.unwrap_or_default()
+            ),
+            _ if last.callback_state.as_deref() == Some("FAILED") => format!(
+                "The result could not be sent back: {}",
+                last.callback_message.clone().unwrap_or_default()
+            ),
+            _ => continue,
+        };
+        out.push(FailingWebhook {
+            name: last.webhook_name.clone(),
+            last,
+            reason,
         });
     }
     Ok(out)

@@ -307,3 +307,70 @@ pub fn looks_secret(name: &str) -> bool {
     .iter()
     .any(|w| n.contains(w))
 }
+
+/// How many executions ended up (or are) in each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    /// Each status with its count, in `RunStatus::ALL` order, zeros included.
+    pub by_status: Vec<(RunStatus, u64)>,
+}
+
+impl StatusCounts {
+    /// Counts from (status, count) pairs; statuses not named count zero.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (RunStatus, u64)>) -> Self {
+        let mut by_status: Vec<(RunStatus, u64)> = RunStatus::ALL
+            .into_iter()
+            .filter(|s| *s != RunStatus::Skipped)
+            .map(|s| (s, 0))
+            .collect();
+        for (s, n) in pairs {
+            if let Some(slot) = by_status.iter_mut().find(|(x, _)| *x == s) {
+                slot.1 += n;
+            }
+        }
+        StatusCounts { by_status }
+    }
+
+    /// Every execution counted.
+    pub fn total(&self) -> u64 {
+        self.by_status.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The count of one status.
+    pub fn of(&self, s: RunStatus) -> u64 {
+        self.by_status
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// A Docker webhook whose latest event failed, with that event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingWebhook {
+    /// The webhook's name.
+    pub name: String,
+    /// Its latest Activity row.
+    pub last: crate::webhooks::ActivityRow,
+    /// Why it counts as failed, in words.
+    pub reason: String,
+}
+
+/// A project's home dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// The project.
+    pub project_id: i64,
+    /// Its name.
+    pub project_name: String,
+    /// Executions created in the last 24 hours, by status.
+    pub day: StatusCounts,
+    /// Executions created in the last 7 days, by status.
+    pub week: StatusCounts,
+    /// The latest executions (the live stream resumes after the page's version).
+    pub latest: ExecutionsPage,
+    /// The latest Activity rows of the project's Docker webhooks.
+    pub activity: Vec<crate::webhooks::ActivityRow>,
+    /// The project's Docker webhooks whose latest event failed.
+    pub failing: Vec<FailingWebhook>,
+}

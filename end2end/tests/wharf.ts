@@ -67,6 +67,10 @@ export const ids = {
   taskPanel: 'task-panel',
   taskLog: 'task-log',
   liveState: 'live-state',
+  homeCounts: 'home-counts',
+  homeFailing: 'home-failing',
+  homeActivity: 'home-activity',
+  pipelineExecutions: 'pipeline-executions',
 };
 
 export async function screenshot(page: Page, name: string) {

@@ -16,6 +16,7 @@ mod m20261121_000010_create_user_operations;
 mod m20261121_000011_create_docker_webhooks;
 mod m20261121_000012_activity_dedup_index;
 mod m20261121_000013_live_versions;
+mod m20261121_000014_dashboard_indexes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_create_docker_webhooks::Migration),
             Box::new(m20261121_000012_activity_dedup_index::Migration),
             Box::new(m20261121_000013_live_versions::Migration),
+            Box::new(m20261121_000014_dashboard_indexes::Migration),
         ]
     }
 }

@@ -81,7 +81,7 @@ fn lower(s: RunStatus) -> String {
 }
 
 /// A status badge.
-pub fn status_badge(s: RunStatus) -> impl IntoView {
+pub(crate) fn status_badge(s: RunStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", lower(s))>{s.as_str()}</span> }
 }
 
@@ -247,8 +247,17 @@ fn Filters(filter: Memo<ExecutionFilter>) -> impl IntoView {
     }
 }
 
+/// A live list of executions: `page` as rendered, then every change the stream sends for
+/// `filter`. `compact` (the dashboard, a pipeline's page) drops the pager; `on_change` hears
+/// of every execution that changed.
 #[component]
-fn LiveList(page: ExecutionsPage, filter: ExecutionFilter) -> impl IntoView {
+pub(crate) fn LiveList(
+    page: ExecutionsPage,
+    filter: ExecutionFilter,
+    #[prop(optional)] compact: bool,
+    #[prop(optional)] on_change: Option<Callback<()>>,
+) -> impl IntoView {
+    let page_size = page.rows.len().max(10);
     let rows = RwSignal::new(page.rows);
     let now = use_clock();
     let live = RwSignal::new(false);
@@ -273,17 +282,30 @@ fn LiveList(page: ExecutionsPage, filter: ExecutionFilter) -> impl IntoView {
                         .position(|r| r.row.id < e.row.id)
                         .unwrap_or(list.len());
                     list.insert(at, e);
+                    if compact {
+                        list.truncate(page_size);
+                    }
                 }
-            })
+            });
+            if let Some(f) = on_change {
+                f.run(());
+            }
         },
         live,
     );
-    let newer = filter.before.map(|_| list_href(&filter, None));
-    let older = page.next_before.map(|b| list_href(&filter, Some(b)));
-    let filtered = filter.project.is_some()
-        || filter.pipeline.is_some()
-        || filter.status.is_some()
-        || !filter.text.is_empty();
+    let newer = (!compact)
+        .then_some(filter.before)
+        .flatten()
+        .map(|_| list_href(&filter, None));
+    let older = (!compact)
+        .then_some(page.next_before)
+        .flatten()
+        .map(|b| list_href(&filter, Some(b)));
+    let filtered = !compact
+        && (filter.project.is_some()
+            || filter.pipeline.is_some()
+            || filter.status.is_some()
+            || !filter.text.is_empty());
     view! {
         <LiveState live/>
         <Show

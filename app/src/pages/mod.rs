@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod endpoints;
 pub mod executions;
+pub mod home;
 pub mod not_found;
 pub mod pipelines;
 pub mod projects;

@@ -10,8 +10,9 @@ use crate::api::{
 use crate::components::{action_error, EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::error::AppError;
 use crate::ids;
+use crate::pages::executions::{status_badge, LiveList};
 use crate::pages::shell::WithProject;
-use domain::executions::{PipelineRow, RunStatus};
+use domain::executions::{ExecutionFilter, PipelineRow};
 use domain::pipeline::{self, PipelineDef, DOCKER_INPUTS};
 use domain::role::ProjectAction;
 use domain::views::ProjectSummary;
@@ -45,11 +46,6 @@ pub fn PipelinesPage() -> impl IntoView {
         <Title text="Pipelines · Wharf"/>
         <WithProject title="Pipelines" what="Pipelines" render=Box::new(|project| view! { <ProjectPipelines project/> }.into_any())/>
     }
-}
-
-fn status_badge(s: RunStatus) -> impl IntoView {
-    let class = format!("status status-{}", s.as_str().to_lowercase());
-    view! { <span class=class>{s.as_str()}</span> }
 }
 
 /// A dialog frame: focus on its first control, Escape closes it.
@@ -439,6 +435,37 @@ fn Editor(project: ProjectSummary, pipeline_id: Option<i64>) -> impl IntoView {
                 }
             })}
         </Suspense>
+        {pipeline_id.map(|pipeline| view! { <RecentExecutions project_id pipeline/> })}
+    }
+}
+
+/// The pipeline's recent executions, live, with their stage icons.
+#[component]
+fn RecentExecutions(project_id: i64, pipeline: i64) -> impl IntoView {
+    let filter = ExecutionFilter {
+        project: Some(project_id),
+        pipeline: Some(pipeline),
+        ..ExecutionFilter::default()
+    };
+    let page = Resource::new(move || filter.clone(), crate::api::list_executions);
+    view! {
+        <section class="recent-executions" aria-labelledby="recent-executions" data-testid=ids::PIPELINE_EXECUTIONS>
+            <div class="section-header">
+                <h2 id="recent-executions">"Recent executions"</h2>
+                <a href=format!("/executions?project={project_id}&pipeline={pipeline}")>"All executions of this pipeline"</a>
+            </div>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(p) => {
+                            let filter = ExecutionFilter { project: Some(project_id), pipeline: Some(pipeline), ..ExecutionFilter::default() };
+                            view! { <LiveList page=p filter compact=true/> }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -38,7 +38,7 @@ fn NavLink(
     let active = move || {
         let path = location.pathname.get();
         if href == "/" {
-            path == "/" || path == "/executions"
+            path == "/"
         } else {
             path == href || path.starts_with(&format!("{href}/"))
         }
@@ -175,7 +175,8 @@ pub fn Shell() -> impl IntoView {
             <div class="app-body">
                 <nav class="app-nav" aria-label="Main" data-testid=ids::NAV>
                     <ul>
-                        <NavLink href="/" label="Executions"/>
+                        <NavLink href="/" label="Home"/>
+                        <NavLink href="/executions" label="Executions"/>
                         <NavLink href="/user-operations" label="User Operations"/>
                         <NavLink href="/pipelines" label="Pipelines"/>
                         <li class="nav-group" aria-hidden="true">"Triggers"</li>

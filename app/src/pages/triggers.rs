@@ -82,7 +82,7 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-fn activity_badge(s: ActivityStatus) -> impl IntoView {
+pub(crate) fn activity_badge(s: ActivityStatus) -> impl IntoView {
     let class = format!(
         "status activity-{}",
         s.as_str().to_lowercase().replace('_', "-")
