@@ -8,8 +8,9 @@ use backend::db::{connect_and_migrate, DbConfig};
 use backend::endpoints::{self, EndpointInput};
 use backend::inbox::{self, Inbox, Source};
 use backend::secrets::Sealer;
-use backend::{executions, pipelines, tokens, webhooks, Backend, SystemClock};
+use backend::{executions, live, pipelines, tokens, webhooks, Backend, SystemClock};
 use domain::endpoints::RegistryServerType;
+use domain::executions::RunStatus;
 use domain::webhooks::{ActivityFilter, ActivityStatus, WebhookForm};
 use std::sync::Arc;
 use support::*;
@@ -42,9 +43,8 @@ async fn reopen(dir: &std::path::Path) -> Backend {
     Backend::new(db, Arc::new(SystemClock), Arc::new(Sealer::new(&key)))
 }
 
-#[tokio::test]
-async fn an_event_accepted_before_a_restart_triggers_exactly_once_after_it() {
-    let w = world().await;
+/// Pipeline `deploy` and Docker webhook `web` (image `acme/web`) that runs it.
+async fn deploy_card(w: &World) -> (i64, domain::webhooks::WebhookCard) {
     let b = &w.backend;
     let p = pipelines::create(b, w.root, w.project, DEPLOY)
         .await
@@ -82,6 +82,97 @@ async fn an_event_accepted_before_a_restart_triggers_exactly_once_after_it() {
     )
     .await
     .unwrap();
+    (p.id, card)
+}
+
+/// A distribution notification of a push of `acme/web:{tag}`.
+fn push(tag: &str) -> Vec<u8> {
+    format!(
+        r#"{{"events": [{{"id": "e-{tag}", "action": "push", "actor": {{"name": "ci"}},
+        "request": {{"host": "127.0.0.1:5000"}},
+        "target": {{"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web",
+                   "tag": "{tag}", "digest": "sha256:{tag}"}}}}]}}"#
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_executions_by_day_and_week_and_names_webhooks_whose_last_event_failed(
+) {
+    let clock = Arc::new(backend::ManualClock::new(chrono::Utc::now()));
+    let w = world_with(clock.clone()).await;
+    let b = &w.backend;
+    let (pipeline, card) = deploy_card(&w).await;
+    let inbox = Inbox::start(b.clone());
+    let deliver = |tag: &'static str| {
+        let inbox = inbox.clone();
+        async move {
+            let body = push(tag);
+            let (source, events) = inbox::read_registry(&body).unwrap();
+            inbox
+                .accept(b, card.id, source, &body, &events)
+                .await
+                .unwrap();
+            inbox::process_pending(b).await.unwrap();
+        }
+    };
+    deliver("1.0").await;
+    clock.advance(chrono::Duration::days(3));
+    deliver("1.1").await;
+
+    let d = live::dashboard(b, w.viewer, w.project).await.unwrap();
+    assert_eq!(d.project_name, "web");
+    assert_eq!((d.day.total(), d.week.total()), (1, 2));
+    assert_eq!(d.week.of(RunStatus::Queued), 2);
+    assert_eq!(d.day.of(RunStatus::Failed), 0);
+    assert_eq!(d.latest.rows.len(), 2);
+    assert_eq!(
+        d.latest.rows[0].started_by,
+        "Docker webhook web · 127.0.0.1:5000/acme/web:1.1"
+    );
+    assert_eq!(d.activity.len(), 2);
+    assert!(d.failing.is_empty(), "both events started an execution");
+
+    // the pipeline is disabled: the next push starts nothing, and the webhook shows as failing
+    pipelines::set_enabled(b, w.root, w.project, pipeline, false)
+        .await
+        .unwrap();
+    deliver("1.2").await;
+    let d = live::dashboard(b, w.member, w.project).await.unwrap();
+    assert_eq!(d.failing.len(), 1);
+    assert_eq!(d.failing[0].name, "web");
+    assert_eq!(d.failing[0].last.status, ActivityStatus::Failed);
+    assert!(!d.failing[0].reason.is_empty());
+    assert_eq!(d.activity[0].tag.as_deref(), Some("1.2"));
+
+    // enabled again, the next push goes through: no longer failing
+    pipelines::set_enabled(b, w.root, w.project, pipeline, true)
+        .await
+        .unwrap();
+    deliver("1.3").await;
+    assert!(live::dashboard(b, w.root, w.project)
+        .await
+        .unwrap()
+        .failing
+        .is_empty());
+
+    // a week later the day is empty, the week holds the two newest; the counts follow statuses
+    clock.advance(chrono::Duration::days(5));
+    let d = live::dashboard(b, w.root, w.project).await.unwrap();
+    assert_eq!((d.day.total(), d.week.total()), (0, 2));
+
+    // someone outside the project sees no dashboard of it
+    let other = backend::projects::create(b, w.root, "other", "")
+        .await
+        .unwrap();
+    assert!(live::dashboard(b, w.viewer, other.id).await.is_err());
+}
+
+#[tokio::test]
+async fn an_event_accepted_before_a_restart_triggers_exactly_once_after_it() {
+    let w = world().await;
+    let b = &w.backend;
+    let (_, card) = deploy_card(&w).await;
     let body = br#"{"events": [{"id": "e-1", "action": "push", "actor": {"name": "ci"},
         "request": {"host": "127.0.0.1:5000"},
         "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web",
