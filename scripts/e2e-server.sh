@@ -17,7 +17,19 @@ spid=$!
 for _ in $(seq 1 100); do [ -s "$standins" ] && break; sleep 0.1; done
 [ -s "$standins" ] || { echo "the stand-ins did not start" >&2; exit 1; }
 export WHARF_DOCKER_HUB_API="$(sed -E 's/.*"hub":"([^"]+)".*/\1/' "$standins")"
-"$root/target/debug/wharf" &
-pid=$!
-trap 'kill "$pid" "$spid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT INT TERM
-wait "$pid"
+# A test may restart Wharf while pages are open: it writes the restart flag and stops the
+# process whose id is in the pid file; Wharf then starts again on the same data.
+pidfile="$root/target/e2e-wharf.pid"
+flag="$root/target/e2e-wharf.restart"
+rm -f "$flag"
+stopping=""
+pid=""
+trap 'stopping=1; kill "$pid" "$spid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data" "$pidfile" "$flag"' EXIT INT TERM
+while :; do
+  "$root/target/debug/wharf" &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  wait "$pid" || true
+  [ -z "$stopping" ] && [ -f "$flag" ] || break
+  rm -f "$flag"
+done

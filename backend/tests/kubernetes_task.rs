@@ -320,3 +320,68 @@ async fn rollout_wait_succeeds_fails_or_times_out_and_rollback_restores_the_prev
         "{log:?}"
     );
 }
+
+#[tokio::test]
+async fn a_running_tasks_log_can_be_read_while_it_waits_and_holds_each_line_once_after() {
+    let (w, api, engine) = cluster().await;
+    let yaml = format!(
+        "kind: PIPELINE\nname: deploy\ninput:\n  IMAGE: nginx:1.26\nstageOrder: [Deploy]\nstages:\n  Deploy:\n    taskOrder: [Apply]\n    tasks:\n      Apply:\n        type: K8S\n        input:\n          endpoint: dev\n          action: APPLY\n          waitForRollout: true\n          rolloutTimeout: 30\n          yaml: |\n{}",
+        indent(&deployment("${input.IMAGE}"), 12)
+    );
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    api.cluster.lock().unwrap().rollout = Rollout::Progressing;
+    let Started::Queued(r) = executions::start(
+        &w.backend,
+        w.member,
+        w.project,
+        p.id,
+        BTreeMap::new(),
+        "",
+        Trigger::Api,
+    )
+    .await
+    .unwrap() else {
+        panic!("not queued")
+    };
+    let running = tokio::spawn({
+        let engine = engine.clone();
+        async move { while engine.step().await.unwrap() {} }
+    });
+    let log = || executions::task_log(&w.backend, w.viewer, w.project, r.id, "Deploy", "Apply");
+    let mut waited = 0;
+    let lines = loop {
+        let lines = log().await.unwrap();
+        if lines.iter().any(|l| l.starts_with("Waiting up to 30 s")) {
+            break lines;
+        }
+        waited += 1;
+        assert!(waited < 100, "no live log line after 5 s: {lines:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(lines[0].starts_with("APPLY Deployment web in namespace web: applied"));
+    let d = executions::get(&w.backend, w.member, w.project, r.id)
+        .await
+        .unwrap();
+    assert_eq!(task(&d).0, RunStatus::Running, "the task still waits");
+
+    api.cluster.lock().unwrap().rollout = Rollout::Complete;
+    running.await.unwrap();
+    let d = executions::get(&w.backend, w.member, w.project, r.id)
+        .await
+        .unwrap();
+    assert_eq!(task(&d).0, RunStatus::Completed);
+    let all = log().await.unwrap();
+    assert_eq!(&all[..2], &lines[..2], "the lines stored live stay, once");
+    assert_eq!(
+        all.iter()
+            .filter(|l| l.starts_with("Waiting up to"))
+            .count(),
+        1
+    );
+    assert!(all
+        .last()
+        .unwrap()
+        .starts_with("Rollout of Deployment web in namespace web complete"));
+}

@@ -1,10 +1,13 @@
 // Executions, live: the list and the detail page follow runs started over the REST API without
 // a reload (server-sent events); a failed stage shows its task's error in place; a User
 // Operation is approved from the detail page; with JavaScript off both pages render complete;
-// axe-core finds no serious or critical accessibility violations. Own project: live-demo.
+// axe-core finds no serious or critical accessibility violations. Then: deployments waiting on
+// their rollout (the Kubernetes stand-in reports it as told) go QUEUED → RUNNING → COMPLETED;
+// the server restarts under an open page; pause, resume and cancel from the detail page; the
+// home dashboard and a pipeline's recent executions. Own project: live-demo.
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { admin, ids, screenshot, signIn, gotoHydrated } from './wharf';
+import { admin, ids, screenshot, signIn, gotoHydrated, restartServer, standins } from './wharf';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -48,7 +51,52 @@ stages:
       Never: { type: Condition, input: { condition: '\${input.TAG} matches "."' } }
 `;
 
-const ctx = { token: '', project: 0, waits: 0, fails: 0 };
+// a deployment that waits for its rollout, which the Kubernetes stand-in reports as told
+const ROLLOUT = `kind: PIPELINE
+name: live-rollout
+input:
+  NAME: live-a
+stageOrder: [Deploy, Verify]
+stages:
+  Deploy:
+    taskOrder: [Apply]
+    tasks:
+      Apply:
+        type: K8S
+        input:
+          endpoint: cluster
+          action: APPLY
+          waitForRollout: true
+          rolloutTimeout: 120
+          yaml: |
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: \${input.NAME}
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: { app: live }
+              template:
+                metadata:
+                  labels: { app: live }
+                spec:
+                  containers:
+                    - name: web
+                      image: registry.example/live:1
+  Verify:
+    taskOrder: [Done]
+    tasks:
+      Done: { type: Condition, input: { condition: '\${input.NAME} matches "^live-"' } }
+`;
+
+const ctx = { token: '', project: 0, waits: 0, fails: 0, rollout: 0 };
+
+/** Tells the Kubernetes stand-in what the rollout of Deployment `name` reports. */
+async function rollout(request: APIRequestContext, name: string, state: 'progressing' | 'complete') {
+  const res = await request.post(`${standins().kubeControl}/rollout`, { data: { name, rollout: state } });
+  expect(res.status()).toBe(204);
+}
 
 async function api(request: APIRequestContext, method: string, url: string, data?: unknown) {
   const res = await request.fetch(`/pipelines/api${url}`, { method, headers: { authorization: `Bearer ${ctx.token}` }, data });
@@ -101,6 +149,10 @@ test('set up over the REST API: project live-demo and two pipelines', async ({ r
   ctx.project = (await api(request, 'POST', '/projects', { name: 'live-demo', description: 'Live executions' })).id;
   ctx.waits = (await api(request, 'POST', `/projects/${ctx.project}/pipelines`, { yaml: WAITS })).id;
   ctx.fails = (await api(request, 'POST', `/projects/${ctx.project}/pipelines`, { yaml: FAILS })).id;
+  await api(request, 'POST', `/projects/${ctx.project}/endpoints`, {
+    name: 'cluster', kind: 'kubernetes', url: standins().kube, authMethod: 'bearer_token', password: 'e2e-cluster-token', namespace: 'web',
+  });
+  ctx.rollout = (await api(request, 'POST', `/projects/${ctx.project}/pipelines`, { yaml: ROLLOUT })).id;
 });
 
 test('a new execution appears at the top and goes QUEUED → WAITING → COMPLETED without a reload', async ({ page, request }) => {
@@ -208,4 +260,127 @@ test('with JavaScript off the list and the detail page render complete with the 
   await expect(p.getByRole('heading', { name: /live-fail #\d+/ })).toBeVisible();
   await screenshot(p, '57-execution-detail-no-js');
   await noJs.close();
+});
+
+test('deployments go QUEUED → RUNNING → COMPLETED as their rollouts finish, stage icons following, without a reload', async ({ page, request }) => {
+  await rollout(request, 'live-a', 'progressing');
+  await rollout(request, 'live-b', 'progressing');
+  await signIn(page, admin);
+  await gotoHydrated(page, `/executions?project=${ctx.project}`);
+  await expect(page.getByTestId(ids.liveState)).toHaveAttribute('data-live', 'true');
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+
+  const first = await run(request, ctx.rollout, { NAME: 'live-a' });
+  await expect(row(page, first)).toHaveAttribute('data-status', 'RUNNING');
+  await expect(row(page, first).locator('.stage-icon').nth(0)).toHaveClass(/stage-running/);
+  await expect(row(page, first).locator('.stage-icon').nth(1)).toHaveClass(/stage-queued/);
+  // one execution of a pipeline at a time: the second waits in the queue
+  const second = await run(request, ctx.rollout, { NAME: 'live-b' });
+  await recordStatuses(page, second);
+  await expect(row(page, second)).toHaveAttribute('data-status', 'QUEUED');
+  await expect(row(page, second).locator('.stage-icon.stage-queued')).toHaveCount(2);
+  await screenshot(page, '58-executions-queued-and-running');
+
+  // the running stage's task, in place, with its ticking duration
+  await row(page, first).locator('.stage-icon').nth(0).click();
+  await expect(row(page, first).getByTestId(ids.stageTasks).locator('li[data-task="Apply"]')).toHaveAttribute('data-status', 'RUNNING');
+
+  await rollout(request, 'live-a', 'complete');
+  await expect(row(page, first)).toHaveAttribute('data-status', 'COMPLETED');
+  await expect(row(page, first).locator('.stage-icon.stage-completed')).toHaveCount(2);
+  await expect(row(page, second)).toHaveAttribute('data-status', 'RUNNING');
+  await expect(row(page, second).locator('.stage-icon').nth(0)).toHaveClass(/stage-running/);
+  await rollout(request, 'live-b', 'complete');
+  await expect(row(page, second)).toHaveAttribute('data-status', 'COMPLETED');
+  expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(7);
+});
+
+test('a restart of the server while the page is open: it reconnects and ends in the right state', async ({ page, request }) => {
+  await signIn(page, admin);
+  await gotoHydrated(page, `/executions?project=${ctx.project}`);
+  const state = page.getByTestId(ids.liveState);
+  await expect(state).toHaveAttribute('data-live', 'true');
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 9));
+  const waiting = await run(request, ctx.waits, { TAG: 'v9' });
+  await expect(row(page, waiting)).toHaveAttribute('data-status', 'WAITING');
+
+  await restartServer(request);
+  // while the page reconnects: the waiting run is approved and another run fails
+  await approveOver(request, waiting);
+  const failing = await run(request, ctx.fails);
+  await expect(row(page, waiting)).toHaveAttribute('data-status', 'COMPLETED', { timeout: 20_000 });
+  await expect(row(page, failing)).toHaveAttribute('data-status', 'FAILED');
+  await expect(state).toHaveAttribute('data-live', 'true');
+  await expect(page.getByTestId(ids.executionList).locator(`tbody[data-execution="${failing}"]`)).toHaveCount(1);
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(9);
+});
+
+test('every status on the detail page: paused and resumed, canceled, running', async ({ page, request }) => {
+  await rollout(request, 'live-c', 'progressing');
+  await signIn(page, admin);
+  const id = await run(request, ctx.rollout, { NAME: 'live-c' });
+  await gotoHydrated(page, `/executions/${id}`);
+  const detail = page.getByTestId(ids.executionDetail);
+  await expect(detail).toHaveAttribute('data-status', 'RUNNING');
+  await detail.locator('.task-card[data-task="Apply"]').click();
+  await expect(page.getByTestId(ids.taskLog)).toContainText('Waiting up to 120 s for the rollout');
+  await screenshot(page, '59-execution-detail-running');
+  // Pause takes effect when the running stage ends
+  await detail.getByRole('button', { name: 'Pause' }).click();
+  await rollout(request, 'live-c', 'complete');
+  await expect(detail).toHaveAttribute('data-status', 'PAUSED');
+  await expect(detail.locator('.stage-column[data-stage="Verify"]')).toHaveAttribute('data-status', 'QUEUED');
+  await screenshot(page, '60-execution-detail-paused');
+  await detail.getByRole('button', { name: 'Resume' }).click();
+  await expect(detail).toHaveAttribute('data-status', 'COMPLETED');
+
+  const waiting = await run(request, ctx.waits, { TAG: 'v10' });
+  await gotoHydrated(page, `/executions/${waiting}`);
+  await expect(detail).toHaveAttribute('data-status', 'WAITING');
+  await detail.getByRole('group', { name: 'Execution actions' }).getByRole('button', { name: 'Cancel' }).click();
+  await expect(detail).toHaveAttribute('data-status', 'CANCELED');
+  await expect(detail.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  await screenshot(page, '61-execution-detail-canceled');
+
+  // the list, one row in each status this project has seen
+  await gotoHydrated(page, `/executions?project=${ctx.project}`);
+  for (const s of ['COMPLETED', 'FAILED', 'CANCELED']) {
+    await expect(page.getByTestId(ids.executionList).locator(`tbody[data-status="${s}"]`).first()).toBeVisible();
+  }
+  await screenshot(page, '62-executions-every-status');
+});
+
+test('the home dashboard: counts, the latest executions live, Activity; the pipeline page lists its runs', async ({ page, request }) => {
+  await signIn(page, admin);
+  await gotoHydrated(page, '/');
+  await page.getByTestId(ids.projectSelector).selectOption({ label: 'live-demo' });
+  await expect(page.getByRole('heading', { name: 'Home', exact: true })).toBeVisible();
+  await expect(page.getByText('Project live-demo:')).toBeVisible();
+  const counts = page.getByTestId(ids.homeCounts);
+  const day = counts.getByRole('region', { name: 'Executions, last 24 hours' });
+  await expect(day.locator('li[data-status="CANCELED"] .count-n')).toHaveText('1');
+  const before = Number(await day.locator('.count-number').textContent());
+  expect(before).toBeGreaterThanOrEqual(8);
+  await expect(page.getByTestId(ids.liveState)).toHaveAttribute('data-live', 'true');
+  await expect(page.getByTestId(ids.homeFailing)).toContainText('None');
+  await expect(page.getByTestId(ids.homeActivity)).toContainText('No Docker events yet');
+
+  const id = await run(request, ctx.fails);
+  await expect(row(page, id)).toHaveAttribute('data-status', 'FAILED');
+  await expect(row(page, id).locator('.stage-icon.stage-failed')).toHaveCount(1);
+  await expect(day.locator('.count-number')).toHaveText(String(before + 1));
+  await screenshot(page, '63-home-dashboard');
+  await noSeriousViolations(page);
+  // a count is a link to those executions
+  await day.locator('li[data-status="CANCELED"] a').click();
+  await expect(page).toHaveURL(new RegExp(`/executions\\?project=${ctx.project}&status=CANCELED$`));
+  await expect(page.getByTestId(ids.executionList).locator('tbody')).toHaveCount(1);
+
+  await gotoHydrated(page, `/pipelines/${ctx.rollout}`);
+  const recent = page.getByTestId(ids.pipelineExecutions);
+  await expect(recent.locator('tbody')).toHaveCount(3);
+  await expect(recent.locator('tbody[data-status="COMPLETED"] .stage-icon.stage-completed')).toHaveCount(6);
+  await expect(recent.getByRole('link', { name: 'All executions of this pipeline' })).toHaveAttribute('href', `/executions?project=${ctx.project}&pipeline=${ctx.rollout}`);
+  await screenshot(page, '64-pipeline-recent-executions');
 });

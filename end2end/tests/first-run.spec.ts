@@ -21,8 +21,9 @@ test('the first visitor creates the administrator and lands in the signed-in she
   await form.getByLabel('Password again').fill(admin.password);
   await form.getByRole('button', { name: 'Create administrator' }).click();
   await expect(page.getByTestId(ids.userMenuButton)).toContainText(admin.name);
-  await expect(page.getByRole('heading', { name: 'Executions', exact: true })).toBeVisible();
-  await screenshot(page, '03-executions-empty');
+  await expect(page.getByRole('heading', { name: 'Home', exact: true })).toBeVisible();
+  await expect(page.getByTestId(ids.emptyState)).toContainText('No project selected');
+  await screenshot(page, '03-home-no-project');
 
   // the set-up page is gone for good
   await page.goto('/setup');

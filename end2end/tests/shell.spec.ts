@@ -20,6 +20,19 @@ test('every navigation entry opens its page, and the ones to come say so honestl
   }
 });
 
+test('Home shows the selected project\'s dashboard, empty while nothing has run', async ({ page }) => {
+  await signIn(page, admin);
+  const nav = page.getByTestId(ids.nav);
+  await nav.getByRole('link', { name: 'Pipelines', exact: true }).click();
+  await nav.getByRole('link', { name: 'Home', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Home', exact: true })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Home', exact: true })).toHaveClass(/active/);
+  await expect(page.getByTestId(ids.homeCounts).locator('.count-number').first()).toHaveText('0');
+  await expect(page.getByRole('heading', { name: 'No executions yet' })).toBeVisible();
+  await expect(page.getByTestId(ids.homeActivity)).toContainText('No Docker events yet');
+  await screenshot(page, '10-home-empty');
+});
+
 test('the navigation works from the keyboard', async ({ page }) => {
   await signIn(page, admin);
   const projects = page.getByTestId(ids.nav).getByRole('link', { name: 'Projects' });

@@ -8,12 +8,11 @@
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
-import { admin, ids, screenshot, signIn } from './wharf';
+import { admin, ids, screenshot, signIn, standins } from './wharf';
 import { freeLoopbackPort, pushImage, startNotifyingRegistry, type PlainRegistry } from './registry';
 
 test.describe.configure({ mode: 'serial' });
 
-const standins = () => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'target', 'e2e-standins.json'), 'utf8'));
 const HUB_EXAMPLE = fs.readFileSync(path.join(__dirname, '..', '..', 'testkit', 'fixtures', 'docker_hub_example.json'));
 
 const PIPELINE = `kind: PIPELINE

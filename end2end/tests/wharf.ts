@@ -1,5 +1,6 @@
 // Page objects and shared values. The data-testid strings are the ones app/src/ids.rs defines.
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
 
 export const admin = { email: 'admin@example.com', name: 'Ada Admin', password: 'correct horse battery staple' };
@@ -98,4 +99,24 @@ export async function signOut(page: Page) {
   await page.getByTestId(ids.userMenuButton).click();
   await page.getByTestId(ids.signOut).click();
   await expect(page).toHaveURL(/\/login$/);
+}
+
+const target = path.join(__dirname, '..', '..', 'target');
+
+/** The URLs of the Kubernetes and Docker Hub stand-ins and their test controls. */
+export function standins(): { kube: string; kubeControl: string; hub: string; hubControl: string } {
+  return JSON.parse(fs.readFileSync(path.join(target, 'e2e-standins.json'), 'utf8'));
+}
+
+/** Restarts Wharf (scripts/e2e-server.sh starts it again on the same data) and waits until it
+ * answers again. */
+export async function restartServer(request: APIRequestContext) {
+  const pidFile = path.join(target, 'e2e-wharf.pid');
+  const old = fs.readFileSync(pidFile, 'utf8').trim();
+  fs.writeFileSync(path.join(target, 'e2e-wharf.restart'), '');
+  process.kill(Number(old), 'SIGTERM');
+  await expect.poll(() => fs.readFileSync(pidFile, 'utf8').trim(), { timeout: 20_000 }).not.toBe(old);
+  await expect
+    .poll(async () => (await request.get('/readyz').catch(() => null))?.status() ?? 0, { timeout: 30_000 })
+    .toBe(200);
 }

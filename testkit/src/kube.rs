@@ -36,6 +36,8 @@ pub struct Cluster {
     pub objects: BTreeMap<(String, String, String), Value>,
     /// What Deployments' rollouts report.
     pub rollout: Rollout,
+    /// What the rollouts of the Deployments of these names report instead.
+    pub rollouts: HashMap<String, Rollout>,
     /// How long writes take to answer (they take effect first): a slow cluster.
     pub write_delay: Option<std::time::Duration>,
     /// The last resourceVersion handed out.
@@ -486,7 +488,8 @@ impl Cluster {
         }
         let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
         let replicas = obj["spec"]["replicas"].as_i64().unwrap_or(1);
-        obj["status"] = match self.rollout {
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        obj["status"] = match self.rollouts.get(name).copied().unwrap_or(self.rollout) {
             Rollout::Complete => json!({
                 "observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
                 "readyReplicas": replicas, "availableReplicas": replicas,
@@ -791,6 +794,40 @@ fn router(cluster: Shared) -> Router {
 }
 
 impl KubeApi {
+    /// Starts the test control of this stand-in (not part of the Kubernetes API) on its own
+    /// port and returns its URL: `POST /rollout` with `{"name": "web", "rollout":
+    /// "progressing" | "complete" | "deadline-exceeded"}` sets what the rollout of Deployment
+    /// `name` reports (without a name: of every Deployment not named before).
+    pub async fn control(&self) -> String {
+        async fn set(State(cluster): State<Shared>, Json(b): Json<Value>) -> StatusCode {
+            let rollout = match b["rollout"].as_str() {
+                Some("progressing") => Rollout::Progressing,
+                Some("complete") => Rollout::Complete,
+                Some("deadline-exceeded") => Rollout::DeadlineExceeded,
+                _ => return StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut c = cluster.lock().unwrap_or_else(|e| e.into_inner());
+            match b["name"].as_str() {
+                Some(name) => {
+                    c.rollouts.insert(name.to_owned(), rollout);
+                }
+                None => c.rollout = rollout,
+            }
+            StatusCode::NO_CONTENT
+        }
+        let app = Router::new()
+            .route("/rollout", axum::routing::post(set))
+            .with_state(self.cluster.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        url
+    }
+
     /// Starts the stand-in over plain http.
     pub async fn start(cluster: Cluster) -> KubeApi {
         let cluster = Arc::new(Mutex::new(cluster));

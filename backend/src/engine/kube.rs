@@ -4,7 +4,7 @@
 //! definition (several documents allowed, bindings resolved) or on one `kind` + `name`.
 //! Optionally waits for Deployments' rollouts, as `kubectl rollout status` does.
 
-use super::{Context, Outcome};
+use super::{Context, LiveLog, Outcome};
 use crate::endpoints::{self, Resolved};
 use crate::kubernetes::{self, ClusterAccess};
 use crate::{Backend, Error};
@@ -101,7 +101,7 @@ fn refused(e: kube::Error, url: &str, doing: &str) -> String {
     }
 }
 
-pub(super) async fn run(ctx: &Context, backend: &Backend, task: &Task) -> Outcome {
+pub(super) async fn run(ctx: &Context, backend: &Backend, live: &LiveLog, task: &Task) -> Outcome {
     let text = |k: &str| {
         task.input
             .get(k)
@@ -143,6 +143,7 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, task: &Task) -> Outcom
         access: &access,
         namespace,
         logs: Vec::new(),
+        live,
         objects: Vec::new(),
     };
     for t in &targets {
@@ -189,10 +190,18 @@ struct Run<'a> {
     access: &'a ClusterAccess,
     namespace: String,
     logs: Vec<String>,
+    /// Where each line goes at once, for the live log.
+    live: &'a LiveLog,
     objects: Vec<Value>,
 }
 
 impl Run<'_> {
+    /// Adds a line to the task's log, stored at once.
+    async fn log(&mut self, line: String) {
+        self.live.line(&line).await;
+        self.logs.push(line);
+    }
+
     fn finish(self, status: RunStatus, message: String, action: &str) -> Outcome {
         let first = self.objects.first().cloned().unwrap_or(Value::Null);
         Outcome {
@@ -286,7 +295,7 @@ impl Run<'_> {
                     .get(&t.name)
                     .await
                     .map_err(|e| refused(e, &url, &format!("GET {what}")))?;
-                self.logs.push(format!("GET {what}: found"));
+                self.log(format!("GET {what}: found")).await;
                 self.record(t, &ns, "found", Some(&o));
             }
             "CREATE" => {
@@ -294,7 +303,7 @@ impl Run<'_> {
                     .create(&PostParams::default(), &body()?)
                     .await
                     .map_err(|e| refused(e, &url, &format!("CREATE {what}")))?;
-                self.logs.push(format!("CREATE {what}: created"));
+                self.log(format!("CREATE {what}: created")).await;
                 self.record(t, &ns, "created", Some(&o));
             }
             "APPLY" => {
@@ -304,16 +313,17 @@ impl Run<'_> {
                     .await
                     .map_err(|e| refused(e, &url, &format!("APPLY {what}")))?;
                 let rv = o.metadata.resource_version.clone().unwrap_or_default();
-                self.logs.push(format!(
+                self.log(format!(
                     "APPLY {what}: applied (field manager {FIELD_MANAGER}, resourceVersion {rv})"
-                ));
+                ))
+                .await;
                 self.record(t, &ns, "applied", Some(&o));
             }
             "DELETE" => {
                 api.delete(&t.name, &DeleteParams::default())
                     .await
                     .map_err(|e| refused(e, &url, &format!("DELETE {what}")))?;
-                self.logs.push(format!("DELETE {what}: deleted"));
+                self.log(format!("DELETE {what}: deleted")).await;
                 self.record(t, &ns, "deleted", None);
             }
             "ROLLBACK" => {
@@ -401,9 +411,10 @@ impl Run<'_> {
             .replace(&t.name, &PostParams::default(), &d)
             .await
             .map_err(|e| refused(e, &url, &format!("ROLLBACK {what}")))?;
-        self.logs.push(format!(
+        self.log(format!(
             "ROLLBACK {what}: rolled back from revision {current} to revision {to}"
-        ));
+        ))
+        .await;
         Ok(o)
     }
 
@@ -414,10 +425,11 @@ impl Run<'_> {
         let what = Self::describe(t, &ns);
         let url = self.access.url.clone();
         let started = tokio::time::Instant::now();
-        self.logs.push(format!(
+        self.log(format!(
             "Waiting up to {} s for the rollout of {what}",
             limit.as_secs()
-        ));
+        ))
+        .await;
         loop {
             let d = api
                 .get(&t.name)
@@ -439,9 +451,9 @@ impl Run<'_> {
                     ));
                 }
                 if n("updatedReplicas") >= wanted && n("availableReplicas") >= wanted {
-                    self.logs.push(format!(
+                    self.log(format!(
                         "Rollout of {what} complete: {wanted} of {wanted} replicas updated and available"
-                    ));
+                    )).await;
                     if let Some(o) = self
                         .objects
                         .iter_mut()

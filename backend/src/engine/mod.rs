@@ -64,6 +64,63 @@ impl Outcome {
     }
 }
 
+/// A running task's log as it is written: each line is stored (masked) at once, so the task's
+/// log streams to the browser while the task runs. The lines written here are the first lines
+/// of the task's [`Outcome::logs`]; [`Engine::record`] stores only the rest.
+#[derive(Clone)]
+pub(crate) struct LiveLog {
+    backend: Backend,
+    task_run_id: i64,
+    ctx: Arc<Context>,
+    /// Lines stored before the task started (a task run again after a restart keeps them).
+    base: i32,
+    written: Arc<std::sync::atomic::AtomicI32>,
+}
+
+impl LiveLog {
+    async fn start(backend: &Backend, task_run_id: i64, ctx: Arc<Context>) -> Result<Self> {
+        Ok(Self {
+            backend: backend.clone(),
+            task_run_id,
+            ctx,
+            base: stored_lines(&backend.db, task_run_id).await?,
+            written: Arc::default(),
+        })
+    }
+
+    /// Stores one line now. A line that cannot be stored is kept for the end of the task.
+    pub(crate) async fn line(&self, text: &str) {
+        use std::sync::atomic::Ordering;
+        let n = self.written.load(Ordering::SeqCst);
+        let stored = task_logs::ActiveModel {
+            task_run_id: Set(self.task_run_id),
+            line: Set(self.base + n + 1),
+            at: Set(self.backend.clock.now()),
+            text: Set(self.ctx.mask(text)),
+            ..Default::default()
+        }
+        .insert(&self.backend.db)
+        .await;
+        if stored.is_ok() {
+            self.written.store(n + 1, Ordering::SeqCst);
+        }
+    }
+
+    fn written(&self) -> usize {
+        usize::try_from(self.written.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or(0)
+    }
+}
+
+async fn stored_lines(db: &impl sea_orm::ConnectionTrait, task_run_id: i64) -> Result<i32> {
+    Ok(i32::try_from(
+        task_logs::Entity::find()
+            .filter(task_logs::Column::TaskRunId.eq(task_run_id))
+            .count(db)
+            .await?,
+    )
+    .unwrap_or(i32::MAX))
+}
+
 /// What tasks of one execution can read: inputs, variables, earlier outputs.
 pub(crate) struct Context {
     execution_id: i64,
@@ -490,9 +547,11 @@ impl Engine {
             let mut handles = Vec::new();
             for (r, task) in to_run {
                 let task_ctx = ctx.clone();
+                let log = LiveLog::start(&self.backend, r.id, ctx.clone()).await?;
                 let tools = Tools {
                     http: self.http.clone(),
                     backend: self.backend.clone(),
+                    log: log.clone(),
                 };
                 let stage_name = stage.name.clone();
                 let t = task.clone();
@@ -508,9 +567,9 @@ impl Engine {
                         }
                     }
                 });
-                handles.push((r, handle));
+                handles.push((r, handle, log));
             }
-            for (r, handle) in handles {
+            for (r, handle, log) in handles {
                 let mut outcome = match handle.await {
                     Ok(o) => o,
                     Err(join) if join.is_panic() => Outcome::failed(
@@ -520,7 +579,13 @@ impl Engine {
                 };
                 outcome.message = outcome.message.map(|m| ctx.mask(&m));
                 outcome.output = ctx.mask_value(&outcome.output);
-                outcome.logs = outcome.logs.iter().map(|l| ctx.mask(l)).collect();
+                // the lines the task stored as it ran are already there
+                outcome.logs = outcome
+                    .logs
+                    .iter()
+                    .skip(log.written())
+                    .map(|l| ctx.mask(l))
+                    .collect();
                 self.record(e, &r, outcome).await?;
             }
             drop(heartbeat);
@@ -563,13 +628,7 @@ impl Engine {
         a.output = Set((!o.output.is_null()).then(|| o.output.to_string()));
         a.ended_at = Set(Some(now));
         a.update(db).await?;
-        let first_line = i32::try_from(
-            task_logs::Entity::find()
-                .filter(task_logs::Column::TaskRunId.eq(r.id))
-                .count(db)
-                .await?,
-        )
-        .unwrap_or(i32::MAX);
+        let first_line = stored_lines(db, r.id).await?;
         for (i, text) in o.logs.iter().enumerate() {
             task_logs::ActiveModel {
                 task_run_id: Set(r.id),
@@ -807,8 +866,8 @@ async fn run_task(ctx: &Context, tools: &Tools, stage: &str, task: &Task) -> Out
     match task.kind {
         TaskType::Condition => condition(ctx, task),
         TaskType::Rest => rest(ctx, &tools.http, task).await,
-        TaskType::Poll => poll(ctx, &tools.http, stage, task).await,
-        TaskType::Kubernetes => kube::run(ctx, &tools.backend, task).await,
+        TaskType::Poll => poll(ctx, tools, stage, task).await,
+        TaskType::Kubernetes => kube::run(ctx, &tools.backend, &tools.log, task).await,
         TaskType::Registry => registry::run(ctx, &tools.backend, task).await,
         // waits are handled by the engine itself (they need no worker while they wait)
         TaskType::UserOperation => Outcome::failed("A User Operation cannot run as a plain task."),
@@ -819,11 +878,13 @@ async fn run_task(ctx: &Context, tools: &Tools, stage: &str, task: &Task) -> Out
 struct Tools {
     http: reqwest::Client,
     backend: Backend,
+    log: LiveLog,
 }
 
 /// POLL: the REST call, repeated every `interval` seconds until `exitCriteria` holds (it reads
 /// this task's latest response as `${Stage.Task.output…}`) or `attempts` calls were made.
-async fn poll(ctx: &Context, http: &reqwest::Client, stage: &str, task: &Task) -> Outcome {
+async fn poll(ctx: &Context, tools: &Tools, stage: &str, task: &Task) -> Outcome {
+    let http = &tools.http;
     let number =
         |k: &str, default: u64| task.input.get(k).and_then(Value::as_u64).unwrap_or(default);
     let interval = Duration::from_secs(number("interval", 60));
@@ -873,6 +934,10 @@ async fn poll(ctx: &Context, http: &reqwest::Client, stage: &str, task: &Task) -
         }
         last = o;
         if attempt < attempts {
+            // the attempts so far show while the poll waits for the next
+            for l in logs.iter().skip(tools.log.written()) {
+                tools.log.line(l).await;
+            }
             tokio::time::sleep(interval).await;
         }
     }
