@@ -340,7 +340,7 @@ test('every status on the detail page: paused and resumed, canceled, running', a
   await expect(detail).toHaveAttribute('data-status', 'WAITING');
   await detail.getByRole('group', { name: 'Execution actions' }).getByRole('button', { name: 'Cancel' }).click();
   await expect(detail).toHaveAttribute('data-status', 'CANCELED');
-  await expect(detail.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  await expect(detail.getByRole('button', { name: 'Cancel', exact: true })).toHaveCount(0);
   await screenshot(page, '61-execution-detail-canceled');
 
   // the list, one row in each status this project has seen

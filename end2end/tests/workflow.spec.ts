@@ -113,6 +113,8 @@ test('create a pipeline from YAML, fix its problem, inject Docker inputs, run it
     await page.reload();
     await expect(page.getByTestId(ids.pipelineList).getByRole('row', { name: /release-web/ })).toContainText('COMPLETED', { timeout: 1000 });
   }).toPass({ timeout: 15_000 });
+  // the dialog needs the hydrated page (the reloads above may have just happened)
+  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
 
   // Export gives the YAML back
   await page.getByTestId(ids.pipelineList).getByRole('row', { name: /release-web/ }).getByRole('button', { name: 'Export' }).click();

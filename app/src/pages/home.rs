@@ -85,7 +85,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
             {move || {
                 let list = failing.get();
                 if list.is_empty() {
-                    view! { <p class="muted">"None: the latest event of every Docker webhook went through."</p> }.into_any()
+                    view! { <p class="all-clear">"None: the latest event of every Docker webhook went through."</p> }.into_any()
                 } else {
                     view! {
                         <ul class="failing-webhooks">
