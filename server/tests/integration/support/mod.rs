@@ -1,8 +1,6 @@
 //! Starts the real server in-process on a loopback port with a fresh SQLite file, and talks to
 //! it as a browser would (cookies, Origin) or as a forger would.
 
-#![allow(dead_code)]
-
 use leptos::server_fn::ServerFn;
 use reqwest::{Client, Response, StatusCode};
 use server::config::Config;

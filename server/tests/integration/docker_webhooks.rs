@@ -3,14 +3,12 @@
 //! deduplication, Activity with its filters, pages and Resubmit, and the Docker Hub sync against
 //! the Docker Hub stand-in.
 
-mod support;
-
+use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::*;
 
-const HUB_EXAMPLE: &str = include_str!("../../testkit/fixtures/docker_hub_example.json");
+const HUB_EXAMPLE: &str = include_str!("../../../testkit/fixtures/docker_hub_example.json");
 
 const DEPLOY: &str = r#"kind: PIPELINE
 name: deploy

@@ -1,11 +1,9 @@
 //! Pipelines, executions and user operations over the REST API, with the server's own worker
 //! pool running the executions.
 
-mod support;
-
+use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::*;
 
 const GATED: &str = r#"kind: PIPELINE
 name: gated

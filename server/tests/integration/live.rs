@@ -2,11 +2,9 @@
 //! every change arrives; a client that reconnects with `Last-Event-ID` receives exactly the
 //! executions that changed after it, each once and in order, also after a server restart.
 
-mod support;
-
+use crate::support::{with_admin, Api, TestServer, PASSWORD};
 use reqwest::Client;
 use std::time::{Duration, Instant};
-use support::{with_admin, Api, TestServer, PASSWORD};
 
 const PIPELINE: &str = r#"kind: PIPELINE
 name: quick
@@ -188,12 +186,12 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_also_across_a_restart
 
     // a restart in between: the versions are in the database
     server.stop().await;
-    let mut c = support::config(dir.path());
+    let mut c = crate::support::config(dir.path());
     c.admin_email = Some("root@example.com".into());
     c.admin_password = Some(PASSWORD.into());
-    let server = support::start(c).await;
-    let browser = support::browser();
-    support::sign_in(&browser, &server, "root@example.com", PASSWORD).await;
+    let server = crate::support::start(c).await;
+    let browser = crate::support::browser();
+    crate::support::sign_in(&browser, &server, "root@example.com", PASSWORD).await;
     let api = Api::new(&server).await;
     let third = run(&api, pipeline, 1).await;
     let after_restart = read(&browser, &server, Some(last), all_completed(&third)).await;

@@ -1,13 +1,11 @@
 //! The server as people and attackers meet it: sign-in, sessions, CSRF, roles, limits.
 
-mod support;
-
+use crate::support::*;
 use app::api::{
     AddMember, CreateProject, CreateUser, GetProject, ListProjects, SetUserDisabled, SignIn,
     UpdateProject,
 };
 use reqwest::StatusCode;
-use support::*;
 
 #[tokio::test]
 async fn health_and_readiness_answer_without_signing_in() {

@@ -1,10 +1,8 @@
 //! The REST API over HTTP: tokens, bearer access, errors, and the OpenAPI document.
 
-mod support;
-
+use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::*;
 
 async fn started() -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
