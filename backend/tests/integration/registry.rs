@@ -1,10 +1,8 @@
 //! Registry checks against Debian's real docker-registry and a token-auth stand-in.
 
-mod support;
-
+use crate::support::{token_registry, Registry};
 use backend::registry::{check_v2, client, RegistryAccess, RegistryCredentials, RegistryProblem};
 use backend::secrets::SecretValue;
-use support::{token_registry, Registry};
 
 fn creds(user: &str, password: &str) -> RegistryCredentials {
     RegistryCredentials {
@@ -60,7 +58,7 @@ async fn nothing_listening_or_not_a_registry_says_there_is_no_registry() {
     let c = client().unwrap();
     let e = check_v2(
         &c,
-        &format!("http://127.0.0.1:{}", support::CLOSED_PORT),
+        &format!("http://127.0.0.1:{}", crate::support::CLOSED_PORT),
         None,
     )
     .await
@@ -80,7 +78,8 @@ async fn nothing_listening_or_not_a_registry_says_there_is_no_registry() {
 #[tokio::test]
 async fn docker_hub_sign_in_uses_the_password_or_the_access_token_route() {
     use backend::dockerhub;
-    let base = support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
+    let base =
+        crate::support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
     let c = client().unwrap();
     let s = dockerhub::login(&c, &base, &creds("svendowideit", "hub-password"))
         .await
@@ -100,7 +99,7 @@ async fn docker_hub_sign_in_uses_the_password_or_the_access_token_route() {
     assert_eq!(e, RegistryProblem::WrongCredentials);
     let e = dockerhub::login(
         &c,
-        &format!("http://127.0.0.1:{}", support::CLOSED_PORT),
+        &format!("http://127.0.0.1:{}", crate::support::CLOSED_PORT),
         &creds("a", "b"),
     )
     .await

@@ -2,8 +2,7 @@
 //! namespaces, Deployments, Services, ConfigMaps, server-side apply, Status errors, rollout
 //! status it is told to report), on a real SQLite file.
 
-mod support;
-
+use crate::support::{world, World};
 use backend::endpoints::{self, EndpointInput};
 use backend::engine::Engine;
 use backend::executions::{self, Started, Trigger};
@@ -12,7 +11,6 @@ use backend::secrets::SecretValue;
 use domain::executions::{ExecutionDetail, RunStatus};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::{world, World};
 use testkit::kube::{Cluster, KubeApi, Rollout};
 
 const TOKEN: &str = "deployer-token-k8s-9a1";

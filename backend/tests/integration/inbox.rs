@@ -2,8 +2,7 @@
 //! is processed after the restart, once; the processing transaction starts the execution and
 //! records Activity together.
 
-mod support;
-
+use crate::support::*;
 use backend::db::{connect_and_migrate, DbConfig};
 use backend::endpoints::{self, EndpointInput};
 use backend::inbox::{self, Inbox, Source};
@@ -13,7 +12,6 @@ use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
 use domain::webhooks::{ActivityFilter, ActivityStatus, WebhookForm};
 use std::sync::Arc;
-use support::*;
 
 const DEPLOY: &str = r#"kind: PIPELINE
 name: deploy

@@ -1,8 +1,6 @@
 //! Real helpers started by tests: Debian's docker-registry on a loopback port, and a stand-in
 //! for a registry that uses token authentication (Docker Hub's and Harbor's contract).
 
-#![allow(dead_code)]
-
 use backend::accounts::{self, Actor, NewUser};
 use backend::db::{connect_and_migrate, DbConfig};
 use backend::secrets::Sealer;

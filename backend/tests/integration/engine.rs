@@ -1,8 +1,7 @@
 //! Pipelines and the execution engine on a real SQLite file. Time comes from a ManualClock and
 //! the tests step the workers themselves, so every run takes the same path.
 
-mod support;
-
+use crate::support::{world_with, World};
 use backend::engine::Engine;
 use backend::executions::{self, Action, Started, Trigger};
 use backend::pipelines;
@@ -14,7 +13,6 @@ use domain::executions::RunStatus;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{world_with, World};
 
 const THREE_STAGES: &str = r#"kind: PIPELINE
 name: gates

@@ -1,13 +1,11 @@
 //! Docker Registry endpoints on a real SQLite file, validated against real helpers.
 
-mod support;
-
+use crate::support::{world, Registry};
 use backend::endpoints::{self, EndpointInput};
 use backend::secrets::SecretValue;
 use backend::Error;
 use domain::endpoints::RegistryServerType;
 use sea_orm::{ConnectionTrait, Statement};
-use support::{world, Registry};
 
 fn input(
     name: &str,
@@ -88,7 +86,7 @@ async fn validate_says_in_words_whether_the_credentials_open_a_real_registry() {
         input(
             "nowhere",
             "harbor",
-            &format!("http://127.0.0.1:{}", support::CLOSED_PORT),
+            &format!("http://127.0.0.1:{}", crate::support::CLOSED_PORT),
             "",
             None,
         ),
@@ -144,7 +142,8 @@ async fn the_password_is_sealed_at_rest_and_never_listed() {
 #[tokio::test]
 async fn docker_hub_endpoints_validate_by_signing_in_to_its_api() {
     let mut w = world().await;
-    let hub = support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
+    let hub =
+        crate::support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
     w.backend = w.backend.with_docker_hub_api(&hub);
     let e = endpoints::create(
         &w.backend,

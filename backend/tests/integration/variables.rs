@@ -1,12 +1,10 @@
 //! Variables on a real SQLite file: sealed at rest, never returned, roles enforced.
 
-mod support;
-
+use crate::support::world;
 use backend::secrets::SecretValue;
 use backend::variables::{self, VariableInput};
 use backend::{projects, Backend, Error};
 use sea_orm::{ConnectionTrait, Statement};
-use support::world;
 
 fn input(name: &str, kind: &str, value: Option<&str>) -> VariableInput {
     VariableInput {

@@ -1,8 +1,7 @@
 //! The Registry task against Debian's real docker-registry (htpasswd): an image pushed with
 //! skopeo gets the new tag with the same digest.
 
-mod support;
-
+use crate::support::{push_image, world, Registry};
 use backend::endpoints::{self, EndpointInput};
 use backend::engine::Engine;
 use backend::executions::{self, Started, Trigger};
@@ -11,7 +10,6 @@ use backend::secrets::SecretValue;
 use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
 use std::time::Duration;
-use support::{push_image, world, Registry};
 
 #[tokio::test]
 async fn registry_task_tags_a_pushed_image_with_the_same_digest() {

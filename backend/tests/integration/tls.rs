@@ -1,10 +1,8 @@
 //! Accept certificate: fetch a real registry's certificate, pin it, and notice when it changes.
 
-mod support;
-
+use crate::support::Registry;
 use backend::registry::{check_v2, client, RegistryAccess, RegistryProblem};
 use backend::tls::{fetch_certificate, fingerprint, pinned_client};
-use support::Registry;
 
 fn self_signed() -> (String, String, Vec<u8>) {
     let ck =
@@ -74,7 +72,7 @@ async fn fetching_from_a_plain_http_port_or_nothing_says_why() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("does not speak TLS"), "{e}");
-    let e = fetch_certificate("127.0.0.1", support::CLOSED_PORT)
+    let e = fetch_certificate("127.0.0.1", crate::support::CLOSED_PORT)
         .await
         .unwrap_err();
     assert!(e.to_string().starts_with("nothing answers at"), "{e}");

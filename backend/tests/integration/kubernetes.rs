@@ -1,14 +1,12 @@
 //! Kubernetes endpoints on a real SQLite file, validated through kube-rs against the Kubernetes
 //! API stand-in (bearer token, user and password, client certificate; CA data and pinning).
 
-mod support;
-
+use crate::support::{world, CLOSED_PORT};
 use backend::endpoints::{self, EndpointInput};
 use backend::secrets::SecretValue;
 use backend::Error;
 use domain::endpoints::{EndpointKind, KubernetesAuth};
 use sea_orm::{ConnectionTrait, Statement};
-use support::{world, CLOSED_PORT};
 use testkit::certs::TestCa;
 use testkit::kube::{Cluster, KubeApi, ServerTls};
 

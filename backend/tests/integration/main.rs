@@ -1,0 +1,18 @@
+//! The backend's integration tests, in one test binary: each binary links the backend and its
+//! dependencies, so one binary instead of eleven saves CI disk and link time.
+
+#![allow(dead_code)]
+
+mod support;
+
+mod endpoints;
+mod engine;
+mod inbox;
+mod kubernetes;
+mod kubernetes_task;
+mod registry;
+mod registry_task;
+mod services;
+mod tls;
+mod tokens;
+mod variables;
