@@ -26,7 +26,7 @@ stopping=""
 pid=""
 trap 'stopping=1; kill "$pid" "$spid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data" "$pidfile" "$flag"' EXIT INT TERM
 while :; do
-  "$root/target/debug/wharf" &
+  "${WHARF_BIN:-$root/target/debug/wharf}" &
   pid=$!
   echo "$pid" >"$pidfile"
   wait "$pid" || true

@@ -66,3 +66,4 @@ pub const HOME_COUNTS: &str = "home-counts";
 pub const HOME_FAILING: &str = "home-failing";
 pub const HOME_ACTIVITY: &str = "home-activity";
 pub const PIPELINE_EXECUTIONS: &str = "pipeline-executions";
+pub const TASK_INPUT: &str = "task-input";

@@ -283,6 +283,7 @@ pub(crate) async fn start_in(
                     state: Set(None),
                     started_at: Set(None),
                     ended_at: Set(None),
+                    input: Set(None),
                     ..Default::default()
                 }
                 .insert(txn)
@@ -457,6 +458,7 @@ pub(crate) fn stage_views(
                         status: status(&t.status)?,
                         message: t.message.clone(),
                         output: if with_output { t.output.clone() } else { None },
+                        input: if with_output { t.input.clone() } else { None },
                         started_at: t.started_at,
                         ended_at: t.ended_at,
                     })

@@ -133,6 +133,9 @@ pub struct TaskRunView {
     pub message: Option<String>,
     /// Its outputs, as JSON text (secrets masked).
     pub output: Option<String>,
+    /// Its input as it ran: every binding resolved, secrets masked (JSON text).
+    #[serde(default)]
+    pub input: Option<String>,
     /// Started at.
     pub started_at: Option<DateTime<Utc>>,
     /// Ended at.

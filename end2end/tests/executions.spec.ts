@@ -325,6 +325,8 @@ test('every status on the detail page: paused and resumed, canceled, running', a
   await expect(detail).toHaveAttribute('data-status', 'RUNNING');
   await detail.locator('.task-card[data-task="Apply"]').click();
   await expect(page.getByTestId(ids.taskLog)).toContainText('Waiting up to 120 s for the rollout');
+  // the bound input: the pipeline's \${input.NAME} resolved
+  await expect(page.getByTestId(ids.taskInput)).toContainText('name: live-c');
   await screenshot(page, '59-execution-detail-running');
   // Pause takes effect when the running stage ends
   await detail.getByRole('button', { name: 'Pause' }).click();

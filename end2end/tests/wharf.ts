@@ -72,6 +72,7 @@ export const ids = {
   homeFailing: 'home-failing',
   homeActivity: 'home-activity',
   pipelineExecutions: 'pipeline-executions',
+  taskInput: 'task-input',
 };
 
 export async function screenshot(page: Page, name: string) {

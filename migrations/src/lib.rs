@@ -17,6 +17,7 @@ mod m20261121_000011_create_docker_webhooks;
 mod m20261121_000012_activity_dedup_index;
 mod m20261121_000013_live_versions;
 mod m20261121_000014_dashboard_indexes;
+mod m20261121_000015_task_input;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000012_activity_dedup_index::Migration),
             Box::new(m20261121_000013_live_versions::Migration),
             Box::new(m20261121_000014_dashboard_indexes::Migration),
+            Box::new(m20261121_000015_task_input::Migration),
         ]
     }
 }

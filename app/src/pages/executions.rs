@@ -76,6 +76,15 @@ fn row_duration(now: i64, r: &ExecutionRow) -> String {
     span(now, r.started_at, r.ended_at)
 }
 
+/// A message in red when it explains a failure, plain otherwise.
+fn message_class(s: RunStatus) -> &'static str {
+    if s == RunStatus::Failed {
+        "task-message"
+    } else {
+        "task-message ok"
+    }
+}
+
 fn lower(s: RunStatus) -> String {
     s.as_str().to_lowercase()
 }
@@ -439,7 +448,7 @@ fn StageTasks(stage: StageRunView, now: ReadSignal<i64>) -> impl IntoView {
                                     <strong>{t.name.clone()}</strong> " " <span class="muted">{t.kind.clone()}</span> " "
                                     {status_badge(t.status)} " "
                                     <span class="duration">{move || span(now.get(), s, e)}</span>
-                                    {t.message.clone().map(|m| view! { <div class="task-message">{m}</div> })}
+                                    {t.message.clone().map(|m| view! { <div class=message_class(t.status)>{m}</div> })}
                                 </li>
                             }
                         }).collect_view()}
@@ -548,7 +557,7 @@ fn Detail(v: ExecutionView) -> impl IntoView {
                 <dt>"Started"</dt><dd>{move || r().started_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
                 <dt>"Ended"</dt><dd>{move || r().ended_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
                 <dt>"Duration"</dt><dd class="duration">{move || row_duration(now.get(), &r())}</dd>
-                {move || r().message.map(|m| view! { <dt>"Message"</dt><dd class="task-message">{m}</dd> })}
+                {move || r().message.map(|m| view! { <dt>"Message"</dt><dd class=message_class(r().status)>{m}</dd> })}
                 {move || (!r().comments.is_empty()).then(|| view! { <dt>"Comments"</dt><dd>{r().comments}</dd> })}
             </dl>
             {move || (can_act && hydrated.get()).then(|| view! {
@@ -693,10 +702,23 @@ fn TaskPanel(
         .and_then(|t| t.output.clone())
         .map(|o| serde_json_pretty(&o));
     let message = found.as_ref().and_then(|t| t.message.clone());
+    let input = found
+        .as_ref()
+        .and_then(|t| t.input.as_deref())
+        .map(input_rows);
     view! {
         <section class="task-panel card" data-testid=ids::TASK_PANEL aria-label=format!("Task {task}")>
             <h3>{format!("{stage} › {task}")} " " {status.map(status_badge)}</h3>
-            {message.map(|m| view! { <p class="task-message" role="note">{m}</p> })}
+            {message.map(|m| view! { <p class=status.map_or("task-message", message_class) role="note">{m}</p> })}
+            <h4>"Input"</h4>
+            {match input {
+                Some(rows) => view! {
+                    <dl class="task-input" data-testid=ids::TASK_INPUT>
+                        {rows.into_iter().map(|(k, v)| view! { <dt><code>{k}</code></dt><dd><pre class="code">{v}</pre></dd> }).collect_view()}
+                    </dl>
+                }.into_any(),
+                None => view! { <p class="muted">"The task has not started: its bindings are resolved when it does."</p> }.into_any(),
+            }}
             <h4>"Output"</h4>
             {match output {
                 Some(o) => view! { <pre class="code">{o}</pre> }.into_any(),
@@ -726,19 +748,32 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Pretty-prints JSON text (as it is, when it is not JSON).
+/// A task's bound input (a JSON object) as rows: text as written (a YAML document stays
+/// readable), anything else as JSON.
+fn input_rows(text: &str) -> Vec<(String, String)> {
+    use serde_json::Value;
+    match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+        Ok(m) => m
+            .into_iter()
+            .map(|(k, v)| {
+                let shown = match v {
+                    Value::String(s) => s,
+                    other => serde_json::to_string_pretty(&other).unwrap_or_default(),
+                };
+                (k, shown)
+            })
+            .collect(),
+        Err(_) => vec![("input".to_owned(), text.to_owned())],
+    }
+}
+
+/// Pretty-prints JSON text (as it is, when it is not JSON); the same on the server and in the
+/// browser, so hydration finds what the server rendered.
 fn serde_json_pretty(s: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        serde_json::from_str::<serde_json::Value>(s)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or_else(|| s.to_owned())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        s.to_owned()
-    }
+    serde_json::from_str::<serde_json::Value>(s)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| s.to_owned())
 }
 
 /// Follows a task's log stream, appending its lines.

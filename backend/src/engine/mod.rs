@@ -200,6 +200,20 @@ impl Context {
         expr::substitute(s, &|b| self.resolve(b)).map_err(|u| u.to_string())
     }
 
+    /// `input` with every binding resolved and secrets masked, as the task panel shows it: a
+    /// text whose binding cannot be resolved stays as written.
+    pub(crate) fn bound(&self, input: &Value) -> Value {
+        let resolved = match input {
+            Value::String(s) => Value::String(self.substitute(s).unwrap_or_else(|_| s.clone())),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.bound(x)).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), self.bound(v))).collect())
+            }
+            other => other.clone(),
+        };
+        self.mask_value(&resolved)
+    }
+
     pub(crate) fn mask(&self, s: &str) -> String {
         let mut out = s.to_owned();
         for secret in &self.secrets {
@@ -529,6 +543,9 @@ impl Engine {
             }
             let mut a: task_runs::ActiveModel = r.clone().into();
             a.status = Set(RunStatus::Running.as_str().to_owned());
+            a.input = Set(Some(
+                ctx.bound(&Value::Object(task.input.clone())).to_string(),
+            ));
             a.attempts = Set(r.attempts + 1);
             a.started_at = Set(Some(r.started_at.unwrap_or(now)));
             let r = a.update(db).await?;

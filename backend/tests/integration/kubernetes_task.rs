@@ -370,6 +370,14 @@ async fn a_running_tasks_log_can_be_read_while_it_waits_and_holds_each_line_once
         .await
         .unwrap();
     assert_eq!(task(&d).0, RunStatus::Completed);
+    // the bound input: the task's input as it ran, ${input.IMAGE} resolved
+    let input: serde_json::Value =
+        serde_json::from_str(d.stages[0].tasks[0].input.as_deref().unwrap()).unwrap();
+    assert!(input["yaml"]
+        .as_str()
+        .unwrap()
+        .contains("image: nginx:1.26"));
+    assert_eq!(input["endpoint"], "dev");
     let all = log().await.unwrap();
     assert_eq!(&all[..2], &lines[..2], "the lines stored live stay, once");
     assert_eq!(
