@@ -259,6 +259,10 @@ test('with JavaScript off the list and the detail page render complete with the 
   await expect(p.locator('.task-card[data-task="Tag"]')).toHaveAttribute('data-status', 'FAILED');
   await expect(p.getByRole('heading', { name: /live-fail #\d+/ })).toBeVisible();
   await screenshot(p, '57-execution-detail-no-js');
+  await p.goto('/');
+  await expect(p.getByRole('heading', { name: 'Home', exact: true })).toBeVisible();
+  await expect(p.getByTestId(ids.homeCounts).getByRole('region', { name: 'Executions, last 7 days' })).toBeVisible();
+  await expect(p.getByRole('heading', { name: 'Latest Activity' })).toBeVisible();
   await noJs.close();
 });
 

@@ -8,6 +8,7 @@ enum Executions {
     Table,
     ProjectId,
     CreatedAt,
+    Status,
 }
 
 #[derive(DeriveIden)]
@@ -16,9 +17,10 @@ enum WebhookActivity {
     ExecutionId,
 }
 
-/// The dashboard counts a project's executions of the last day and week (project, created);
-/// the live views name the Docker webhook that started each execution (activity by execution),
-/// which without an index read the whole Activity table for every page.
+/// The dashboard counts a project's executions of the last day and week by status from the
+/// index alone (project, created, status); the live views name the Docker webhook that started
+/// each execution (activity by execution), which without an index read the whole Activity
+/// table for every page.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -29,6 +31,7 @@ impl MigrationTrait for Migration {
                     .table(Executions::Table)
                     .col(Executions::ProjectId)
                     .col(Executions::CreatedAt)
+                    .col(Executions::Status)
                     .to_owned(),
             )
             .await?;
