@@ -284,6 +284,13 @@ test('deployments go QUEUED → RUNNING → COMPLETED as their rollouts finish, 
   await expect(row(page, second)).toHaveAttribute('data-status', 'QUEUED');
   await expect(row(page, second).locator('.stage-icon.stage-queued')).toHaveCount(2);
   await screenshot(page, '58-executions-queued-and-running');
+  // the queued one's page, in a second tab
+  const tab = await page.context().newPage();
+  await gotoHydrated(tab, `/executions/${second}`);
+  await expect(tab.getByTestId(ids.executionDetail)).toHaveAttribute('data-status', 'QUEUED');
+  await expect(tab.locator('.stage-column[data-status="QUEUED"]')).toHaveCount(2);
+  await screenshot(tab, '65-execution-detail-queued');
+  await tab.close();
 
   // the running stage's task, in place, with its ticking duration
   await row(page, first).locator('.stage-icon').nth(0).click();
@@ -338,8 +345,16 @@ test('every status on the detail page: paused and resumed, canceled, running', a
   await expect(detail).toHaveAttribute('data-status', 'PAUSED');
   await expect(detail.locator('.stage-column[data-stage="Verify"]')).toHaveAttribute('data-status', 'QUEUED');
   await screenshot(page, '60-execution-detail-paused');
+  const list = await page.context().newPage();
+  await gotoHydrated(list, `/executions?project=${ctx.project}`);
+  await expect(row(list, id)).toHaveAttribute('data-status', 'PAUSED');
+  await expect(row(list, id).locator('.stage-icon').nth(1)).toHaveClass(/stage-queued/);
+  await screenshot(list, '66-executions-paused');
   await detail.getByRole('button', { name: 'Resume' }).click();
   await expect(detail).toHaveAttribute('data-status', 'COMPLETED');
+  // the list open in the other tab follows
+  await expect(row(list, id)).toHaveAttribute('data-status', 'COMPLETED');
+  await list.close();
 
   const waiting = await run(request, ctx.waits, { TAG: 'v10' });
   await gotoHydrated(page, `/executions/${waiting}`);
