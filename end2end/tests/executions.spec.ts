@@ -398,6 +398,15 @@ test('the home dashboard: counts, the latest executions live, Activity; the pipe
   await expect(page).toHaveURL(new RegExp(`/executions\\?project=${ctx.project}&status=CANCELED$`));
   await expect(page.getByTestId(ids.executionList).locator('tbody')).toHaveCount(1);
 
+  // the filters: a project's pipeline
+  await gotoHydrated(page, `/executions?project=${ctx.project}`);
+  const filters = page.getByTestId(ids.executionFilters);
+  await filters.getByLabel('Pipeline').selectOption({ label: 'live-rollout' });
+  await filters.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`[?&]pipeline=${ctx.rollout}(&|$)`));
+  await expect(page.getByTestId(ids.executionList).locator('tbody')).toHaveCount(3);
+  await expect(page.getByText('One pipeline only.')).toBeVisible();
+
   await gotoHydrated(page, `/pipelines/${ctx.rollout}`);
   const recent = page.getByTestId(ids.pipelineExecutions);
   await expect(recent.locator('tbody')).toHaveCount(3);

@@ -60,7 +60,8 @@ fn ago(now: i64, t: DateTime<Utc>) -> String {
     }
 }
 
-fn exact(t: DateTime<Utc>) -> String {
+/// A time in full, in UTC.
+pub(crate) fn exact(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
@@ -215,6 +216,16 @@ pub fn ExecutionsPage() -> impl IntoView {
 #[component]
 fn Filters(filter: Memo<ExecutionFilter>) -> impl IntoView {
     let shell = use_shell();
+    // the chosen project's pipelines (a GET form: pick the project, Apply, then the pipeline)
+    let pipelines = Resource::new(
+        move || filter.with(|f| f.project),
+        |project| async move {
+            match project {
+                Some(p) => crate::api::list_pipelines(p).await.unwrap_or_default(),
+                None => Vec::new(),
+            }
+        },
+    );
     view! {
         <Form method="GET" action="/executions" attr:class="filters" attr:data-testid=ids::EXECUTION_FILTERS attr:aria-label="Filter executions">
             <label>"Project"
@@ -245,7 +256,20 @@ fn Filters(filter: Memo<ExecutionFilter>) -> impl IntoView {
             <label>"Text"
                 <input type="search" name="q" placeholder="Pipeline, comments, message" prop:value=move || filter.with(|f| f.text.clone())/>
             </label>
-            {move || filter.with(|f| f.pipeline).map(|p| view! { <input type="hidden" name="pipeline" value=p.to_string()/> })}
+            <label>"Pipeline"
+                <select name="pipeline" disabled=move || filter.with(|f| f.project.is_none())
+                    title=move || filter.with(|f| f.project.is_none()).then_some("Pick a project and Apply first")>
+                    <option value="" selected=move || filter.with(|f| f.pipeline.is_none())>"All pipelines"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            pipelines.await.into_iter().map(|p| {
+                                let id = p.id;
+                                view! { <option value=id.to_string() selected=move || filter.with(|f| f.pipeline == Some(id))>{p.name}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </label>
             <button type="submit" class="primary">"Apply"</button>
             <A href="/executions" attr:class="button">"Clear"</A>
         </Form>

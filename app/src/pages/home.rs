@@ -5,7 +5,7 @@
 use crate::api::get_dashboard;
 use crate::components::{EmptyState, ErrorPanel, Loading, PageHeader};
 use crate::ids;
-use crate::pages::executions::{status_badge, LiveList};
+use crate::pages::executions::{exact as when, status_badge, LiveList};
 use crate::pages::shell::WithProject;
 use crate::pages::triggers::activity_badge;
 use domain::executions::{Dashboard, ExecutionFilter, FailingWebhook, StatusCounts};
@@ -14,10 +14,6 @@ use domain::webhooks::ActivityRow;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
 
 /// The home page (`/`).
 #[component]

@@ -447,7 +447,8 @@ fn RecentExecutions(project_id: i64, pipeline: i64) -> impl IntoView {
         pipeline: Some(pipeline),
         ..ExecutionFilter::default()
     };
-    let page = Resource::new(move || filter.clone(), crate::api::list_executions);
+    let filter = StoredValue::new(filter);
+    let page = Resource::new(move || filter.get_value(), crate::api::list_executions);
     view! {
         <section class="recent-executions" aria-labelledby="recent-executions" data-testid=ids::PIPELINE_EXECUTIONS>
             <div class="section-header">
@@ -458,10 +459,7 @@ fn RecentExecutions(project_id: i64, pipeline: i64) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                        Ok(p) => {
-                            let filter = ExecutionFilter { project: Some(project_id), pipeline: Some(pipeline), ..ExecutionFilter::default() };
-                            view! { <LiveList page=p filter compact=true/> }.into_any()
-                        }
+                        Ok(p) => view! { <LiveList page=p filter=filter.get_value() compact=true/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -12,6 +12,7 @@ use crate::components::{
 };
 use crate::ids;
 use crate::pages::endpoints::EndpointEditor;
+use crate::pages::executions::exact as when;
 use crate::pages::pipelines::Dialog;
 use crate::pages::shell::WithProject;
 use crate::pages::tokens::{copy_to_clipboard, GenerateTokenDialog};
@@ -76,10 +77,6 @@ fn ProjectDocker(project: ProjectSummary) -> impl IntoView {
             }.into_any(),
         }}
     }
-}
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 pub(crate) fn activity_badge(s: ActivityStatus) -> impl IntoView {
