@@ -1,8 +1,9 @@
 //! The live views' data: executions as the Executions list, the detail page and the home
-//! dashboard show them, the dashboard itself, and the change feed the live stream reads. Every
-//! change of an execution's, a stage's or a task's status gives the execution the next `live_version` (database triggers,
-//! migration 000013, in the writing transaction); a client that has seen version `v` catches up
-//! with the executions whose version is above `v`, each once, in order, also after a restart.
+//! dashboard show them, the dashboard itself, and the change feed the live stream reads.
+//! Every change of an execution's, a stage's or a task's status gives the execution the next
+//! `live_version` (database triggers, migration 000013, in the writing transaction); a client
+//! that has seen version `v` catches up with the executions whose version is above `v`, each
+//! once, in order, also after a restart.
 
 use crate::accounts::Actor;
 use crate::entities::{
@@ -18,7 +19,7 @@ use domain::executions::{
     StatusCounts,
 };
 use domain::role::ProjectAction;
-use domain::webhooks::ActivityStatus;
+use domain::webhooks::{ActivityFilter, ActivityStatus};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -295,20 +296,23 @@ pub async fn dashboard(backend: &Backend, actor: Actor, project_id: i64) -> Resu
     };
     let mut latest = page(backend, actor, &filter, DASHBOARD_ROWS).await?;
     latest.next_before = None;
-    let recent = activity::Entity::find()
-        .filter(activity::Column::ProjectId.eq(project.id))
-        .order_by_desc(activity::Column::Id)
-        .limit(DASHBOARD_ROWS)
-        .all(db)
-        .await?;
-    let activity_rows = rows_view(db, recent).await?;
+    let recent = crate::inbox::list(
+        backend,
+        actor,
+        project.id,
+        &ActivityFilter {
+            limit: Some(DASHBOARD_ROWS),
+            ..ActivityFilter::default()
+        },
+    )
+    .await?;
     Ok(Dashboard {
         project_id: project.id,
         project_name: project.name,
         day,
         week,
         latest,
-        activity: activity_rows,
+        activity: recent.rows,
         failing: failing_webhooks(db, project.id).await?,
     })
 }

@@ -49,15 +49,30 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
     let week = RwSignal::new(d.week);
     let activity = RwSignal::new(d.activity);
     let failing = RwSignal::new(d.failing);
-    // an execution changed: counts, Activity and failing webhooks may have too
+    // an execution changed: counts, Activity and failing webhooks may have too. One reload at
+    // a time; changes that arrive meanwhile cause one more, not one each.
+    let loading = StoredValue::new(false);
+    let again = StoredValue::new(false);
     let refresh = Callback::new(move |_| {
+        if loading.get_value() {
+            again.set_value(true);
+            return;
+        }
+        loading.set_value(true);
         leptos::task::spawn_local(async move {
-            if let Ok(d) = get_dashboard(project).await {
-                day.set(d.day);
-                week.set(d.week);
-                activity.set(d.activity);
-                failing.set(d.failing);
+            loop {
+                again.set_value(false);
+                if let Ok(d) = get_dashboard(project).await {
+                    day.set(d.day);
+                    week.set(d.week);
+                    activity.set(d.activity);
+                    failing.set(d.failing);
+                }
+                if !again.get_value() {
+                    break;
+                }
             }
+            loading.set_value(false);
         })
     });
     let filter = ExecutionFilter {

@@ -75,6 +75,9 @@ pub(crate) struct LiveLog {
     /// Lines stored before the task started (a task run again after a restart keeps them).
     base: i32,
     written: Arc<std::sync::atomic::AtomicI32>,
+    /// A line could not be stored: the rest wait for the end, so the stored lines stay the
+    /// first lines of the task's log.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl LiveLog {
@@ -85,12 +88,17 @@ impl LiveLog {
             ctx,
             base: stored_lines(&backend.db, task_run_id).await?,
             written: Arc::default(),
+            stopped: Arc::default(),
         })
     }
 
-    /// Stores one line now. A line that cannot be stored is kept for the end of the task.
+    /// Stores one line now. A line that cannot be stored is kept, with every line after it,
+    /// for the end of the task.
     pub(crate) async fn line(&self, text: &str) {
         use std::sync::atomic::Ordering;
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         let n = self.written.load(Ordering::SeqCst);
         let stored = task_logs::ActiveModel {
             task_run_id: Set(self.task_run_id),
@@ -101,8 +109,9 @@ impl LiveLog {
         }
         .insert(&self.backend.db)
         .await;
-        if stored.is_ok() {
-            self.written.store(n + 1, Ordering::SeqCst);
+        match stored {
+            Ok(_) => self.written.store(n + 1, Ordering::SeqCst),
+            Err(_) => self.stopped.store(true, Ordering::SeqCst),
         }
     }
 
