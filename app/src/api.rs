@@ -28,10 +28,8 @@ pub struct SessionInfo {
 
 /// Where to go after signing in: only paths on this site, never another host.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
+    next.and_then(domain::names::LocalPath::parse)
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
 }
 
 /// The signed-in user, their projects and the selected one.
@@ -247,6 +245,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/x")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/%2f/evil.example")), "/");
         assert_eq!(safe_next(None), "/");
     }
 }
@@ -659,7 +659,7 @@ pub async fn list_executions(
 pub struct ExecutionView {
     /// The live part (status, stages, tasks, version).
     pub summary: domain::executions::ExecutionSummary,
-    /// Inputs (secret-looking ones masked), outputs, task outputs.
+    /// Inputs (secret-looking ones masked by the backend), outputs, task outputs.
     pub detail: domain::executions::ExecutionDetail,
     /// Whether the signed-in user may cancel, pause, resume, rerun and delete it.
     pub can_act: bool,
@@ -675,12 +675,7 @@ pub async fn get_execution_view(id: i64) -> Result<ExecutionView, AppError> {
     let b = backend()?;
     let summary = backend::live::summary(&b, actor, id).await?;
     let project = summary.project_id;
-    let mut detail = backend::executions::get(&b, actor, project, id).await?;
-    for (name, value) in detail.input.iter_mut() {
-        if domain::executions::looks_secret(name) && !value.is_empty() {
-            *value = "••••••".to_owned();
-        }
-    }
+    let detail = backend::executions::get(&b, actor, project, id).await?;
     let can_act = projects::role_in(&b.db, actor, project)
         .await?
         .allows(ProjectAction::Use);

@@ -31,6 +31,8 @@ pub const NEW_ENDPOINT: &str = "new-endpoint";
 pub const ENDPOINT_LIST: &str = "endpoint-list";
 pub const ENDPOINT_EDITOR: &str = "endpoint-editor";
 pub const PLAIN_HTTP_WARNING: &str = "plain-http-warning";
+/// The note that an edited endpoint's stored secret was discarded.
+pub const SECRET_DISCARDED: &str = "secret-discarded";
 pub const CERTIFICATE_DIALOG: &str = "certificate-dialog";
 pub const CERTIFICATE_FINGERPRINT: &str = "certificate-fingerprint";
 pub const NEW_PIPELINE: &str = "new-pipeline";

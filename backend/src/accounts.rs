@@ -252,7 +252,8 @@ pub async fn create_user(backend: &Backend, actor: Actor, new: NewUser) -> Resul
     Ok(user_row(model))
 }
 
-/// Sets a new password for a user and ends their sessions (administrators only).
+/// Sets a new password for a user, ends their sessions and revokes their API tokens
+/// (administrators only).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id))]
 pub async fn reset_password(
     backend: &Backend,
@@ -273,12 +274,13 @@ pub async fn reset_password(
     model.updated_at = Set(backend.clock.now());
     model.update(&txn).await?;
     sessions::end_sessions_of_user(&txn, user_id).await?;
+    crate::tokens::revoke_all_of_user(&txn, user_id, backend.clock.now()).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Disables or re-enables an account (administrators only). A disabled account's sessions end at
-/// once. Nobody can disable themselves, and the last enabled administrator stays enabled.
+/// once and its API tokens are revoked. Nobody can disable themselves, and the last enabled administrator stays enabled.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, user_id, disabled))]
 pub async fn set_disabled(
     backend: &Backend,
@@ -315,6 +317,7 @@ pub async fn set_disabled(
     let updated = model.update(&txn).await?;
     if disabled {
         sessions::end_sessions_of_user(&txn, user_id).await?;
+        crate::tokens::revoke_all_of_user(&txn, user_id, backend.clock.now()).await?;
     }
     txn.commit().await?;
     Ok(user_row(updated))

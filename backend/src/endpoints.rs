@@ -473,17 +473,28 @@ pub async fn update(
         ));
     }
     let auth_changed = p.auth.map(|a| a.as_str().to_owned()) != existing.auth_method;
-    require_secret(
-        p.auth,
-        sealed.is_some() || (existing.sealed_secret.is_some() && !auth_changed),
-    )?;
     let url = p.url.as_str().trim_end_matches('/').to_owned();
     let url_changed = url != existing.url;
-    let pin = match (p.pin, url_changed) {
+    let pin = match (p.pin.clone(), url_changed) {
         (Some(pin), _) => Some(pin),
         (None, true) => None,
         (None, false) => existing.certificate_sha256.clone(),
     };
+    // a stored secret is bound to where it was entered: a new destination needs it again
+    let moved = destination_change(&existing, &p, &url, pin.as_deref());
+    if let (Some(what), None, Some(_)) = (moved, &sealed, &existing.sealed_secret) {
+        return Err(Error::invalid(
+            "secret",
+            format!(
+                "The {what} changed, so the stored secret was discarded: Wharf never sends a \
+                 secret to a destination it was not entered for. Enter it again."
+            ),
+        ));
+    }
+    require_secret(
+        p.auth,
+        sealed.is_some() || (existing.sealed_secret.is_some() && moved.is_none()),
+    )?;
     let mut model: row::ActiveModel = existing.into();
     model.name = Set(p.name.as_str().to_owned());
     model.server_type = Set(p.server_type);
@@ -509,6 +520,35 @@ pub async fn update(
     })?;
     txn.commit().await?;
     view(updated)
+}
+
+/// What of an endpoint's destination an edit changes, in words, or `None`: its URL, server
+/// type, CA data, accepted certificate or authentication method. Any of these discards the
+/// stored secret.
+fn destination_change(
+    existing: &row::Model,
+    p: &Parsed,
+    url: &str,
+    pin: Option<&str>,
+) -> Option<&'static str> {
+    let trimmed = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    if url != existing.url {
+        Some("URL")
+    } else if p.server_type != existing.server_type {
+        Some("server type")
+    } else if p.auth.map(|a| a.as_str()) != existing.auth_method.as_deref() {
+        Some("authentication method")
+    } else if trimmed(p.ca_data.as_deref()) != trimmed(existing.ca_data.as_deref()) {
+        Some("CA data")
+    } else if pin != existing.certificate_sha256.as_deref() {
+        Some("accepted certificate")
+    } else {
+        None
+    }
 }
 
 /// Deletes an endpoint, refused (with their names) while pipelines or Docker webhooks use it.

@@ -422,7 +422,18 @@ pub async fn get(
         .all(&backend.db)
         .await?;
     let views = stage_views(&stages, &tasks, true)?;
-    let input: Vec<(String, String)> = serde_json::from_str(&m.input).unwrap_or_default();
+    // inputs whose names say they hold a secret are shown as the one mask, in every view
+    let input: Vec<(String, String)> = serde_json::from_str::<Vec<(String, String)>>(&m.input)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| {
+            if domain::executions::looks_secret(&name) && !value.is_empty() {
+                (name, crate::masking::MASK.to_owned())
+            } else {
+                (name, value)
+            }
+        })
+        .collect();
     let output: Vec<(String, String)> = m
         .output
         .as_deref()

@@ -124,13 +124,18 @@ impl Source {
 
 /// Reads a Docker Hub listener body.
 pub fn read_docker_hub(body: &[u8]) -> std::result::Result<Vec<PushEvent>, String> {
-    registry_events::docker_hub(body).map(|e| vec![e])
+    registry_events::docker_hub(body).map(|e| vec![e.checked()])
 }
 
 /// Reads a registry listener body: a distribution envelope or Harbor's payload. Pulls, blob
 /// pushes and manifests pushed by digest alone (the per-platform parts of a multi-architecture
 /// image, whose index carries the tag) are left out.
 pub fn read_registry(body: &[u8]) -> std::result::Result<(Source, Vec<PushEvent>), String> {
+    read_registry_unchecked(body)
+        .map(|(source, events)| (source, events.into_iter().map(PushEvent::checked).collect()))
+}
+
+fn read_registry_unchecked(body: &[u8]) -> std::result::Result<(Source, Vec<PushEvent>), String> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     if v.get("events").is_some() {
@@ -591,6 +596,9 @@ impl Work {
         let Some(via) = self.lookups.card(txn, d.webhook_id).await? else {
             return Ok(());
         };
+        if let Some(why) = &event.rejected {
+            return self.reject(backend, txn, d, &via, event, why).await;
+        }
         let mut candidates = self.lookups.cards_on(txn, via.endpoint_id).await?;
         candidates.retain(|c| self.lookups.matches(&c.image_pattern, &event.repository));
         let keys = Keys {
@@ -615,6 +623,46 @@ impl Work {
             self.add(txn, card.id, row).await?;
         }
         Ok(())
+    }
+
+    /// A refused event: one REJECTED row on the delivering card, unless the registry is
+    /// resending an event already rejected within the duplicate window (it retries non-2xx).
+    async fn reject(
+        &mut self,
+        backend: &Backend,
+        txn: &DatabaseTransaction,
+        d: &Claimed,
+        via: &cards::Model,
+        event: &PushEvent,
+        why: &str,
+    ) -> Result<()> {
+        let keys = Keys {
+            content: sha(&event.dedup_material()),
+            event: None,
+        };
+        let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
+        let again = activity::Entity::find()
+            .select_only()
+            .column(activity::Column::Id)
+            .filter(activity::Column::WebhookId.eq(via.id))
+            .filter(activity::Column::DedupKey.eq(keys.content.clone()))
+            .filter(activity::Column::Status.eq(ActivityStatus::Rejected.as_str()))
+            .filter(activity::Column::ReceivedAt.gt(since))
+            .into_tuple::<i64>()
+            .one(txn)
+            .await?
+            .is_some()
+            || self.rows.iter().any(|r| {
+                matches!(&r.dedup_key, sea_orm::ActiveValue::Set(k) if *k == keys.content)
+                    && matches!(&r.status, sea_orm::ActiveValue::Set(s) if s == ActivityStatus::Rejected.as_str())
+                    && matches!(&r.webhook_id, sea_orm::ActiveValue::Set(w) if *w == via.id)
+            });
+        if again {
+            return Ok(());
+        }
+        let o = Outcome::says(ActivityStatus::Rejected, format!("Rejected: {why}."));
+        let row = row_model(backend, (d.id, d.received_at), via, event, &keys, o, None)?;
+        self.add(txn, via.id, row).await
     }
 
     async fn evaluate(
@@ -655,6 +703,7 @@ impl Work {
             event,
             "",
             &mut self.started,
+            None,
         )
         .await
     }
@@ -704,9 +753,15 @@ async fn start_for(
     event: &PushEvent,
     extra_comment: &str,
     started: &mut StartedList,
+    run_as: Option<Actor>,
 ) -> Result<Outcome> {
     let now = backend.clock.now();
-    let Some(owner) = lookups.owner(txn, now, card.api_token_id).await? else {
+    // a delivery runs as the card's token owner; a Resubmit as whoever pressed it
+    let owner = match run_as {
+        Some(actor) => Some(actor),
+        None => lookups.owner(txn, now, card.api_token_id).await?,
+    };
+    let Some(owner) = owner else {
         return Ok(Outcome::says(
             ActivityStatus::InvalidToken,
             "Invalid API token. Verify webhook configuration.",
@@ -860,6 +915,11 @@ pub async fn resubmit(
         .ok_or(Error::NotFound("webhook"))?;
     let event: PushEvent = serde_json::from_str(&original.event)
         .map_err(|e| Error::Internal(format!("activity {id}: {e}")))?;
+    if let Some(why) = &event.rejected {
+        return Err(Error::Conflict(format!(
+            "This event was rejected ({why}); it cannot start a pipeline."
+        )));
+    }
     let who = users::Entity::find_by_id(actor.user_id)
         .one(&txn)
         .await?
@@ -875,6 +935,7 @@ pub async fn resubmit(
         &event,
         &format!(", resubmitted by {who}"),
         &mut started,
+        Some(actor),
     )
     .await?;
     let keys = Keys {

@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod keys;
 pub mod kubernetes;
 pub mod live;
+pub mod masking;
 pub mod pipelines;
 pub mod projects;
 pub mod registry;

@@ -138,3 +138,27 @@ pub async fn end_sessions_of_user(db: &impl ConnectionTrait, user_id: i64) -> Re
         .await?;
     Ok(res.rows_affected)
 }
+
+/// Whether session `session_id` still signs in `user_id` now: it exists, has not expired and
+/// its account is enabled. Live streams ask this as they run, so a password reset or a
+/// disabled account ends them within seconds.
+pub async fn still_signed_in(
+    db: &impl ConnectionTrait,
+    session_id: &str,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
+    let Some(row) = sessions::Entity::find_by_id(session_id.to_owned())
+        .filter(sessions::Column::ExpiresAt.gt(now.timestamp()))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let enabled = crate::entities::users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|u| !u.disabled);
+    Ok(enabled && row.user_id == Some(user_id))
+}

@@ -12,7 +12,8 @@ use chrono::{DateTime, Duration, Months, Utc};
 use domain::views::{CurrentUser, IssuedToken, TokenRow, TokenStatus};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -159,6 +160,39 @@ pub async fn revoke(backend: &Backend, actor: Actor, token_id: i64) -> Result<()
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Revokes every token of a user and deletes the access tokens they gave out: a password reset
+/// or a disabled account must not leave a way in.
+pub(crate) async fn revoke_all_of_user(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let ids: Vec<i64> = api_tokens::Entity::find()
+        .select_only()
+        .column(api_tokens::Column::Id)
+        .filter(api_tokens::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    api_tokens::Entity::update_many()
+        .col_expr(
+            api_tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(api_tokens::Column::UserId.eq(user_id))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    access_tokens::Entity::delete_many()
+        .filter(access_tokens::Column::ApiTokenId.is_in(ids))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

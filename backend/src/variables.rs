@@ -36,6 +36,9 @@ pub struct VariableInput {
     pub description: String,
 }
 
+/// The fewest characters a SECRET or RESTRICTED value may have.
+pub const MIN_HIDDEN_CHARS: usize = 8;
+
 fn parse_kind(s: &str) -> Result<VariableKind> {
     VariableKind::parse(s)
         .ok_or_else(|| Error::invalid("kind", "Pick REGULAR, SECRET or RESTRICTED."))
@@ -103,6 +106,16 @@ fn split_value(
     value: &SecretValue,
 ) -> Result<(Option<String>, Option<String>)> {
     check_value(value)?;
+    if kind.is_hidden() && value.expose().chars().count() < MIN_HIDDEN_CHARS {
+        return Err(Error::invalid(
+            "value",
+            format!(
+                "A {} value has at least {MIN_HIDDEN_CHARS} characters: a shorter one would be \
+                 masked wherever that text appears in logs and outputs, and guessed easily.",
+                kind.as_str()
+            ),
+        ));
+    }
     if kind.is_hidden() {
         let sealed = backend
             .sealer

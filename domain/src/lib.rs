@@ -4,6 +4,7 @@
 pub mod endpoints;
 pub mod error;
 pub mod executions;
+pub mod image_ref;
 pub mod names;
 pub mod pipeline;
 pub mod registry_events;

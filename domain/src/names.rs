@@ -257,6 +257,55 @@ impl fmt::Debug for Password {
     }
 }
 
+/// A path on this site to go to after signing in: `next` parsed so that no spelling of it
+/// (tabs and newlines browsers drop, backslashes they read as slashes, encoded slashes, `//`)
+/// can lead to another host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPath(String);
+
+impl LocalPath {
+    /// Parses `next`; anything that is not plainly a path on this site is refused.
+    pub fn parse(input: &str) -> Option<Self> {
+        let printable = |c: char| c.is_ascii_graphic() && c != '\\';
+        if input.len() > 2048 || !input.starts_with('/') || !input.chars().all(printable) {
+            return None;
+        }
+        // the path as a browser may read it: percent-decoded once, backslashes as slashes
+        let decoded = percent_decoded(input)?.replace('\\', "/");
+        let starts_like_a_host = |s: &str| {
+            let rest =
+                s.trim_start_matches(|c: char| c == '/' || c.is_whitespace() || c.is_control());
+            s.len() - rest.len() > 1
+        };
+        if starts_like_a_host(input) || starts_like_a_host(&decoded) {
+            return None;
+        }
+        Some(Self(input.to_owned()))
+    }
+
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn percent_decoded(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +400,43 @@ mod tests {
         assert!(bad.is_err());
         let good: ProjectName = serde_json::from_str("\" web \"").unwrap();
         assert_eq!(good.as_str(), "web");
+    }
+
+    #[test]
+    fn local_path_takes_paths_on_this_site_only() {
+        use super::LocalPath;
+        for ok in [
+            "/",
+            "/projects/3",
+            "/executions?status=FAILED&q=a%20b",
+            "/a//b",
+        ] {
+            assert_eq!(
+                LocalPath::parse(ok).map(|p| p.0),
+                Some(ok.to_owned()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2f/evil.example",
+            "/%2F%2Fevil.example",
+            "/%5c/evil.example",
+            "/%5C%5Cevil.example",
+            "/ /evil.example",
+            "/\n/evil.example",
+            "/%0a/evil.example",
+            "/%zz",
+            "",
+            "evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(LocalPath::parse(bad), None, "{bad:?}");
+        }
     }
 }

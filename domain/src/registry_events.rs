@@ -3,6 +3,7 @@
 //! CNCF distribution notifications (several events per envelope) and Harbor's `PUSH_ARTIFACT`.
 //! Also the image and tag patterns of webhook cards. Pure: no I/O.
 
+use crate::image_ref::{Digest, RefError, RegistryHost, RepositoryPath, Tag};
 use regex_lite::Regex;
 use serde_json::Value;
 
@@ -28,9 +29,103 @@ pub struct PushEvent {
     /// When the registry says the push happened (Docker Hub's `pushed_at`, as sent).
     #[serde(default)]
     pub pushed_at: Option<String>,
+    /// Why the event was refused (it starts nothing), when it was: its fields are then kept
+    /// only shortened and with control characters escaped, for Activity to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+}
+
+/// The most characters of a refused event's field that Activity keeps.
+const REJECTED_FIELD_CHARS: usize = 120;
+
+/// A free-text field (owner, event id): at most `max` characters, no control characters.
+fn plain_text(what: &str, v: &str, max: usize) -> Result<(), RefError> {
+    if v.chars().count() > max {
+        return Err(RefError(format!(
+            "the {what} is longer than {max} characters"
+        )));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(RefError(format!("the {what} holds control characters")));
+    }
+    Ok(())
+}
+
+/// `v` as a refused event keeps it: shortened, control characters escaped.
+fn defused(v: &str) -> String {
+    let mut out: String = v
+        .chars()
+        .take(REJECTED_FIELD_CHARS)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if v.chars().count() > REJECTED_FIELD_CHARS {
+        out.push('…');
+    }
+    out
 }
 
 impl PushEvent {
+    /// Every field parsed with the distribution reference grammar (and free text bounded):
+    /// the event as it may be used, or the reason it may not.
+    pub fn check(&self) -> Result<(), RefError> {
+        if let Some(h) = &self.host {
+            RegistryHost::parse(h)?;
+        }
+        RepositoryPath::parse(&self.repository)?;
+        if !self.namespace.is_empty() {
+            RepositoryPath::parse(&self.namespace)
+                .map_err(|_| RefError("the repository's namespace is not a valid name".into()))?;
+        }
+        match (&self.tag, &self.digest) {
+            (None, None) => return Err(RefError("the event names no tag".into())),
+            (Some(t), _) => {
+                Tag::parse(t)?;
+            }
+            (None, Some(_)) => {}
+        }
+        if let Some(d) = &self.digest {
+            Digest::parse(d)?;
+        }
+        plain_text("pusher", &self.owner, 256)?;
+        if let Some(id) = &self.event_id {
+            plain_text("event id", id, 256)?;
+        }
+        if let Some(at) = &self.pushed_at {
+            plain_text("push time", at, 64)?;
+        }
+        if let Some(u) = &self.callback_url {
+            plain_text("callback URL", u, 2048)?;
+        }
+        Ok(())
+    }
+
+    /// The event checked: unchanged when valid, else marked rejected with its fields defused.
+    pub fn checked(self) -> Self {
+        match self.check() {
+            Ok(()) => self,
+            Err(why) => {
+                let opt = |v: Option<String>| v.map(|v| defused(&v));
+                PushEvent {
+                    event_id: opt(self.event_id),
+                    owner: defused(&self.owner),
+                    host: opt(self.host),
+                    namespace: defused(&self.namespace),
+                    repository: defused(&self.repository),
+                    tag: opt(self.tag),
+                    digest: opt(self.digest),
+                    callback_url: None,
+                    pushed_at: opt(self.pushed_at),
+                    rejected: Some(why.0),
+                }
+            }
+        }
+    }
     /// The full image reference a pipeline deploys: `host/repo:tag` (Hub: `repo:tag`), or
     /// `@digest` when there is no tag.
     pub fn image(&self) -> String {
@@ -173,6 +268,7 @@ pub fn docker_hub(bytes: &[u8]) -> Result<PushEvent, String> {
             .and_then(|p| p.get("pushed_at"))
             .filter(|p| !p.is_null())
             .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned)),
+        rejected: None,
     })
 }
 
@@ -206,6 +302,7 @@ pub fn distribution(bytes: &[u8]) -> Result<Vec<PushEvent>, String> {
             digest: text(e, &["target", "digest"]),
             callback_url: None,
             pushed_at: text(e, &["timestamp"]),
+            rejected: None,
         });
     }
     Ok(out)
@@ -240,6 +337,7 @@ pub fn harbor(bytes: &[u8]) -> Result<Vec<PushEvent>, String> {
                 digest: text(r, &["digest"]),
                 callback_url: None,
                 pushed_at: text(&v, &["occur_at"]),
+                rejected: None,
             }
         })
         .collect())

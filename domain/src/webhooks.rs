@@ -193,11 +193,14 @@ pub enum ActivityStatus {
     Failed,
     /// skip-if-running: an execution of the pipeline was already active.
     Skipped,
+    /// The event's image reference is not valid (a tag with a newline, a repository with
+    /// markup …): it starts nothing.
+    Rejected,
 }
 
 impl ActivityStatus {
     /// Every status.
-    pub const ALL: [ActivityStatus; 7] = [
+    pub const ALL: [ActivityStatus; 8] = [
         ActivityStatus::Triggered,
         ActivityStatus::Duplicate,
         ActivityStatus::Disabled,
@@ -205,6 +208,7 @@ impl ActivityStatus {
         ActivityStatus::InvalidToken,
         ActivityStatus::Failed,
         ActivityStatus::Skipped,
+        ActivityStatus::Rejected,
     ];
 
     /// The stored form.
@@ -217,6 +221,7 @@ impl ActivityStatus {
             ActivityStatus::InvalidToken => "INVALID_TOKEN",
             ActivityStatus::Failed => "FAILED",
             ActivityStatus::Skipped => "SKIPPED",
+            ActivityStatus::Rejected => "REJECTED",
         }
     }
 
@@ -235,6 +240,7 @@ impl ActivityStatus {
             ActivityStatus::InvalidToken => "Invalid token",
             ActivityStatus::Failed => "Failed",
             ActivityStatus::Skipped => "Skipped",
+            ActivityStatus::Rejected => "Rejected",
         }
     }
 }

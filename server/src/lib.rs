@@ -303,6 +303,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .layer(mw::from_fn(middleware::csrf_guard))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(mw::from_fn(api::json_413))
+        .layer(mw::from_fn(middleware::security_headers))
         .layer(
             // the path only: query strings may carry tokens
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

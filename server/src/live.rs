@@ -25,6 +25,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tower_sessions::Session;
 
 /// How often a stream looks at the database without being woken (changes made by another
 /// Wharf process on the same database).
@@ -66,6 +67,49 @@ fn actor_of(user: Option<Extension<CurrentUser>>) -> Option<Actor> {
     })
 }
 
+/// Who a stream serves: its user and the session it was opened with. The stream ends when
+/// that session ends (sign-out, password reset, disabled account).
+#[derive(Clone)]
+struct Viewer {
+    actor: Actor,
+    session: Option<String>,
+    checked: std::sync::Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+}
+
+/// How often a stream checks that its session still signs its user in.
+const SESSION_CHECK: Duration = Duration::from_secs(1);
+
+impl Viewer {
+    fn new(actor: Actor, session: &Session) -> Self {
+        Self {
+            actor,
+            session: session.id().map(|id| id.to_string()),
+            checked: std::sync::Arc::default(),
+        }
+    }
+
+    /// False once the session no longer signs the user in (checked at most once a second).
+    async fn still_signed_in(&self, backend: &Backend) -> bool {
+        let now = tokio::time::Instant::now();
+        {
+            let Ok(mut last) = self.checked.lock() else {
+                return false;
+            };
+            if last.is_some_and(|t| now.duration_since(t) < SESSION_CHECK) {
+                return true;
+            }
+            *last = Some(now);
+        }
+        let Some(id) = &self.session else {
+            return false;
+        };
+        backend::sessions::still_signed_in(&backend.db, id, self.actor.user_id, backend.clock.now())
+            .await
+            // a database hiccup does not end the stream; the next check decides
+            .unwrap_or(true)
+    }
+}
+
 fn sse(rx: mpsc::Receiver<Event>) -> Response {
     Sse::new(ReceiverStream::new(rx).map(Ok::<_, Infallible>))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -80,12 +124,14 @@ fn unauthorized() -> Response {
 pub async fn executions(
     State(s): State<AppState>,
     user: Option<Extension<CurrentUser>>,
+    session: Session,
     headers: HeaderMap,
     Query(q): Query<LiveQuery>,
 ) -> Response {
     let Some(actor) = actor_of(user) else {
         return unauthorized();
     };
+    let viewer = Viewer::new(actor, &session);
     // subscribed before the first catch-up, so nothing published in between is missed
     let bus = s.backend.events.subscribe();
     let since = match last_event_id(&headers).or(q.since) {
@@ -102,7 +148,7 @@ pub async fn executions(
     let follow = Follow {
         backend: s.backend.clone(),
         closing: s.closing.clone(),
-        actor,
+        viewer,
         project: q.project,
         execution: q.execution,
     };
@@ -113,7 +159,7 @@ pub async fn executions(
 struct Follow {
     backend: Backend,
     closing: CancellationToken,
-    actor: Actor,
+    viewer: Viewer,
     project: Option<i64>,
     execution: Option<i64>,
 }
@@ -138,9 +184,13 @@ impl Follow {
             return;
         }
         loop {
+            if !self.viewer.still_signed_in(&self.backend).await {
+                let _ = tx.send(Event::default().event("signed-out").data("")).await;
+                return;
+            }
             match live::changes_since(
                 &self.backend,
-                self.actor,
+                self.viewer.actor,
                 self.project,
                 self.execution,
                 cursor,
@@ -209,6 +259,7 @@ async fn wait(
 pub async fn task_log(
     State(s): State<AppState>,
     user: Option<Extension<CurrentUser>>,
+    session: Session,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<LogQuery>,
@@ -216,6 +267,7 @@ pub async fn task_log(
     let Some(actor) = actor_of(user) else {
         return unauthorized();
     };
+    let viewer = Viewer::new(actor, &session);
     let project = match backend::executions::project_of(&s.backend, id).await {
         Ok(p) => p,
         Err(_) => return (StatusCode::NOT_FOUND, "No such execution.").into_response(),
@@ -227,6 +279,10 @@ pub async fn task_log(
     let closing = s.closing.clone();
     tokio::spawn(async move {
         loop {
+            if !viewer.still_signed_in(&backend).await {
+                let _ = tx.send(Event::default().event("signed-out").data("")).await;
+                return;
+            }
             let (lines, ended) = match backend::executions::task_log_after(
                 &backend, actor, project, id, &q.stage, &q.task, after,
             )

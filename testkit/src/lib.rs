@@ -6,4 +6,5 @@
 pub mod certs;
 pub mod dockerhub;
 pub mod kube;
+pub mod listener;
 pub mod registry;

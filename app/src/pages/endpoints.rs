@@ -403,10 +403,26 @@ pub(crate) fn EndpointEditor(
         EndpointKind::DockerRegistry => "Password or access token",
         EndpointKind::Kubernetes => auth.get().secret_label(),
     };
-    let secret_kept = move || {
-        has_secret
-            && (kind.get() == EndpointKind::DockerRegistry || Some(auth.get()) == original_auth)
+    // a stored secret is bound to where it was entered (see backend::endpoints::update)
+    let original_server_type = existing.as_ref().and_then(|e| e.server_type);
+    let original_ca = k
+        .as_ref()
+        .and_then(|k| k.ca_data.clone())
+        .unwrap_or_default();
+    let destination_changed = move || {
+        url.track();
+        url_changed()
+            || pin.get().is_some()
+            || match kind.get() {
+                EndpointKind::DockerRegistry => Some(server_type.get()) != original_server_type,
+                EndpointKind::Kubernetes => {
+                    Some(auth.get()) != original_auth
+                        || ca_data.with(|c| c.trim() != original_ca.trim())
+                }
+            }
     };
+    let secret_kept = move || has_secret && !destination_changed();
+    let secret_discarded = move || has_secret && destination_changed();
     view! {
         <div class="dialog-backdrop"></div>
         <div
@@ -527,6 +543,11 @@ pub(crate) fn EndpointEditor(
                         }.into_any()
                     }}
                     <FieldError error field="secret"/>
+                    <Show when=secret_discarded>
+                        <p class="warning-text" role="note" data-testid=ids::SECRET_DISCARDED>
+                            "The destination changed, so the stored secret will not be sent there: enter it again."
+                        </p>
+                    </Show>
                     <p class="hint">"Stored encrypted; never shown again."</p>
                 </div>
                 <Show when=move || kind.get() == EndpointKind::Kubernetes>

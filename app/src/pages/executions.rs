@@ -96,8 +96,8 @@ pub(crate) fn status_badge(s: RunStatus) -> impl IntoView {
 }
 
 /// Opens a live stream at `url` and hands each execution event to `on_execution`; `live`
-/// says whether the stream is connected. A `reload` event (the client is too far behind)
-/// reloads the page. Nothing happens on the server.
+/// says whether the stream is connected. A `reload` event (the client is too far behind) or a
+/// `signed-out` event (the session ended) reloads the page. Nothing happens on the server.
 fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: RwSignal<bool>) {
     #[cfg(feature = "hydrate")]
     {
@@ -124,6 +124,10 @@ fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: 
         let _ =
             es.add_event_listener_with_callback("execution", on_message.as_ref().unchecked_ref());
         let _ = es.add_event_listener_with_callback("reload", on_reload.as_ref().unchecked_ref());
+        // the session ended (signed out, password reset, account disabled): the reload leads
+        // to the sign-in page and the page shows nothing more
+        let _ =
+            es.add_event_listener_with_callback("signed-out", on_reload.as_ref().unchecked_ref());
         es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let kept = StoredValue::new_local((es, on_message, on_reload, on_open, on_error));

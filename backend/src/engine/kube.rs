@@ -33,10 +33,13 @@ struct Target {
 fn object_targets(task: &Task, ctx: &Context) -> Result<Vec<Target>, String> {
     let text = |k: &str| task.input.get(k).and_then(Value::as_str);
     let objects = match text("yaml").filter(|y| !y.trim().is_empty()) {
-        Some(yaml) => {
-            let yaml = ctx.substitute(yaml)?;
-            pipeline::documents(&yaml).map_err(|e| format!("The YAML definition: {e}"))?
-        }
+        // parsed first, then bound: each binding fills one scalar and cannot add keys,
+        // documents or anchors, whatever its value holds
+        Some(yaml) => pipeline::documents(yaml)
+            .map_err(|e| format!("The YAML definition: {e}"))?
+            .iter()
+            .map(|d| ctx.bind_document(d))
+            .collect::<Result<Vec<_>, _>>()?,
         None => {
             let kind = ctx.substitute(text("kind").unwrap_or_default())?;
             let api_version = match text("apiVersion") {

@@ -11,6 +11,7 @@
 
 use crate::entities::{executions as exec_rows, project_members, stage_runs, task_logs, task_runs};
 use crate::executions::{finish_open_runs, publish, status};
+use crate::masking::Masker;
 use crate::pipelines::active_strings;
 use crate::{Backend, Error, Result};
 use chrono::{DateTime, Utc};
@@ -140,8 +141,8 @@ pub(crate) struct Context {
     vars: HashMap<String, String>,
     /// (stage, task) → outputs
     outputs: HashMap<(String, String), Value>,
-    /// Values to mask wherever they would be shown.
-    secrets: Vec<String>,
+    /// Masks hidden values wherever they would be shown.
+    masker: Arc<Masker>,
 }
 
 impl Context {
@@ -200,13 +201,54 @@ impl Context {
             inputs: self.inputs.clone(),
             vars: self.vars.clone(),
             outputs,
-            secrets: self.secrets.clone(),
+            masker: self.masker.clone(),
         };
         f(&view)
     }
 
     pub(crate) fn substitute(&self, s: &str) -> std::result::Result<String, String> {
         expr::substitute(s, &|b| self.resolve(b)).map_err(|u| u.to_string())
+    }
+
+    /// A parsed document with its bindings resolved scalar by scalar (keys too). A scalar that
+    /// is one binding alone takes an integer or boolean value as that type (`replicas:
+    /// ${input.N}`); everything else stays a string. No value can change the document's shape.
+    pub(crate) fn bind_document(&self, v: &Value) -> std::result::Result<Value, String> {
+        Ok(match v {
+            Value::String(s) => {
+                let bound = self.substitute(s)?;
+                let whole = s.starts_with("${") && s.ends_with('}') && s.matches("${").count() == 1;
+                match (whole, bound.as_str()) {
+                    (true, "true") => Value::Bool(true),
+                    (true, "false") => Value::Bool(false),
+                    (true, n)
+                        if !n.is_empty()
+                            && n.len() <= 18
+                            && n.trim_start_matches('-')
+                                .chars()
+                                .all(|c| c.is_ascii_digit())
+                            && n != "-" =>
+                    {
+                        n.parse::<i64>()
+                            .map_or(Value::String(bound.clone()), Value::from)
+                    }
+                    _ => Value::String(bound),
+                }
+            }
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .map(|x| self.bind_document(x))
+                    .collect::<std::result::Result<_, _>>()?,
+            ),
+            Value::Object(o) => {
+                let mut out = Map::new();
+                for (k, x) in o {
+                    out.insert(self.substitute(k)?, self.bind_document(x)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
     }
 
     /// `input` with every binding resolved and secrets masked, as the task panel shows it: a
@@ -224,26 +266,11 @@ impl Context {
     }
 
     pub(crate) fn mask(&self, s: &str) -> String {
-        let mut out = s.to_owned();
-        for secret in &self.secrets {
-            if secret.len() >= 3 {
-                out = out.replace(secret.as_str(), "********");
-            }
-        }
-        out
+        self.masker.mask(s)
     }
 
     fn mask_value(&self, v: &Value) -> Value {
-        match v {
-            Value::String(s) => Value::String(self.mask(s)),
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.mask_value(x)).collect()),
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, x)| (k.clone(), self.mask_value(x)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
+        self.masker.mask_value(v)
     }
 }
 
@@ -794,7 +821,7 @@ impl Engine {
             inputs: inputs.into_iter().collect(),
             vars,
             outputs,
-            secrets,
+            masker: Arc::new(Masker::new(secrets.iter().map(String::as_str))),
         })
     }
 

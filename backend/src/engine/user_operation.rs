@@ -65,6 +65,15 @@ impl Engine {
                 .flatten()
             {
                 match ctx.substitute(a.as_str().unwrap_or_default()) {
+                    // approvers are shown to everyone who can see the execution
+                    Ok(v) if ctx.mask(&v) != v => {
+                        let o = Outcome::failed(
+                            "An approver comes from a SECRET or RESTRICTED variable; approvers \
+                             are shown to everyone, so name them with a regular variable or \
+                             plain text.",
+                        );
+                        return self.record(e, r, o).await;
+                    }
                     Ok(v) => approvers.push(v.trim().to_lowercase()),
                     Err(m) => return self.record(e, r, Outcome::failed(m)).await,
                 }

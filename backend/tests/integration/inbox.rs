@@ -89,7 +89,8 @@ fn push(tag: &str) -> Vec<u8> {
         r#"{{"events": [{{"id": "e-{tag}", "action": "push", "actor": {{"name": "ci"}},
         "request": {{"host": "127.0.0.1:5000"}},
         "target": {{"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web",
-                   "tag": "{tag}", "digest": "sha256:{tag}"}}}}]}}"#
+                   "tag": "{tag}", "digest": "sha256:{:0>64}"}}}}]}}"#,
+        tag.replace('.', "")
     )
     .into_bytes()
 }
@@ -174,7 +175,7 @@ async fn an_event_accepted_before_a_restart_triggers_exactly_once_after_it() {
     let body = br#"{"events": [{"id": "e-1", "action": "push", "actor": {"name": "ci"},
         "request": {"host": "127.0.0.1:5000"},
         "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web",
-                   "tag": "1.0", "digest": "sha256:abc"}}]}"#;
+                   "tag": "1.0", "digest": "sha256:00000000000000000000000000000000000000000000000000000000000000ab"}}]}"#;
     let (source, events) = inbox::read_registry(body).unwrap();
     assert_eq!(source, Source::Distribution);
     // accepted: committed before the answer; the processor never ran

@@ -15,4 +15,5 @@ mod registry_task;
 mod services;
 mod tls;
 mod tokens;
+mod trust;
 mod variables;

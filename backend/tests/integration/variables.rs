@@ -89,7 +89,7 @@ async fn viewers_read_members_use_and_only_administrators_touch_restricted_varia
         b,
         w.member,
         w.project,
-        input("KUBE_TOKEN", "RESTRICTED", Some("t")),
+        input("KUBE_TOKEN", "RESTRICTED", Some("t0ken-of-the-cluster")),
     )
     .await
     .unwrap_err();
@@ -98,7 +98,7 @@ async fn viewers_read_members_use_and_only_administrators_touch_restricted_varia
         b,
         w.root,
         w.project,
-        input("KUBE_TOKEN", "RESTRICTED", Some("t")),
+        input("KUBE_TOKEN", "RESTRICTED", Some("t0ken-of-the-cluster")),
     )
     .await
     .unwrap();
@@ -107,9 +107,14 @@ async fn viewers_read_members_use_and_only_administrators_touch_restricted_varia
         .unwrap_err();
     assert!(matches!(e, Error::Forbidden(_)), "{e:?}");
     // a member cannot turn a secret into a restricted one either
-    let s = variables::create(b, w.member, w.project, input("S", "SECRET", Some("v")))
-        .await
-        .unwrap();
+    let s = variables::create(
+        b,
+        w.member,
+        w.project,
+        input("S", "SECRET", Some("value-of-s")),
+    )
+    .await
+    .unwrap();
     let e = variables::update(b, w.member, w.project, s.id, input("S", "RESTRICTED", None))
         .await
         .unwrap_err();
@@ -142,7 +147,7 @@ async fn editing_keeps_a_hidden_value_unless_a_new_one_is_given() {
         b,
         w.member,
         w.project,
-        input("TOKEN", "SECRET", Some("first")),
+        input("TOKEN", "SECRET", Some("first-value")),
     )
     .await
     .unwrap();
@@ -161,14 +166,14 @@ async fn editing_keeps_a_hidden_value_unless_a_new_one_is_given() {
             .unwrap()
             .unwrap()
             .expose(),
-        "first"
+        "first-value"
     );
     variables::update(
         b,
         w.member,
         w.project,
         s.id,
-        input("TOKEN_RENAMED", "SECRET", Some("second")),
+        input("TOKEN_RENAMED", "SECRET", Some("second-value")),
     )
     .await
     .unwrap();
@@ -178,7 +183,7 @@ async fn editing_keeps_a_hidden_value_unless_a_new_one_is_given() {
             .unwrap()
             .unwrap()
             .expose(),
-        "second"
+        "second-value"
     );
     // a hidden value cannot silently become visible
     let e = variables::update(
@@ -227,10 +232,25 @@ async fn bad_names_kinds_duplicates_and_huge_values_are_refused() {
     variables::create(b, w.member, w.project, input("DUP", "REGULAR", Some("v")))
         .await
         .unwrap();
-    let e = variables::create(b, w.member, w.project, input("DUP", "SECRET", Some("v")))
-        .await
-        .unwrap_err();
+    let e = variables::create(
+        b,
+        w.member,
+        w.project,
+        input("DUP", "SECRET", Some("value-of-dup")),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)));
+    // a hidden value shorter than 8 characters is refused with a message
+    for kind in ["SECRET", "RESTRICTED"] {
+        let e = variables::create(b, w.root, w.project, input("SHORT", kind, Some("1234567")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Invalid { field: ref f, ref message } if f == "value" && message.contains("at least 8")),
+            "{kind}: {e:?}"
+        );
+    }
     let huge = "x".repeat(variables::MAX_VALUE_BYTES + 1);
     let e = variables::create(
         b,

@@ -220,7 +220,9 @@ pub async fn create_endpoint(
         ca_data: r.ca_data,
         client_certificate: r.client_certificate,
     };
-    let e = endpoints::create(&s.backend, actor, id, input).await?;
+    let e = endpoints::create(&s.backend, actor, id, input)
+        .await
+        .map_err(|e| ApiError::from(e).field_renamed("secret", "password"))?;
     Ok((StatusCode::CREATED, Json(e.into())))
 }
 
@@ -287,7 +289,8 @@ pub async fn update_endpoint(
     };
     Ok(Json(
         endpoints::update(&s.backend, actor, id, endpoint_id, input)
-            .await?
+            .await
+            .map_err(|e| ApiError::from(e).field_renamed("secret", "password"))?
             .into(),
     ))
 }

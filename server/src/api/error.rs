@@ -32,6 +32,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The same error naming the request field `to` where it named the service's `from`
+    /// (a service's `secret` is the endpoint API's `password`).
+    pub fn field_renamed(mut self, from: &str, to: &str) -> Self {
+        if self.field.as_deref() == Some(from) {
+            self.field = Some(to.to_owned());
+        }
+        self
+    }
+
     /// An error with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
@@ -50,9 +59,26 @@ impl From<backend::Error> for ApiError {
         Self {
             code: e.code(),
             message: e.public_message(),
-            field: e.field().map(str::to_owned),
+            field: e.field().map(camel_case),
         }
     }
+}
+
+/// The API's JSON is camelCase; services name fields in snake_case.
+fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl From<JsonRejection> for ApiError {

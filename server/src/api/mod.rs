@@ -9,6 +9,7 @@ pub mod page;
 pub mod pipelines;
 pub mod projects;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;
 
 use crate::state::AppState;
@@ -30,6 +31,7 @@ pub const PREFIX: &str = "/pipelines/api";
     modifiers(&BearerScheme),
     tags(
         (name = "tokens", description = "API tokens and access tokens"),
+        (name = "users", description = "The installation's people (system administrators)"),
         (name = "projects", description = "Projects and their members"),
         (name = "variables", description = "Project variables; SECRET and RESTRICTED values are never returned"),
         (name = "endpoints", description = "Docker Registry and Kubernetes endpoints; passwords, tokens and keys are never returned"),
@@ -59,6 +61,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::login))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::update_user))
+        .routes(routes!(users::reset_password))
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(
             projects::get_project,

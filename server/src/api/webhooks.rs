@@ -125,9 +125,21 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
         .accept(&s.backend, card, source, &body, &events)
         .await
     {
+        // every event refused: recorded in Activity as Rejected, and the registry is told why
+        Ok(()) if events.iter().all(|e| e.rejected.is_some()) => {
+            let why = events
+                .iter()
+                .filter_map(|e| e.rejected.as_deref())
+                .next()
+                .unwrap_or_default();
+            plain(StatusCode::BAD_REQUEST, &format!("Rejected: {why}."))
+        }
         Ok(()) => (
             StatusCode::OK,
-            Json(serde_json::json!({ "accepted": events.len() })),
+            Json(serde_json::json!({
+                "accepted": events.iter().filter(|e| e.rejected.is_none()).count(),
+                "rejected": events.iter().filter(|e| e.rejected.is_some()).count(),
+            })),
         )
             .into_response(),
         Err(e) => {
@@ -142,7 +154,7 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
 
 /// Docker Hub's webhook: its payload as Docker Hub sends it (and as the documentation prints it).
 #[utoipa::path(post, path = "/docker-hub-webhooks", tag = "docker webhooks", params(TokenQuery),
-    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
+    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed, or every event refused (recorded in Activity as Rejected)"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
 pub async fn docker_hub_listener(
     State(s): State<AppState>,
     Query(q): Query<TokenQuery>,
@@ -153,7 +165,7 @@ pub async fn docker_hub_listener(
 
 /// CNCF distribution notifications (several events per envelope) and Harbor's PUSH_ARTIFACT.
 #[utoipa::path(post, path = "/registry-webhooks", tag = "docker webhooks", params(TokenQuery),
-    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
+    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed, or every event refused (recorded in Activity as Rejected)"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
 pub async fn registry_listener(
     State(s): State<AppState>,
     Query(q): Query<TokenQuery>,
@@ -302,7 +314,7 @@ pub async fn listener_url(
 pub struct ActivityQuery {
     /// One card.
     webhook_id: Option<i64>,
-    /// TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED or SKIPPED.
+    /// TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED, SKIPPED or REJECTED.
     status: Option<String>,
     /// Text in the image, owner, tag, pipeline or message.
     text: Option<String>,
@@ -326,7 +338,7 @@ pub async fn list_activity(
         Some(x) => Some(ActivityStatus::parse(x).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::Invalid,
-                "status is one of TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED, SKIPPED.",
+                "status is one of TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED, SKIPPED, REJECTED.",
             )
         })?),
     };

@@ -287,11 +287,13 @@ async fn the_openapi_document_and_the_routes_agree() {
             "GET /pipelines/api/tokens",
             "GET /pipelines/api/user-operations",
             "GET /pipelines/api/user-operations/{id}",
+            "GET /pipelines/api/users",
             "PATCH /pipelines/api/pipelines/{id}",
             "PATCH /pipelines/api/projects/{id}",
             "PATCH /pipelines/api/projects/{id}/endpoints/{endpointId}",
             "PATCH /pipelines/api/projects/{id}/members/{userId}",
             "PATCH /pipelines/api/projects/{id}/variables/{variableId}",
+            "PATCH /pipelines/api/users/{id}",
             "POST /pipelines/api/docker-activity/{id}/resubmit",
             "POST /pipelines/api/docker-hub-webhooks",
             "POST /pipelines/api/docker-webhooks/{id}/{action}",
@@ -312,6 +314,8 @@ async fn the_openapi_document_and_the_routes_agree() {
             "POST /pipelines/api/tokens",
             "POST /pipelines/api/user-operations/{id}/approve",
             "POST /pipelines/api/user-operations/{id}/reject",
+            "POST /pipelines/api/users",
+            "POST /pipelines/api/users/{id}/password",
             "PUT /pipelines/api/docker-webhooks/{id}",
         ]
     );

@@ -469,8 +469,7 @@ async fn a_real_registry_push_triggers_with_the_registry_host_in_the_image() {
     // a multi-architecture push (per-platform manifests by digest, then the tagged index) and
     // blob pushes and pulls in one envelope: one event, one execution
     let envelope = |id: &str, media: &str, tag: Option<&str>, action: &str| {
-        let mut target =
-            json!({"mediaType": media, "repository": "acme/web", "digest": format!("sha256:{id}")});
+        let mut target = json!({"mediaType": media, "repository": "acme/web", "digest": format!("sha256:{:0>64}", id.bytes().map(|b| format!("{b:02x}")).collect::<String>())});
         if let Some(t) = tag {
             target["tag"] = json!(t);
         }
