@@ -609,7 +609,7 @@ pub async fn fetch_certificate(
         .trim_end_matches(']')
         .to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
-    tls::fetch_certificate(&host, port)
+    tls::fetch_certificate(&backend.outbound, &host, port)
         .await
         .map_err(|e| Error::invalid("url", format!("Could not fetch the certificate: {e}.")))
 }
@@ -689,16 +689,19 @@ pub async fn validate(
         .map_err(|e| Error::Internal(format!("endpoint {endpoint_id}: {e}")))?;
     let row = view(existing.clone())?;
     let outcome = match (&row.kubernetes, row.server_type) {
-        (Some(settings), _) => kubernetes::check(&ClusterAccess {
-            url: row.url.clone(),
-            auth: settings.auth,
-            username: row.username.clone(),
-            secret,
-            ca_data: settings.ca_data.clone(),
-            client_certificate: settings.client_certificate.clone(),
-            namespace: settings.namespace.clone(),
-            pin: row.certificate_sha256.clone(),
-        })
+        (Some(settings), _) => kubernetes::check(
+            &backend.outbound,
+            &ClusterAccess {
+                url: row.url.clone(),
+                auth: settings.auth,
+                username: row.username.clone(),
+                secret,
+                ca_data: settings.ca_data.clone(),
+                client_certificate: settings.client_certificate.clone(),
+                namespace: settings.namespace.clone(),
+                pin: row.certificate_sha256.clone(),
+            },
+        )
         .await
         .map_err(|p| p.to_string()),
         (None, server_type) => validate_registry(backend, &row, server_type, secret).await,
@@ -738,8 +741,8 @@ async fn validate_registry(
         _ => None,
     };
     let client = match &row.certificate_sha256 {
-        Some(pin) => tls::pinned_client(pin),
-        None => registry::client(),
+        Some(pin) => tls::pinned_client(&backend.outbound, pin),
+        None => registry::client(&backend.outbound),
     }
     .map_err(|e| format!("Wharf could not build an HTTP client: {e}"))?;
     let outcome = match (server_type, &creds) {

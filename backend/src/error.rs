@@ -127,3 +127,12 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     }
     out
 }
+
+/// The outbound policy's refusal inside an error chain, if that is why a connection failed:
+/// the sentence from "Wharf's outbound policy" to its end.
+pub fn policy_refusal(chain: &str) -> Option<String> {
+    let start = chain.find("Wharf's outbound policy")?;
+    let rest = &chain[start..];
+    let end = rest.find(".:").map_or(rest.len(), |i| i + 1);
+    Some(rest[..end].trim().to_owned())
+}

@@ -241,6 +241,7 @@ pub(crate) async fn start_in(
         comments: Set(comments.trim().to_owned()),
         trigger: Set(trigger.as_str().to_owned()),
         created_by: Set(Some(actor.user_id)),
+        plan_saved_by: Set(p.saved_by.or(p.created_by)),
         message: Set(None),
         cancel_requested: Set(false),
         pause_requested: Set(false),

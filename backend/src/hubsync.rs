@@ -63,7 +63,7 @@ async fn hub_for(
             e.name
         ))));
     };
-    let client = match registry::client() {
+    let client = match registry::client(&backend.outbound) {
         Ok(c) => c,
         Err(e) => return Ok(Some(Err(format!("cannot build an HTTP client: {e}")))),
     };

@@ -1224,12 +1224,12 @@ async fn post_with_retries(
 }
 
 /// The client callbacks go out with: no redirects, 10 s.
-pub fn callback_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+pub fn callback_client(
+    policy: &crate::outbound::OutboundPolicy,
+) -> reqwest::Result<reqwest::Client> {
+    policy
+        .builder()
         .timeout(std::time::Duration::from_secs(10))
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
         .build()
 }
 

@@ -92,7 +92,11 @@ pub fn check_private_key_pem(pem: &str) -> Result<(), String> {
 fn problem_from_chain(e: &(dyn std::error::Error + 'static), url: &str) -> KubeProblem {
     let chain = crate::error::error_chain(e);
     let lower = chain.to_lowercase();
-    if lower.contains("changed since it was accepted") || lower.contains("changedcertificate") {
+    if let Some(refusal) = crate::error::policy_refusal(&chain) {
+        KubeProblem::NoCluster(refusal)
+    } else if lower.contains("changed since it was accepted")
+        || lower.contains("changedcertificate")
+    {
         KubeProblem::Certificate(
             "the server's certificate changed since it was accepted. Review the new certificate and accept it again."
                 .to_owned(),
@@ -112,7 +116,28 @@ fn problem_from_chain(e: &(dyn std::error::Error + 'static), url: &str) -> KubeP
     }
 }
 
+/// A cluster's `Status` message as Wharf repeats it: a real API server's short sentence, never
+/// the body of whatever else answered (an HTML error page, a foreign service's text).
+fn status_words(message: &str, reason: &str) -> String {
+    let foreign = message.chars().count() > 300
+        || message.contains('<')
+        || message.chars().any(|c| c.is_control())
+        || reason.to_lowercase().contains("failed to parse");
+    if foreign {
+        "the answer was not a Kubernetes Status".to_owned()
+    } else {
+        message.to_owned()
+    }
+}
+
 pub(crate) fn problem(e: kube::Error, url: &str, doing: &str) -> KubeProblem {
+    let e = match e {
+        kube::Error::Api(mut status) => {
+            status.message = status_words(&status.message, &status.reason);
+            kube::Error::Api(status)
+        }
+        other => other,
+    };
     match e {
         kube::Error::Api(status) if status.code == 401 => KubeProblem::Unauthorized,
         kube::Error::Api(status) if status.code == 403 => KubeProblem::Forbidden(format!(
@@ -134,11 +159,20 @@ pub(crate) fn problem(e: kube::Error, url: &str, doing: &str) -> KubeProblem {
 }
 
 /// A kube-rs client for `access`. Nothing is sent until the client is used.
-pub fn client(access: &ClusterAccess) -> Result<kube::Client, KubeProblem> {
+pub fn client(
+    policy: &crate::outbound::OutboundPolicy,
+    access: &ClusterAccess,
+) -> Result<kube::Client, KubeProblem> {
     let uri: http::Uri = access
         .url
         .parse()
         .map_err(|e| KubeProblem::Settings(format!("The URL cannot be used: {e}.")))?;
+    if let Some(ip) = uri
+        .host()
+        .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok())
+    {
+        policy.decide(ip).map_err(KubeProblem::Settings)?;
+    }
     let mut config = kube::Config::new(uri);
     config.default_namespace = access.namespace.clone();
     config.connect_timeout = Some(Duration::from_secs(5));
@@ -181,7 +215,7 @@ pub fn client(access: &ClusterAccess) -> Result<kube::Client, KubeProblem> {
             .dangerous()
             .set_certificate_verifier(tls::pinned_verifier(pin));
     }
-    let mut http = HttpConnector::new();
+    let mut http = HttpConnector::new_with_resolver(policy.hyper_resolver());
     http.enforce_http(false);
     http.set_connect_timeout(config.connect_timeout);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -202,10 +236,13 @@ pub fn client(access: &ClusterAccess) -> Result<kube::Client, KubeProblem> {
 
 /// Validate: the server's version, then whether the identity may list Deployments in the
 /// default namespace. Returns what was found, in words.
-pub async fn check(access: &ClusterAccess) -> Result<String, KubeProblem> {
+pub async fn check(
+    policy: &crate::outbound::OutboundPolicy,
+    access: &ClusterAccess,
+) -> Result<String, KubeProblem> {
     let url = access.url.clone();
     let run = async {
-        let client = client(access)?;
+        let client = client(policy, access)?;
         let version = client
             .apiserver_version()
             .await

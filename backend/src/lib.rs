@@ -17,6 +17,7 @@ pub mod keys;
 pub mod kubernetes;
 pub mod live;
 pub mod masking;
+pub mod outbound;
 pub mod pipelines;
 pub mod projects;
 pub mod registry;
@@ -54,6 +55,8 @@ pub struct Backend {
     pub listeners: Arc<webhooks::ListenerCache>,
     /// Hosts Docker Hub callbacks may go to.
     pub callback_hosts: Arc<[String]>,
+    /// Where outbound connections may go (every client Wharf has).
+    pub outbound: outbound::OutboundPolicy,
     /// Taken by the webhook inbox's writer and processor around their transactions, so that
     /// they take turns in this process instead of meeting in SQLite's busy handler, which
     /// sleeps up to 100 ms between retries; the writer goes first.
@@ -76,6 +79,7 @@ impl Backend {
             public_url: Arc::from("http://127.0.0.1:3000"),
             listeners: Arc::default(),
             inbox_gate: Arc::default(),
+            outbound: outbound::OutboundPolicy::default(),
             callback_hosts: Arc::from(
                 inbox::DEFAULT_CALLBACK_HOSTS
                     .iter()
@@ -94,6 +98,12 @@ impl Backend {
     /// The same services sending callbacks only to `hosts`.
     pub fn with_callback_hosts(mut self, hosts: Vec<String>) -> Self {
         self.callback_hosts = Arc::from(hosts);
+        self
+    }
+
+    /// The same services under outbound policy `policy`.
+    pub fn with_outbound(mut self, policy: outbound::OutboundPolicy) -> Self {
+        self.outbound = policy;
         self
     }
 

@@ -28,6 +28,9 @@ impl Masker {
             needles.push(s.to_owned());
             needles.push(percent_encoded(s, false));
             needles.push(percent_encoded(s, true));
+            // as a URL parser leaves it in a query or a path (WHATWG percent-encode sets)
+            needles.push(url_encoded(s, b" \"#<>'"));
+            needles.push(url_encoded(s, b" \"#<>?`{}"));
             if let Ok(json) = serde_json::to_string(s) {
                 needles.push(json[1..json.len() - 1].to_owned());
             }
@@ -85,6 +88,20 @@ fn percent_encoded(s: &str, form: bool) -> String {
     out
 }
 
+/// `s` with only the bytes of `set`, controls and non-ASCII percent-encoded, as a URL parser
+/// writes a query (or a path) it was given raw.
+fn url_encoded(s: &str, set: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b < 0x21 || b > 0x7e || set.contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
 /// The characters of `bytes`' base64 that do not depend on what precedes or follows it, for
 /// each of the three alignments it can have inside a longer encoded text, in both alphabets.
 fn base64_fragments(bytes: &[u8]) -> Vec<String> {
@@ -119,6 +136,12 @@ mod tests {
         for shown in [
             format!("x {SECRET} y"),
             format!("https://h/p?q={}", percent_encoded(SECRET, false)),
+            reqwest::Url::parse(&format!("https://h/p?q={SECRET}"))
+                .unwrap()
+                .to_string(),
+            reqwest::Url::parse(&format!("https://h/{SECRET}"))
+                .unwrap()
+                .to_string(),
             format!("form: a={}&b=1", percent_encoded(SECRET, true)),
             format!("{{\"password\":{json}}}"),
             format!(

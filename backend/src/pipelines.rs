@@ -6,7 +6,7 @@
 //! a pipeline that uses a restricted endpoint can only be saved by a project administrator.
 
 use crate::accounts::Actor;
-use crate::entities::{endpoints, executions, pipelines as row};
+use crate::entities::{endpoints, executions, pipelines as row, variables};
 use crate::error::conflict_on_unique;
 use crate::projects::authorize;
 use crate::{Backend, Error, Result};
@@ -65,6 +65,52 @@ pub fn endpoint_uses(def: &PipelineDef) -> Vec<(String, String)> {
     out
 }
 
+/// Every `${var.NAME}` a definition uses, with the field that holds it.
+pub fn variable_uses(def: &PipelineDef) -> Vec<(String, String)> {
+    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::String(s) => {
+                for b in pipeline::expr::bindings_in(s).unwrap_or_default() {
+                    if let pipeline::expr::Binding::Var(n) = b {
+                        out.push((path.to_owned(), n));
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, path, out)),
+            serde_json::Value::Object(o) => o
+                .iter()
+                .for_each(|(k, x)| walk(x, &format!("{path}.{k}"), out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for s in &def.stages {
+        for t in &s.tasks {
+            let at = format!("stages.{}.tasks.{}", s.name, t.name);
+            if let Some(pre) = &t.pre_condition {
+                walk(
+                    &serde_json::Value::String(pre.clone()),
+                    &format!("{at}.preCondition"),
+                    &mut out,
+                );
+            }
+            walk(
+                &serde_json::Value::Object(t.input.clone()),
+                &format!("{at}.input"),
+                &mut out,
+            );
+        }
+    }
+    for (name, value) in &def.output {
+        walk(
+            &serde_json::Value::String(value.clone()),
+            &format!("output.{name}"),
+            &mut out,
+        );
+    }
+    out
+}
+
 /// Every endpoint a pipeline names must exist in the project and have the right kind; a
 /// restricted one needs an administrator.
 async fn check_endpoints(
@@ -106,6 +152,23 @@ async fn check_endpoints(
                     ))
                 }
                 Some(_) => {}
+            }
+        }
+    }
+    let restricted_vars: std::collections::HashSet<String> = variables::Entity::find()
+        .filter(variables::Column::ProjectId.eq(project_id))
+        .filter(variables::Column::Kind.eq(domain::variables::VariableKind::Restricted.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    if role != ProjectRole::Administrator {
+        for (path, name) in variable_uses(def) {
+            if restricted_vars.contains(&name) {
+                problems.push(format!(
+                    "{path}: variable {name} is restricted; only the project's administrators can use it in a pipeline"
+                ));
             }
         }
     }
@@ -267,6 +330,7 @@ pub async fn create(
         stage_count: Set(i32::try_from(def.stages.len()).unwrap_or(i32::MAX)),
         next_index: Set(1),
         created_by: Set(Some(actor.user_id)),
+        saved_by: Set(Some(actor.user_id)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -298,6 +362,7 @@ async fn store(
     m.enabled = Set(def.enabled);
     m.concurrency = Set(def.concurrency.as_str().to_owned());
     m.docker_inputs = Set(def.takes_docker_inputs());
+    m.saved_by = Set(Some(actor.user_id));
     m.stage_count = Set(i32::try_from(def.stages.len()).unwrap_or(i32::MAX));
     m.updated_at = Set(backend.clock.now());
     let m = m.update(&txn).await.map_err(|e| {

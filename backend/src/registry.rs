@@ -118,18 +118,18 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
     })
 }
 
-/// The HTTP client for registry checks: 10 s timeouts, no cookies, Wharf's user agent.
-pub fn client() -> reqwest::Result<Client> {
-    Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
-        .build()
+/// The HTTP client for registry checks under the outbound policy: 10 s timeouts, no
+/// cookies, no redirects, Wharf's user agent.
+pub fn client(policy: &crate::outbound::OutboundPolicy) -> reqwest::Result<Client> {
+    policy.builder().timeout(Duration::from_secs(10)).build()
 }
 
 fn describe_send_error(e: &reqwest::Error, url: &str) -> RegistryProblem {
     let chain = crate::error::error_chain(e);
     let lower = chain.to_lowercase();
+    if let Some(refusal) = crate::error::policy_refusal(&chain) {
+        return RegistryProblem::NoRegistry(refusal);
+    }
     // rustls reports the pin's error by its Debug name (ChangedCertificate), not its Display
     if lower.contains("changed since it was accepted") || lower.contains("changedcertificate") {
         RegistryProblem::Certificate(

@@ -33,12 +33,16 @@ pub struct CertificateInfo {
 /// Why a certificate could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TlsProblem {
-    /// Nothing answers at the address.
-    #[error("nothing answers at {0}")]
+    /// Nothing answers at the address. Worded as [`TlsProblem::NotTls`] is: which ports of a
+    /// host are open is not for a person who names that host to learn.
+    #[error("no TLS server answered at {0}")]
     Unreachable(String),
-    /// Something answered but did not complete a TLS handshake.
-    #[error("{0} does not speak TLS: {1}")]
+    /// Something answered but did not complete a TLS handshake (the detail is logged only).
+    #[error("no TLS server answered at {0}")]
     NotTls(String, String),
+    /// The outbound policy refuses the address.
+    #[error("{0}")]
+    Refused(String),
     /// The certificate could not be read.
     #[error("the certificate could not be read: {0}")]
     Unreadable(String),
@@ -155,8 +159,16 @@ fn config(verifier: Arc<Verifier>) -> Result<rustls::ClientConfig, rustls::Error
 }
 
 /// Connects to `host:port`, completes a TLS handshake and describes the certificate presented.
-pub async fn fetch_certificate(host: &str, port: u16) -> Result<CertificateInfo, TlsProblem> {
+pub async fn fetch_certificate(
+    policy: &crate::outbound::OutboundPolicy,
+    host: &str,
+    port: u16,
+) -> Result<CertificateInfo, TlsProblem> {
     let address = format!("{host}:{port}");
+    let allowed = policy
+        .resolve(host, port)
+        .await
+        .map_err(TlsProblem::Refused)?;
     let verifier = Arc::new(Verifier {
         provider: provider(),
         pin: None,
@@ -168,7 +180,7 @@ pub async fn fetch_certificate(host: &str, port: u16) -> Result<CertificateInfo,
         .map_err(|e| TlsProblem::Unreachable(format!("{address} ({e})")))?;
     let tcp = tokio::time::timeout(
         Duration::from_secs(5),
-        tokio::net::TcpStream::connect(&address),
+        tokio::net::TcpStream::connect(allowed.as_slice()),
     )
     .await
     .map_err(|_| TlsProblem::Unreachable(address.clone()))?
@@ -216,16 +228,16 @@ pub fn pinned_verifier(pin: &str) -> Arc<dyn ServerCertVerifier> {
 
 /// An HTTP client that talks only to a server presenting the certificate with `pin` as its
 /// fingerprint; any other certificate fails with [`CHANGED`] in the error.
-pub fn pinned_client(pin: &str) -> Result<reqwest::Client, reqwest::Error> {
+pub fn pinned_client(
+    policy: &crate::outbound::OutboundPolicy,
+    pin: &str,
+) -> Result<reqwest::Client, reqwest::Error> {
     let verifier = Arc::new(Verifier {
         provider: provider(),
         pin: Some(pin.to_owned()),
         seen: Mutex::new(Vec::new()),
     });
-    let builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")));
+    let builder = policy.builder().timeout(Duration::from_secs(10));
     match config(verifier) {
         Ok(cfg) => builder.use_preconfigured_tls(cfg).build(),
         // cannot happen with ring's provider; if it did, the default client verifies against

@@ -14,6 +14,26 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrai
 /// Hours a User Operation waits when its task sets no `expiry`.
 pub const DEFAULT_EXPIRY_HOURS: i64 = 72;
 
+/// What an operation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A User Operation task: its listed approvers answer.
+    Approval,
+    /// Releasing restricted variables or endpoints to one task: the project's administrators
+    /// answer (see `engine::restricted`).
+    Restricted,
+}
+
+impl Kind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Approval => "APPROVAL",
+            Kind::Restricted => "RESTRICTED",
+        }
+    }
+}
+
 /// Where an operation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -93,16 +113,49 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
     let rows = ops::Entity::find()
         .filter(ops::Column::Status.eq(Status::Pending.as_str()))
         .filter(ops::Column::ExpiresAt.gt(now))
+        .filter(ops::Column::Kind.eq(Kind::Approval.as_str()))
         .filter(ops::Column::Approvers.contains(quoted.trim_matches('"')))
         .order_by_asc(ops::Column::Id)
         .all(&backend.db)
         .await?;
-    Ok(rows
+    let mut out: Vec<UserOperationRow> = rows
         .into_iter()
         .map(view)
         // `contains` is a LIKE: keep exact matches only
         .filter(|o| o.approvers.iter().any(|a| a == &email))
-        .collect())
+        .collect();
+    // restricted releases wait for any administrator of their project
+    let restricted = ops::Entity::find()
+        .filter(ops::Column::Status.eq(Status::Pending.as_str()))
+        .filter(ops::Column::ExpiresAt.gt(now))
+        .filter(ops::Column::Kind.eq(Kind::Restricted.as_str()))
+        .order_by_asc(ops::Column::Id)
+        .all(&backend.db)
+        .await?;
+    let mut administered = std::collections::HashMap::new();
+    for op in restricted {
+        let admin = match administered.get(&op.project_id) {
+            Some(a) => *a,
+            None => {
+                let a = administers(backend, actor, op.project_id).await?;
+                administered.insert(op.project_id, a);
+                a
+            }
+        };
+        if admin {
+            out.push(view(op));
+        }
+    }
+    out.sort_by_key(|o| o.id);
+    Ok(out)
+}
+
+async fn administers(backend: &Backend, actor: Actor, project_id: i64) -> Result<bool> {
+    match crate::projects::role_in(&backend.db, actor, project_id).await {
+        Ok(role) => Ok(role == domain::ProjectRole::Administrator),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// One operation (approvers and members of its project may read it).
@@ -152,7 +205,17 @@ pub async fn respond(
     }
     let email = email_of(backend, actor).await?;
     let op = readable(backend, actor, &email, id).await?;
-    if !op.approvers.contains(&email) {
+    let restricted = ops::Entity::find_by_id(id)
+        .one(&backend.db)
+        .await?
+        .is_some_and(|m| m.kind == Kind::Restricted.as_str());
+    if restricted {
+        if !administers(backend, actor, op.project_id).await? {
+            return Err(Error::Forbidden(
+                "Only the project's administrators can release restricted values.".to_owned(),
+            ));
+        }
+    } else if !op.approvers.contains(&email) {
         return Err(Error::Forbidden(
             "Only the approvers this operation names can answer it.".to_owned(),
         ));

@@ -265,33 +265,44 @@ pub async fn reveal_for_engine(
     }
 }
 
-/// Every variable of a project an execution may use, opened: (name, value, hidden). RESTRICTED
-/// ones only when `administrator` (the execution was started by a project administrator).
-pub async fn all_for_engine(
-    backend: &Backend,
-    project_id: i64,
-    administrator: bool,
-) -> Result<Vec<(String, SecretValue, bool)>> {
+/// A project variable as the engine holds it.
+pub struct EngineVariable {
+    /// Its name.
+    pub name: String,
+    /// Its value, opened.
+    pub value: SecretValue,
+    /// SECRET or RESTRICTED: masked wherever it could be shown.
+    pub hidden: bool,
+    /// RESTRICTED: released to a task only under the rules of `engine::restricted`.
+    pub restricted: bool,
+}
+
+/// Every variable of a project, opened, for the engine (which decides what a task may read).
+pub async fn all_for_engine(backend: &Backend, project_id: i64) -> Result<Vec<EngineVariable>> {
     let mut out = Vec::new();
     for m in row::Entity::find()
         .filter(row::Column::ProjectId.eq(project_id))
         .all(&backend.db)
         .await?
     {
-        if m.kind == VariableKind::Restricted.as_str() && !administrator {
-            continue;
-        }
-        match (m.value, m.sealed_value) {
-            (Some(v), _) => out.push((m.name, SecretValue::new(v), false)),
-            (None, Some(sealed)) => {
-                let opened = backend
+        let restricted = m.kind == VariableKind::Restricted.as_str();
+        let (value, hidden) = match (m.value, m.sealed_value) {
+            (Some(v), _) => (SecretValue::new(v), false),
+            (None, Some(sealed)) => (
+                backend
                     .sealer
                     .open(&sealed, PURPOSE)
-                    .map_err(|e| Error::Internal(format!("variable {}: {e}", m.name)))?;
-                out.push((m.name, opened, true));
-            }
-            (None, None) => {}
-        }
+                    .map_err(|e| Error::Internal(format!("variable {}: {e}", m.name)))?,
+                true,
+            ),
+            (None, None) => continue,
+        };
+        out.push(EngineVariable {
+            name: m.name,
+            value,
+            hidden,
+            restricted,
+        });
     }
     Ok(out)
 }

@@ -18,6 +18,7 @@ mod m20261121_000012_activity_dedup_index;
 mod m20261121_000013_live_versions;
 mod m20261121_000014_dashboard_indexes;
 mod m20261121_000015_task_input;
+mod m20261202_000016_restricted_release;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000013_live_versions::Migration),
             Box::new(m20261121_000014_dashboard_indexes::Migration),
             Box::new(m20261121_000015_task_input::Migration),
+            Box::new(m20261202_000016_restricted_release::Migration),
         ]
     }
 }

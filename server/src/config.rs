@@ -93,6 +93,21 @@ pub struct Config {
     )]
     pub callback_hosts: Vec<String>,
 
+    /// Outbound connections (tasks, Validate, certificates, Docker Hub, callbacks) may go to
+    /// loopback addresses (127.0.0.0/8, ::1).
+    #[arg(long, env = "WHARF_OUTBOUND_ALLOW_LOOPBACK", default_value_t = true, action = clap::ArgAction::Set)]
+    pub outbound_allow_loopback: bool,
+
+    /// Outbound connections may go to private addresses (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10, fc00::/7).
+    #[arg(long, env = "WHARF_OUTBOUND_ALLOW_PRIVATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub outbound_allow_private: bool,
+
+    /// Outbound connections may go to link-local addresses (169.254.0.0/16, fe80::/10), where
+    /// cloud metadata services answer.
+    #[arg(long, env = "WHARF_OUTBOUND_ALLOW_LINK_LOCAL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub outbound_allow_link_local: bool,
+
     /// E-mail address of the first administrator, created at start when there are no users
     /// (unattended installs). Needs WHARF_ADMIN_PASSWORD.
     #[arg(long, env = "WHARF_ADMIN_EMAIL")]

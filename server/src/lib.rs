@@ -106,7 +106,7 @@ impl Prepared {
             async move { stop.cancelled().await },
         ));
         let stop = shutdown.clone();
-        let callbacks = match backend::inbox::callback_client() {
+        let callbacks = match backend::inbox::callback_client(&self.backend.outbound) {
             Ok(client) => Some(tokio::spawn(backend::inbox::run_callbacks(
                 self.backend.clone(),
                 client,
@@ -191,6 +191,11 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let backend = Backend::new(conn, Arc::new(SystemClock), sealer)
         .with_public_url(&public_url)
         .with_docker_hub_api(&config.docker_hub_api)
+        .with_outbound(backend::outbound::OutboundPolicy {
+            allow_loopback: config.outbound_allow_loopback,
+            allow_private: config.outbound_allow_private,
+            allow_link_local: config.outbound_allow_link_local,
+        })
         .with_callback_hosts(
             config
                 .callback_hosts

@@ -36,14 +36,14 @@ impl Seen {
 }
 
 /// What the listener answers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Answer {
     /// 401 with a Basic challenge, inviting credentials.
     BasicChallenge,
     /// 200 with a streamed body of this many bytes ('x').
     Stream(u64),
-    /// 302 to this path on the same listener.
-    RedirectTo(&'static str),
+    /// 302 to this location.
+    RedirectTo(String),
     /// 200 `{"ok":true}`.
     Ok,
 }
@@ -56,6 +56,7 @@ pub struct Listener {
     /// The port.
     pub port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
+    streamed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Listener {
@@ -66,9 +67,13 @@ impl Listener {
             .expect("bind a loopback port");
         let port = tcp.local_addr().expect("local address").port();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let streamed: Arc<std::sync::atomic::AtomicU64> = Arc::default();
         let log = seen.clone();
+        let counter = streamed.clone();
         let app = axum::Router::new().fallback(move |req: Request| {
             let log = log.clone();
+            let answer = answer.clone();
+            let counter = counter.clone();
             async move {
                 let line = format!("{} {}", req.method(), req.uri());
                 let headers = header_list(req.headers());
@@ -80,7 +85,7 @@ impl Listener {
                     headers,
                     body: String::from_utf8_lossy(&body).into_owned(),
                 });
-                respond(answer)
+                respond(answer, counter)
             }
         });
         tokio::spawn(async move {
@@ -90,7 +95,14 @@ impl Listener {
             url: format!("http://127.0.0.1:{port}"),
             port,
             seen,
+            streamed,
         }
+    }
+
+    /// How many body bytes a `Stream` answer has handed to the connection so far (the
+    /// reader's pace bounds it: a client that stops reading stops the stream).
+    pub fn streamed(&self) -> u64 {
+        self.streamed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The requests received so far.
@@ -124,7 +136,7 @@ fn header_list(h: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn respond(answer: Answer) -> Response {
+fn respond(answer: Answer, counter: Arc<std::sync::atomic::AtomicU64>) -> Response {
     match answer {
         Answer::BasicChallenge => (
             StatusCode::UNAUTHORIZED,
@@ -135,7 +147,7 @@ fn respond(answer: Answer) -> Response {
         Answer::Stream(total) => {
             let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
             let chunks = total.div_ceil(64 * 1024);
-            let stream = chunked_body(chunk, chunks);
+            let stream = chunked_body(chunk, chunks, counter);
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "text/plain")],
@@ -143,8 +155,8 @@ fn respond(answer: Answer) -> Response {
             )
                 .into_response()
         }
-        Answer::RedirectTo(path) => {
-            (StatusCode::FOUND, [(header::LOCATION, path)], "").into_response()
+        Answer::RedirectTo(location) => {
+            (StatusCode::FOUND, [(header::LOCATION, location)], "").into_response()
         }
         Answer::Ok => (
             StatusCode::OK,
@@ -159,13 +171,15 @@ fn respond(answer: Answer) -> Response {
 fn chunked_body(
     chunk: Bytes,
     n: u64,
+    counter: Arc<std::sync::atomic::AtomicU64>,
 ) -> tokio_stream::wrappers::ReceiverStream<Result<Bytes, std::io::Error>> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     tokio::spawn(async move {
         for _ in 0..n {
             if tx.send(Ok(chunk.clone())).await.is_err() {
                 break;
             }
+            counter.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::SeqCst);
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(rx)

@@ -136,7 +136,7 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, live: &LiveLog, task: 
         Ok(t) => t,
         Err(m) => return Outcome::failed(m),
     };
-    let client = match kubernetes::client(&access) {
+    let client = match kubernetes::client(&backend.outbound, &access) {
         Ok(c) => c,
         Err(p) => return Outcome::failed(p.to_string()),
     };

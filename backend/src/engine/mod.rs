@@ -9,7 +9,7 @@
 //! otherwise it fails with a message saying why, so no task runs twice to completion and no
 //! execution stays RUNNING.
 
-use crate::entities::{executions as exec_rows, project_members, stage_runs, task_logs, task_runs};
+use crate::entities::{executions as exec_rows, stage_runs, task_logs, task_runs};
 use crate::executions::{finish_open_runs, publish, status};
 use crate::masking::Masker;
 use crate::pipelines::active_strings;
@@ -18,7 +18,6 @@ use chrono::{DateTime, Utc};
 use domain::executions::RunStatus;
 use domain::pipeline::expr::{self, Binding};
 use domain::pipeline::{PipelineDef, Task, TaskType};
-use domain::ProjectRole;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -31,6 +30,7 @@ use std::time::Duration;
 
 mod kube;
 mod registry;
+mod restricted;
 mod user_operation;
 
 /// The longest a task may run when it sets no timeout.
@@ -42,8 +42,21 @@ pub struct Engine {
     backend: Backend,
     owner: String,
     lease: Duration,
-    http: reqwest::Client,
+    http: Http,
 }
+
+/// The REST and Poll tasks' HTTP clients, both under the backend's outbound policy.
+#[derive(Clone)]
+struct Http {
+    /// Follows no redirects (the default).
+    plain: reqwest::Client,
+    /// Follows redirects to the same host (`followRedirects: true`).
+    follow: reqwest::Client,
+    policy: crate::outbound::OutboundPolicy,
+}
+
+/// The most of a response body a REST or Poll task keeps; the rest is discarded unread.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// What a task ended with.
 #[derive(Debug, Clone)]
@@ -132,6 +145,7 @@ async fn stored_lines(db: &impl sea_orm::ConnectionTrait, task_run_id: i64) -> R
 }
 
 /// What tasks of one execution can read: inputs, variables, earlier outputs.
+#[derive(Clone)]
 pub(crate) struct Context {
     execution_id: i64,
     project_id: i64,
@@ -143,6 +157,10 @@ pub(crate) struct Context {
     outputs: HashMap<(String, String), Value>,
     /// Masks hidden values wherever they would be shown.
     masker: Arc<Masker>,
+    /// The names of the project's RESTRICTED variables.
+    restricted: Arc<std::collections::HashSet<String>>,
+    /// Whether this task may read them (see `restricted.rs`).
+    released: bool,
 }
 
 impl Context {
@@ -153,6 +171,9 @@ impl Context {
                 .get(n)
                 .cloned()
                 .ok_or_else(|| format!("the execution has no input {n}")),
+            Binding::Var(n) if self.restricted.contains(n) && !self.released => Err(format!(
+                "variable {n} is RESTRICTED and was not released to this task"
+            )),
             Binding::Var(n) => self.vars.get(n).cloned().ok_or_else(|| {
                 format!("the project has no variable {n} that this execution may use")
             }),
@@ -202,6 +223,8 @@ impl Context {
             vars: self.vars.clone(),
             outputs,
             masker: self.masker.clone(),
+            restricted: self.restricted.clone(),
+            released: self.released,
         };
         f(&view)
     }
@@ -298,11 +321,18 @@ fn safe_to_repeat(task: &Task) -> bool {
 impl Engine {
     /// An engine whose workers call themselves `owner` and hold leases for `lease`.
     pub fn new(backend: Backend, owner: impl Into<String>, lease: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        let policy = backend.outbound;
+        let build = |b: reqwest::ClientBuilder| {
+            // a task's own timeout bounds the whole call
+            b.timeout(DEFAULT_TASK_TIMEOUT)
+                .build()
+                .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
+        };
+        let http = Http {
+            plain: build(policy.builder())?,
+            follow: build(policy.builder_following_same_host())?,
+            policy,
+        };
         Ok(Self {
             backend,
             owner: owner.into(),
@@ -577,10 +607,27 @@ impl Engine {
                 .await?;
                 continue;
             }
+            let (task_ctx, approved_by) =
+                match self.restricted_gate(e, r, &stage.name, &task, &ctx).await? {
+                    restricted::Gate::Hold => continue,
+                    restricted::Gate::Run {
+                        released: false, ..
+                    } => (ctx.clone(), None),
+                    restricted::Gate::Run {
+                        approved_by,
+                        released: true,
+                    } => {
+                        let mut open = (*ctx).clone();
+                        open.released = true;
+                        (Arc::new(open), approved_by)
+                    }
+                };
             let mut a: task_runs::ActiveModel = r.clone().into();
             a.status = Set(RunStatus::Running.as_str().to_owned());
             a.input = Set(Some(
-                ctx.bound(&Value::Object(task.input.clone())).to_string(),
+                task_ctx
+                    .bound(&Value::Object(task.input.clone()))
+                    .to_string(),
             ));
             a.attempts = Set(r.attempts + 1);
             a.started_at = Set(Some(r.started_at.unwrap_or(now)));
@@ -593,14 +640,13 @@ impl Engine {
                 Some(&r.name),
                 RunStatus::Running,
             );
-            to_run.push((r, task));
+            to_run.push((r, task, task_ctx, approved_by));
         }
         if !to_run.is_empty() {
             let heartbeat = self.heartbeat(e.id);
             let mut handles = Vec::new();
-            for (r, task) in to_run {
-                let task_ctx = ctx.clone();
-                let log = LiveLog::start(&self.backend, r.id, ctx.clone()).await?;
+            for (r, task, task_ctx, approved_by) in to_run {
+                let log = LiveLog::start(&self.backend, r.id, task_ctx.clone()).await?;
                 let tools = Tools {
                     http: self.http.clone(),
                     backend: self.backend.clone(),
@@ -620,9 +666,9 @@ impl Engine {
                         }
                     }
                 });
-                handles.push((r, handle, log));
+                handles.push((r, handle, log, approved_by));
             }
-            for (r, handle, log) in handles {
+            for (r, handle, log, approved_by) in handles {
                 let mut outcome = match handle.await {
                     Ok(o) => o,
                     Err(join) if join.is_panic() => Outcome::failed(
@@ -639,6 +685,11 @@ impl Engine {
                     .skip(log.written())
                     .map(|l| ctx.mask(l))
                     .collect();
+                if let Some(by) = approved_by {
+                    outcome.logs.push(format!(
+                        "Restricted values were released: approved by {by}."
+                    ));
+                }
                 self.record(e, &r, outcome).await?;
             }
             drop(heartbeat);
@@ -780,26 +831,18 @@ impl Engine {
     }
 
     async fn context(&self, e: &exec_rows::Model, runs: &[task_runs::Model]) -> Result<Context> {
-        let db = &self.backend.db;
         let inputs: Vec<(String, String)> = serde_json::from_str(&e.input).unwrap_or_default();
-        let administrator = match e.created_by {
-            Some(user) => project_members::Entity::find()
-                .filter(project_members::Column::ProjectId.eq(e.project_id))
-                .filter(project_members::Column::UserId.eq(user))
-                .one(db)
-                .await?
-                .is_some_and(|m| m.role == ProjectRole::Administrator.as_str()),
-            None => false,
-        };
         let mut vars = HashMap::new();
         let mut secrets = Vec::new();
-        for (name, value, hidden) in
-            crate::variables::all_for_engine(&self.backend, e.project_id, administrator).await?
-        {
-            if hidden {
-                secrets.push(value.expose().to_owned());
+        let mut restricted = std::collections::HashSet::new();
+        for v in crate::variables::all_for_engine(&self.backend, e.project_id).await? {
+            if v.hidden {
+                secrets.push(v.value.expose().to_owned());
             }
-            vars.insert(name, value.expose().to_owned());
+            if v.restricted {
+                restricted.insert(v.name.clone());
+            }
+            vars.insert(v.name, v.value.expose().to_owned());
         }
         let mut outputs = HashMap::new();
         for r in runs {
@@ -822,6 +865,8 @@ impl Engine {
             vars,
             outputs,
             masker: Arc::new(Masker::new(secrets.iter().map(String::as_str))),
+            restricted: Arc::new(restricted),
+            released: false,
         })
     }
 
@@ -929,7 +974,7 @@ async fn run_task(ctx: &Context, tools: &Tools, stage: &str, task: &Task) -> Out
 
 /// What task runners may use.
 struct Tools {
-    http: reqwest::Client,
+    http: Http,
     backend: Backend,
     log: LiveLog,
 }
@@ -1027,18 +1072,49 @@ fn condition(ctx: &Context, task: &Task) -> Outcome {
     }
 }
 
-async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
+/// Reads at most `limit` bytes of a response body, chunk by chunk; whatever follows is never
+/// read (the connection is dropped). Returns the bytes and whether the body was longer.
+async fn read_bounded(
+    mut res: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(Vec<u8>, bool)> {
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+async fn rest(ctx: &Context, http: &Http, task: &Task) -> Outcome {
     let text = |k: &str| task.input.get(k).and_then(Value::as_str);
     let bind = |s: &str| ctx.substitute(s);
     let url = match bind(text("url").unwrap_or_default()) {
         Ok(u) => u,
         Err(m) => return Outcome::failed(m),
     };
+    let checked = reqwest::Url::parse(&url)
+        .map_err(|_| format!("{url} is not a URL."))
+        .and_then(|u| http.policy.check_url(&u).map(|()| u));
+    let url = match checked {
+        Ok(u) => u,
+        Err(m) => return Outcome::failed(m),
+    };
+    let follow = task
+        .input
+        .get("followRedirects")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let client = if follow { &http.follow } else { &http.plain };
     let method = text("method").unwrap_or("GET");
     let Ok(method) = reqwest::Method::from_bytes(method.as_bytes()) else {
         return Outcome::failed(format!("{method} is not an HTTP method"));
     };
-    let mut req = http.request(method.clone(), &url);
+    let mut req = client.request(method.clone(), url.clone());
     if let Some(headers) = task.input.get("headers").and_then(Value::as_object) {
         for (k, v) in headers {
             match bind(v.as_str().unwrap_or_default()) {
@@ -1074,7 +1150,7 @@ async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
             )
         })
         .collect();
-    let body = match res.bytes().await {
+    let (body, truncated) = match read_bounded(res, MAX_RESPONSE_BYTES).await {
         Ok(b) => b,
         Err(err) => {
             return Outcome::failed(format!(
@@ -1083,10 +1159,24 @@ async fn rest(ctx: &Context, http: &reqwest::Client, task: &Task) -> Outcome {
             ))
         }
     };
-    let body_value = serde_json::from_slice::<Value>(&body)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let body_value = if truncated {
+        Value::String(String::from_utf8_lossy(&body).into_owned())
+    } else {
+        serde_json::from_slice::<Value>(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
     logs.push(format!("HTTP {} ({} bytes)", status.as_u16(), body.len()));
-    let output = json!({"status": status.as_u16(), "headers": headers, "body": body_value});
+    let mut output = json!({"status": status.as_u16(), "headers": headers, "body": body_value});
+    if truncated {
+        let note = format!(
+            "The response was longer than {} KiB: its first {} KiB are kept, the rest was discarded.",
+            MAX_RESPONSE_BYTES / 1024,
+            MAX_RESPONSE_BYTES / 1024
+        );
+        logs.push(note.clone());
+        output["truncated"] = Value::Bool(true);
+        output["note"] = Value::String(note);
+    }
     if status.is_client_error() || status.is_server_error() {
         Outcome {
             status: RunStatus::Failed,

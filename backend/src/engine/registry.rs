@@ -81,8 +81,8 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, task: &Task) -> Outcom
         _ => url,
     };
     let client = match &pin {
-        Some(p) => tls::pinned_client(p),
-        None => registry::client(),
+        Some(p) => tls::pinned_client(&backend.outbound, p),
+        None => registry::client(&backend.outbound),
     };
     let client = match client {
         Ok(c) => c,

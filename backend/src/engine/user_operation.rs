@@ -96,6 +96,7 @@ impl Engine {
                 description: Set(description),
                 approvers: Set(serde_json::to_string(&approvers).unwrap_or_default()),
                 status: Set(OpStatus::Pending.as_str().to_owned()),
+                kind: Set(crate::user_operations::Kind::Approval.as_str().to_owned()),
                 expires_at: Set(expires_at),
                 created_at: Set(now),
                 ..Default::default()

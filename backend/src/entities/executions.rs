@@ -16,6 +16,7 @@ pub struct Model {
     pub comments: String,
     pub trigger: String,
     pub created_by: Option<i64>,
+    pub plan_saved_by: Option<i64>,
     pub message: Option<String>,
     pub cancel_requested: bool,
     pub pause_requested: bool,

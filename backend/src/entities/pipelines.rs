@@ -14,6 +14,7 @@ pub struct Model {
     pub stage_count: i32,
     pub next_index: i64,
     pub created_by: Option<i64>,
+    pub saved_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

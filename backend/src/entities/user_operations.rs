@@ -22,6 +22,7 @@ pub struct Model {
     pub responded_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,7 +14,7 @@ fn creds(user: &str, password: &str) -> RegistryCredentials {
 #[tokio::test]
 async fn a_real_registry_with_htpasswd_accepts_the_right_password_and_names_a_wrong_one() {
     let registry = Registry::with_htpasswd("alice", "alice-password");
-    let c = client().unwrap();
+    let c = client(&Default::default()).unwrap();
     let ok = check_v2(&c, &registry.url, Some(&creds("alice", "alice-password")))
         .await
         .unwrap();
@@ -37,7 +37,7 @@ async fn a_real_registry_with_htpasswd_accepts_the_right_password_and_names_a_wr
 #[tokio::test]
 async fn a_token_service_registry_is_followed_through_its_bearer_challenge() {
     let base = token_registry("bob", "bob-token").await;
-    let c = client().unwrap();
+    let c = client(&Default::default()).unwrap();
     let ok = check_v2(&c, &base, Some(&creds("bob", "bob-token")))
         .await
         .unwrap();
@@ -55,7 +55,7 @@ async fn a_token_service_registry_is_followed_through_its_bearer_challenge() {
 
 #[tokio::test]
 async fn nothing_listening_or_not_a_registry_says_there_is_no_registry() {
-    let c = client().unwrap();
+    let c = client(&Default::default()).unwrap();
     let e = check_v2(
         &c,
         &format!("http://127.0.0.1:{}", crate::support::CLOSED_PORT),
@@ -80,7 +80,7 @@ async fn docker_hub_sign_in_uses_the_password_or_the_access_token_route() {
     use backend::dockerhub;
     let base =
         crate::support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
-    let c = client().unwrap();
+    let c = client(&Default::default()).unwrap();
     let s = dockerhub::login(&c, &base, &creds("svendowideit", "hub-password"))
         .await
         .unwrap();

@@ -939,6 +939,12 @@ fn check_task_input(
                     c.err(at, &join(path, "headers"), "must map header names to text");
                 }
             }
+            if input
+                .get("followRedirects")
+                .is_some_and(|v| !v.is_boolean())
+            {
+                c.err(at, &join(path, "followRedirects"), "must be true or false");
+            }
             if kind == TaskType::Poll {
                 must_be_text(c, "exitCriteria");
                 if let Some(e) = text("exitCriteria") {
