@@ -325,3 +325,210 @@ async fn secrets_are_masked_also_url_encoded_json_escaped_and_in_base64() {
     }
     assert!(shown.contains(backend::masking::MASK));
 }
+
+async fn restricted_variable(
+    w: &crate::support::World,
+    name: &str,
+    kind: &str,
+    value: &str,
+) -> i64 {
+    backend::variables::create(
+        &w.backend,
+        w.root,
+        w.project,
+        backend::variables::VariableInput {
+            name: name.into(),
+            kind: kind.into(),
+            value: Some(SecretValue::new(value)),
+            description: String::new(),
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn start(w: &crate::support::World, who: backend::accounts::Actor, pipeline: i64) -> i64 {
+    match backend::executions::start(
+        &w.backend,
+        who,
+        w.project,
+        pipeline,
+        Default::default(),
+        "",
+        backend::executions::Trigger::Manual,
+    )
+    .await
+    .unwrap()
+    {
+        backend::executions::Started::Queued(r) => r.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn settle(engine: &backend::engine::Engine) {
+    let mut n = 0;
+    while engine.step().await.unwrap() {
+        n += 1;
+        assert!(n < 50);
+    }
+}
+
+#[tokio::test]
+async fn a_restricted_variable_is_released_only_to_administrators_runs_or_with_approval() {
+    use backend::user_operations;
+    use domain::executions::RunStatus;
+    const PROD: &str = "prod-password-value";
+    let w = world().await;
+    let engine = backend::engine::Engine::new(
+        w.backend.clone(),
+        "worker",
+        std::time::Duration::from_secs(30),
+    )
+    .unwrap();
+    restricted_variable(&w, "PROD_PASSWORD", "RESTRICTED", PROD).await;
+    let listener = Listener::start(Answer::Ok).await;
+    let yaml = rest_pipeline(
+        "deploy",
+        &format!("{}/apply?p=${{var.PROD_PASSWORD}}", listener.url),
+        "",
+    );
+
+    // the attack: a member puts the restricted variable into a pipeline; saving is refused
+    let refused = backend::pipelines::create(&w.backend, w.member, w.project, &yaml).await;
+    assert!(
+        matches!(refused, Err(Error::Forbidden(ref m)) if m.contains("PROD_PASSWORD")),
+        "{refused:?}"
+    );
+
+    // an administrator's pipeline started by a member waits before the task for an administrator
+    let p = backend::pipelines::create(&w.backend, w.root, w.project, &yaml)
+        .await
+        .unwrap();
+    let id = start(&w, w.member, p.id).await;
+    settle(&engine).await;
+    let d = backend::executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Waiting);
+    let task = &d.stages[0].tasks[0];
+    assert_eq!(task.status, RunStatus::Waiting);
+    assert_eq!(
+        task.message.as_deref(),
+        Some(
+            "Task S › Call uses restricted variable PROD_PASSWORD; an administrator must approve."
+        )
+    );
+    assert!(
+        listener.seen().is_empty(),
+        "nothing left before the approval"
+    );
+    assert!(user_operations::waiting_for(&w.backend, w.member)
+        .await
+        .unwrap()
+        .is_empty());
+    let waiting = user_operations::waiting_for(&w.backend, w.root)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].execution_id, id);
+    // the member cannot approve it themselves
+    let e = user_operations::respond(&w.backend, w.member, waiting[0].id, true, "")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Forbidden(_)), "{e:?}");
+    // an administrator approves: the value is released to that task, and who approved is kept
+    user_operations::respond(&w.backend, w.root, waiting[0].id, true, "ok for today")
+        .await
+        .unwrap();
+    settle(&engine).await;
+    let d = backend::executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    assert!(listener.saw(PROD));
+    let log = backend::executions::task_log(&w.backend, w.member, w.project, id, "S", "Call")
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("approved by root@example.com")),
+        "{log:?}"
+    );
+
+    // rejected: the task fails and nothing is sent
+    let before = listener.seen().len();
+    let id = start(&w, w.member, p.id).await;
+    settle(&engine).await;
+    let op = user_operations::waiting_for(&w.backend, w.root)
+        .await
+        .unwrap()[0]
+        .id;
+    user_operations::respond(&w.backend, w.root, op, false, "not now")
+        .await
+        .unwrap();
+    settle(&engine).await;
+    let d = backend::executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert!(d.stages[0].tasks[0]
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("Rejected by root@example.com: not now"));
+    assert_eq!(listener.seen().len(), before);
+
+    // saved by an administrator and started by one: released without asking
+    let id = start(&w, w.root, p.id).await;
+    settle(&engine).await;
+    let d = backend::executions::get(&w.backend, w.root, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed);
+}
+
+#[tokio::test]
+async fn a_version_saved_by_a_member_waits_even_when_an_administrator_runs_it() {
+    use domain::executions::RunStatus;
+    let w = world().await;
+    let engine = backend::engine::Engine::new(
+        w.backend.clone(),
+        "worker",
+        std::time::Duration::from_secs(30),
+    )
+    .unwrap();
+    let listener = Listener::start(Answer::Ok).await;
+    // the member's pipeline uses a variable that is SECRET today…
+    let var = restricted_variable(&w, "DB_PASSWORD", "SECRET", "db-password-value").await;
+    let yaml = rest_pipeline(
+        "sync",
+        &format!("{}/s?p=${{var.DB_PASSWORD}}", listener.url),
+        "",
+    );
+    let p = backend::pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    // …and an administrator makes it RESTRICTED
+    backend::variables::update(
+        &w.backend,
+        w.root,
+        w.project,
+        var,
+        backend::variables::VariableInput {
+            name: "DB_PASSWORD".into(),
+            kind: "RESTRICTED".into(),
+            value: Some(SecretValue::new("db-password-value")),
+            description: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let id = start(&w, w.root, p.id).await;
+    settle(&engine).await;
+    let d = backend::executions::get(&w.backend, w.root, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Waiting, "{d:#?}");
+    assert!(listener.seen().is_empty());
+}
