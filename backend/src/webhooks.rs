@@ -328,6 +328,7 @@ async fn check_form(
     project_id: i64,
     form: &WebhookForm,
     keep_token: Option<i64>,
+    actor: Actor,
 ) -> Result<Checked> {
     form.check().map_err(|(f, m)| Error::invalid(f, m))?;
     let endpoint = endpoints::Entity::find_by_id(form.endpoint_id)
@@ -376,7 +377,21 @@ async fn check_form(
     }
     let api_token_id = if form.api_token.trim().is_empty() {
         match keep_token {
-            Some(id) => Some(id),
+            // executions run as the token's owner: only they or an administrator may keep it
+            Some(id) => {
+                let owner = api_tokens::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|t| t.user_id);
+                if role != ProjectRole::Administrator && owner != Some(actor.user_id) {
+                    return Err(Error::invalid(
+                        "api_token",
+                        "This webhook runs as another person's API token. Give your own token \
+                         (Generate Token) to change it, or ask a project administrator.",
+                    ));
+                }
+                Some(id)
+            }
             None => {
                 return Err(Error::invalid(
                     "api_token",
@@ -401,6 +416,12 @@ async fn check_form(
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| Error::invalid("api_token", "The token's owner is disabled."))?;
+        if role != ProjectRole::Administrator && owner.id != actor.user_id {
+            return Err(Error::invalid(
+                "api_token",
+                "Give your own API token: executions run as its owner.",
+            ));
+        }
         let owner = Actor {
             user_id: owner.id,
             is_admin: owner.is_admin,
@@ -434,7 +455,7 @@ pub async fn create(
     let txn = backend.db.begin().await?;
     crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let checked = check_form(&txn, backend, role, project_id, &form, None).await?;
+    let checked = check_form(&txn, backend, role, project_id, &form, None, actor).await?;
     let token = new_token();
     let sealed = backend
         .sealer
@@ -500,6 +521,7 @@ pub async fn update(
         project_id,
         &form,
         existing.api_token_id,
+        actor,
     )
     .await?;
     let hub = RegistryServerType::parse(&checked.endpoint.server_type)

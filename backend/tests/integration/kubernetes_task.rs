@@ -391,3 +391,30 @@ async fn a_running_tasks_log_can_be_read_while_it_waits_and_holds_each_line_once
         .unwrap()
         .starts_with("Rollout of Deployment web in namespace web complete"));
 }
+
+#[tokio::test]
+async fn a_value_with_a_newline_fills_one_scalar_and_adds_no_field_to_the_applied_object() {
+    let (w, api, engine) = cluster().await;
+    let yaml = "kind: PIPELINE\nname: inject\ninput:\n  TAG: v1\n  REPLICAS: '2'\nstageOrder: [Deploy]\nstages:\n  Deploy:\n    taskOrder: [K]\n    tasks:\n      K:\n        type: K8S\n        input:\n          endpoint: dev\n          action: APPLY\n          yaml: |\n            apiVersion: apps/v1\n            kind: Deployment\n            metadata:\n              name: web\n            spec:\n              replicas: ${input.REPLICAS}\n              selector:\n                matchLabels: { app: web }\n              template:\n                metadata:\n                  labels: { app: web }\n                spec:\n                  containers:\n                    - name: web\n                      image: acme/web:${input.TAG}\n";
+    let p = pipelines::create(&w.backend, w.member, w.project, yaml)
+        .await
+        .unwrap();
+    // the attack: a tag that would add hostPID to the pod spec if it were pasted into the text
+    let hostile =
+        "x\n      hostPID: true\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: planted }";
+    let d = run_pipeline(&w, &engine, p.id, &[("TAG", hostile)]).await;
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    let c = api.cluster.lock().unwrap();
+    let dep = c.object("deployments", "web", "web").unwrap();
+    let pod = &dep["spec"]["template"]["spec"];
+    assert!(pod.get("hostPID").is_none(), "{pod}");
+    assert_eq!(
+        pod["containers"][0]["image"],
+        format!("acme/web:{hostile}").as_str()
+    );
+    assert_eq!(
+        dep["spec"]["replicas"], 2,
+        "a whole-scalar number keeps its type"
+    );
+    assert!(c.object("configmaps", "web", "planted").is_none());
+}

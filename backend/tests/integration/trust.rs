@@ -532,3 +532,73 @@ async fn a_version_saved_by_a_member_waits_even_when_an_administrator_runs_it() 
     assert_eq!(d.row.status, RunStatus::Waiting, "{d:#?}");
     assert!(listener.seen().is_empty());
 }
+
+#[tokio::test]
+async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
+    use backend::{tokens, webhooks};
+    use domain::webhooks::WebhookForm;
+    let w = world().await;
+    let b = &w.backend;
+    let yaml = "kind: PIPELINE\nname: deploy\ninput:\n  DOCKER_TAG: ''\n  DOCKER_IMAGE: ''\n  DOCKER_REPO_NAME: ''\n  DOCKER_REPO_NAMESPACE: ''\n  DOCKER_EVENT_OWNER_NAME: ''\n  DOCKER_DIGEST: ''\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: { type: Condition, input: { condition: 'true' } }\n";
+    let p = backend::pipelines::create(b, w.root, w.project, yaml)
+        .await
+        .unwrap();
+    let e = endpoints::create(
+        b,
+        w.root,
+        w.project,
+        EndpointInput::registry(
+            "local",
+            RegistryServerType::DockerRegistry,
+            "http://127.0.0.1:1",
+            "",
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    let admins = tokens::issue(b, "root@example.com", crate::support::PW, "card", "test")
+        .await
+        .unwrap();
+    let form = WebhookForm {
+        name: "web".into(),
+        endpoint_id: e.id,
+        pipeline_id: p.id,
+        api_token: admins.token.clone(),
+        image: "acme/web".into(),
+        enabled: true,
+        ..Default::default()
+    };
+    let card = webhooks::create(b, w.root, w.project, form.clone())
+        .await
+        .unwrap();
+    // the attack: edit the card, leave the token empty ("keep") so it still runs as root
+    let mut edit = form.clone();
+    edit.api_token = String::new();
+    edit.tag = "v*".into();
+    assert_eq!(
+        field_of(webhooks::update(b, w.member, w.project, card.id, edit.clone()).await),
+        "api_token"
+    );
+    // nor may they paste somebody else's token they came by
+    edit.api_token = admins.token.clone();
+    assert_eq!(
+        field_of(webhooks::update(b, w.member, w.project, card.id, edit.clone()).await),
+        "api_token"
+    );
+    // with their own token the card is theirs to change, and runs as them from now on
+    let mine = tokens::issue(b, "mia@example.com", crate::support::PW, "card", "test")
+        .await
+        .unwrap();
+    edit.api_token = mine.token;
+    let changed = webhooks::update(b, w.member, w.project, card.id, edit)
+        .await
+        .unwrap();
+    assert_eq!(changed.tag, "v*");
+    // an administrator may keep the stored token
+    let mut keep = form;
+    keep.api_token = String::new();
+    webhooks::update(b, w.root, w.project, card.id, keep)
+        .await
+        .unwrap();
+}
