@@ -405,10 +405,11 @@ pub(crate) fn EndpointEditor(
     };
     // a stored secret is bound to where it was entered (see backend::endpoints::update)
     let original_server_type = existing.as_ref().and_then(|e| e.server_type);
-    let original_ca = k
-        .as_ref()
-        .and_then(|k| k.ca_data.clone())
-        .unwrap_or_default();
+    let original_ca = StoredValue::new(
+        k.as_ref()
+            .and_then(|k| k.ca_data.clone())
+            .unwrap_or_default(),
+    );
     let destination_changed = move || {
         url.track();
         url_changed()
@@ -417,7 +418,7 @@ pub(crate) fn EndpointEditor(
                 EndpointKind::DockerRegistry => Some(server_type.get()) != original_server_type,
                 EndpointKind::Kubernetes => {
                     Some(auth.get()) != original_auth
-                        || ca_data.with(|c| c.trim() != original_ca.trim())
+                        || ca_data.with(|c| original_ca.with_value(|o| c.trim() != o.trim()))
                 }
             }
     };

@@ -261,22 +261,31 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
         .contains("Duplicate of the event"));
     assert_eq!(s.executions().await.len(), 1);
 
-    // hostile strings are stored as sent and come back as data
+    // hostile strings: refused with the reason, recorded as REJECTED (as data), nothing starts
     let hostile = hub_payload(
         "<script>alert(1)</script>/x'; DROP TABLE users;--",
         "../../etc",
         2.0,
     );
-    assert_eq!(
-        post(&hub_url, "application/json", hostile).await.0,
-        StatusCode::OK
-    );
+    let (status, body) = post(&hub_url, "application/json", hostile.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("Rejected: the repository"), "{body}");
     let rows = s.rows(3).await;
-    assert_eq!(rows[0]["status"], "NOT_MATCHED");
+    assert_eq!(rows[0]["status"], "REJECTED");
     assert!(rows[0]["message"]
         .as_str()
         .unwrap()
+        .starts_with("Rejected: the repository is not a valid name"));
+    assert!(rows[0]["repository"]
+        .as_str()
+        .unwrap()
         .contains("<script>alert(1)</script>"));
+    // the registry resends it (it retries what was not 2xx): no second row
+    assert_eq!(
+        post(&hub_url, "application/json", hostile).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(s.executions().await.len(), 1);
 
     // a tag filter: latest ignored, v2 triggers
     let mut changed = s.card("testhook", "svendowideit/testhook", "v*");
@@ -604,4 +613,62 @@ async fn docker_hub_cards_are_kept_in_sync_with_docker_hub() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(hub.hooks().is_empty());
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_corpus_of_hostile_deliveries_is_rejected_and_starts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = with_admin(dir.path()).await;
+    let s = setup(
+        &server,
+        json!({"name": "hub", "serverType": "docker_registry", "url": "http://127.0.0.1:1"}),
+    )
+    .await;
+    let card = s.create(s.card("any", "acme/web", "")).await;
+    let url = s.listener_url(card["id"].as_i64().unwrap()).await;
+    let token = url.split("secureToken=").nth(1).unwrap().to_owned();
+    let hub_url = server.url(&format!(
+        "/pipelines/api/docker-hub-webhooks?secureToken={token}"
+    ));
+    let long = "a".repeat(200 * 1024);
+    let corpus: Vec<(&str, &str)> = vec![
+        ("acme/web", "x\r\ny"),
+        ("acme/web", "x\n      hostPID: true"),
+        ("acme/web", "v 1"),
+        ("acme/web", "../../etc/passwd"),
+        ("acme/web", ""),
+        ("acme/web", &long),
+        ("acme/web", "😀"),
+        ("acme/web", "-rc1"),
+        ("h/<script>x</script>", "v1"),
+        ("Acme/Web", "v1"),
+        ("acme//web", "v1"),
+        ("acme/../web", "v1"),
+        ("acme/web\u{0}", "v1"),
+        ("acme/we b", "v1"),
+    ];
+    for (i, (repo, tag)) in corpus.iter().enumerate() {
+        let (ns, name) = repo.split_once('/').unwrap_or(("", &repo));
+        let body = json!({
+            "push_data": {"pushed_at": i, "pusher": "mallory", "tag": tag},
+            "repository": {"repo_name": repo, "namespace": ns, "name": name},
+        })
+        .to_string();
+        let (status, reason) = post(&hub_url, "application/json", body).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{repo:?} {tag:?}: {reason}"
+        );
+        assert!(reason.contains("Rejected: "), "{reason}");
+    }
+    let rows = s.rows(corpus.len()).await;
+    assert!(rows.iter().all(|r| r["status"] == "REJECTED"), "{rows:#?}");
+    assert!(rows
+        .iter()
+        .all(|r| r["tag"].as_str().unwrap_or_default().chars().count() <= 121));
+    assert!(
+        s.executions().await.is_empty(),
+        "no hostile event started anything"
+    );
 }
