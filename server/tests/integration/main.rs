@@ -13,3 +13,4 @@ mod http;
 mod live;
 mod logs;
 mod pipelines_api;
+mod trust;
