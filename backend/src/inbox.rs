@@ -701,9 +701,8 @@ impl Work {
             &mut self.lookups,
             card,
             event,
-            "",
+            &Origin::Delivery,
             &mut self.started,
-            None,
         )
         .await
     }
@@ -743,6 +742,14 @@ struct Keys {
     event: Option<String>,
 }
 
+/// What starts an execution from an event, and so who it runs as.
+enum Origin {
+    /// The registry's delivery: the card's API token's owner.
+    Delivery,
+    /// Resubmit: the person who pressed it.
+    Resubmit { by: Actor, email: String },
+}
+
 /// Starts the card's pipeline for the event, inside a savepoint so that a refusal leaves
 /// nothing behind.
 async fn start_for(
@@ -751,15 +758,17 @@ async fn start_for(
     lookups: &mut Lookups,
     card: &cards::Model,
     event: &PushEvent,
-    extra_comment: &str,
+    origin: &Origin,
     started: &mut StartedList,
-    run_as: Option<Actor>,
 ) -> Result<Outcome> {
     let now = backend.clock.now();
     // a delivery runs as the card's token owner; a Resubmit as whoever pressed it
-    let owner = match run_as {
-        Some(actor) => Some(actor),
-        None => lookups.owner(txn, now, card.api_token_id).await?,
+    let (owner, extra_comment) = match origin {
+        Origin::Delivery => (
+            lookups.owner(txn, now, card.api_token_id).await?,
+            String::new(),
+        ),
+        Origin::Resubmit { by, email } => (Some(*by), format!(", resubmitted by {email}")),
     };
     let Some(owner) = owner else {
         return Ok(Outcome::says(
@@ -933,9 +942,11 @@ pub async fn resubmit(
         &mut lookups,
         &card,
         &event,
-        &format!(", resubmitted by {who}"),
+        &Origin::Resubmit {
+            by: actor,
+            email: who.clone(),
+        },
         &mut started,
-        Some(actor),
     )
     .await?;
     let keys = Keys {

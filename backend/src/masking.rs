@@ -93,7 +93,7 @@ fn percent_encoded(s: &str, form: bool) -> String {
 fn url_encoded(s: &str, set: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
-        if b < 0x21 || b > 0x7e || set.contains(&b) {
+        if !(0x21..=0x7e).contains(&b) || set.contains(&b) {
             out.push_str(&format!("%{b:02X}"));
         } else {
             out.push(char::from(b));

@@ -197,6 +197,31 @@ pub async fn auth_gate(
     next.run(req).await
 }
 
+/// The headers every response carries: no sniffing, no referrer beyond this site, no framing,
+/// and a Content-Security-Policy. Pages set their own (with the nonce of their hydration
+/// script, see `app::page_csp`); every other response gets one that allows nothing.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    use axum::http::HeaderValue;
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,29 +290,4 @@ mod tests {
             "/projects/1%3Fx%3Da%20b%26y"
         );
     }
-}
-
-/// The headers every response carries: no sniffing, no referrer beyond this site, no framing,
-/// and a Content-Security-Policy. Pages set their own (with the nonce of their hydration
-/// script, see `app::page_csp`); every other response gets one that allows nothing.
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    use axum::http::HeaderValue;
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
-        );
-    }
-    res
 }

@@ -648,7 +648,7 @@ async fn a_corpus_of_hostile_deliveries_is_rejected_and_starts_nothing() {
         ("acme/we b", "v1"),
     ];
     for (i, (repo, tag)) in corpus.iter().enumerate() {
-        let (ns, name) = repo.split_once('/').unwrap_or(("", &repo));
+        let (ns, name) = repo.split_once('/').unwrap_or(("", repo));
         let body = json!({
             "push_data": {"pushed_at": i, "pusher": "mallory", "tag": tag},
             "repository": {"repo_name": repo, "namespace": ns, "name": name},
