@@ -105,6 +105,19 @@ test('a Kubernetes endpoint: errors beside the fields, a plain-http warning, Val
   await screenshot(page, '24-endpoints');
   expect(await page.content()).not.toContain(clusterToken);
 
+  // a stored token is bound to where it was entered: moving the endpoint asks for it again
+  await row.getByRole('button', { name: 'Edit dev-cluster' }).click();
+  await expect(editor.getByTestId(ids.secretDiscarded)).toHaveCount(0);
+  await editor.getByLabel('API server URL').fill('http://127.0.0.2:1');
+  await expect(editor.getByTestId(ids.secretDiscarded)).toBeVisible();
+  await expect(editor.getByLabel('Token', { exact: true })).not.toHaveAttribute('placeholder', /A value is set/);
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(editor.getByText('The URL changed, so the stored secret was discarded')).toBeVisible();
+  await screenshot(page, '70-endpoint-secret-discarded');
+  await page.keyboard.press('Escape');
+  await expect(editor).toHaveCount(0);
+  await expect(row).toContainText('Namespace web');
+
   // the client-certificate method asks for the certificate and the key
   await page.getByTestId(ids.newEndpoint).click();
   await editor.getByLabel('Type', { exact: true }).selectOption('kubernetes');

@@ -217,6 +217,25 @@ test('the documented Docker Hub payload, sent as raw bytes, is accepted and trig
   await expect(row).toContainText('COMPLETED', { timeout: 20_000 });
 });
 
+test('a push whose tag carries a newline is rejected in Activity and starts nothing', async ({ page, request }) => {
+  const cards = await api(request, 'GET', `/projects/${ctx.project}/docker-webhooks`);
+  const card = cards.find((c: { name: string }) => c.name === 'testhook');
+  const url = (await api(request, 'GET', `/docker-webhooks/${card.id}/listener-url`)).url.replace('registry-webhooks', 'docker-hub-webhooks');
+  const hostile = {
+    push_data: { pushed_at: 1700000000, pusher: 'mallory', tag: 'x\n      hostPID: true' },
+    repository: { repo_name: 'svendowideit/testhook', namespace: 'svendowideit', name: 'testhook' },
+  };
+  const res = await request.post(url, { headers: { 'content-type': 'application/json' }, data: JSON.stringify(hostile) });
+  expect(res.status()).toBe(400);
+  expect(await res.text()).toContain('Rejected: the tag is not valid');
+  await openDocker(page);
+  const row = page.getByTestId(ids.activityList).locator('tbody tr', { hasText: 'mallory' });
+  await expect(row).toContainText('Rejected');
+  await expect(row).toContainText('the tag is not valid');
+  await expect(row).not.toContainText('#');
+  await screenshot(page, '71-docker-activity-rejected');
+});
+
 test('Docker Hub cards are kept in sync, and Retry sync repairs a failure', async ({ page, request }) => {
   const hub = await api(request, 'POST', `/projects/${ctx.project}/endpoints`, {
     name: 'docker-hub', serverType: 'docker_hub', url: 'https://index.docker.io', username: 'wharfci', password: 'hub-password',

@@ -37,6 +37,7 @@ export const ids = {
   endpointList: 'endpoint-list',
   endpointEditor: 'endpoint-editor',
   plainHttpWarning: 'plain-http-warning',
+  secretDiscarded: 'secret-discarded',
   certificateDialog: 'certificate-dialog',
   certificateFingerprint: 'certificate-fingerprint',
   newPipeline: 'new-pipeline',
