@@ -10,15 +10,13 @@ use super::{Context, Engine, Outcome};
 use crate::entities::{
     endpoints, executions as exec_rows, project_members, task_runs, user_operations as ops, users,
 };
-use crate::executions::publish;
 use crate::user_operations::{Kind, Status as OpStatus, DEFAULT_EXPIRY_HOURS};
 use crate::Result;
-use domain::executions::RunStatus;
 use domain::pipeline::expr::{self, Binding};
 use domain::pipeline::{Task, TaskType};
 use domain::ProjectRole;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 /// What the gate decided for a task.
@@ -164,42 +162,15 @@ impl Engine {
                 administrator, or the execution was not started by one, so restricted values \
                 are released only with an administrator's approval."
                 .to_owned();
-            let expires_at = now + chrono::Duration::hours(DEFAULT_EXPIRY_HOURS);
-            ops::ActiveModel {
-                execution_id: Set(e.id),
-                task_run_id: Set(r.id),
-                project_id: Set(e.project_id),
-                pipeline_name: Set(e.pipeline_name.clone()),
-                run_index: Set(e.run_index),
-                stage_name: Set(stage.to_owned()),
-                task_name: Set(r.name.clone()),
-                summary: Set(summary.clone()),
-                description: Set(description),
-                approvers: Set(
-                    serde_json::to_string(&administrators(self, e.project_id).await?)
-                        .unwrap_or_default(),
-                ),
-                status: Set(OpStatus::Pending.as_str().to_owned()),
-                kind: Set(Kind::Restricted.as_str().to_owned()),
-                expires_at: Set(expires_at),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            let mut a: task_runs::ActiveModel = r.clone().into();
-            a.status = Set(RunStatus::Waiting.as_str().to_owned());
-            a.started_at = Set(Some(r.started_at.unwrap_or(now)));
-            a.message = Set(Some(summary));
-            a.update(db).await?;
-            publish(
-                &self.backend,
-                e.id,
-                e.project_id,
-                Some(stage),
-                Some(&r.name),
-                RunStatus::Waiting,
-            );
+            let wait = super::user_operation::Wait {
+                kind: Kind::Restricted,
+                summary: summary.clone(),
+                description,
+                approvers: administrators(self, e.project_id).await?,
+                expires_at: now + chrono::Duration::hours(DEFAULT_EXPIRY_HOURS),
+                message: summary,
+            };
+            self.open_wait(e, r, stage, wait).await?;
             return Ok(Gate::Hold);
         };
         let by = op.responded_by.clone().unwrap_or_default();

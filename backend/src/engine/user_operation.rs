@@ -12,6 +12,17 @@ use domain::pipeline::{expr, Task};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
+/// What an operation a task waits for says, and who answers it.
+pub(super) struct Wait {
+    pub(super) kind: crate::user_operations::Kind,
+    pub(super) summary: String,
+    pub(super) description: String,
+    pub(super) approvers: Vec<String>,
+    pub(super) expires_at: chrono::DateTime<chrono::Utc>,
+    /// The task's message while it waits.
+    pub(super) message: String,
+}
+
 impl Engine {
     /// Opens the operation (first time), or turns its answer into the task's outcome.
     pub(super) async fn user_operation(
@@ -84,43 +95,25 @@ impl Engine {
                 .and_then(Value::as_i64)
                 .unwrap_or(DEFAULT_EXPIRY_HOURS);
             let expires_at = now + chrono::Duration::hours(hours);
-            ops::ActiveModel {
-                execution_id: Set(e.id),
-                task_run_id: Set(r.id),
-                project_id: Set(e.project_id),
-                pipeline_name: Set(e.pipeline_name.clone()),
-                run_index: Set(e.run_index),
-                stage_name: Set(stage.to_owned()),
-                task_name: Set(r.name.clone()),
-                summary: Set(summary),
-                description: Set(description),
-                approvers: Set(serde_json::to_string(&approvers).unwrap_or_default()),
-                status: Set(OpStatus::Pending.as_str().to_owned()),
-                kind: Set(crate::user_operations::Kind::Approval.as_str().to_owned()),
-                expires_at: Set(expires_at),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            let mut a: task_runs::ActiveModel = r.clone().into();
-            a.status = Set(RunStatus::Waiting.as_str().to_owned());
-            a.attempts = Set(r.attempts + 1);
-            a.started_at = Set(Some(r.started_at.unwrap_or(now)));
-            a.message = Set(Some(format!(
+            let message = format!(
                 "Waiting for {} to approve, until {} UTC.",
                 approvers.join(", "),
                 expires_at.format("%Y-%m-%d %H:%M")
-            )));
-            a.update(db).await?;
-            publish(
-                &self.backend,
-                e.id,
-                e.project_id,
-                Some(stage),
-                Some(&r.name),
-                RunStatus::Waiting,
             );
+            self.open_wait(
+                e,
+                r,
+                stage,
+                Wait {
+                    kind: crate::user_operations::Kind::Approval,
+                    summary,
+                    description,
+                    approvers,
+                    expires_at,
+                    message,
+                },
+            )
+            .await?;
             return Ok(());
         };
         let by = op.responded_by.clone().unwrap_or_default();
@@ -164,6 +157,53 @@ impl Engine {
             _ => return Ok(()),
         };
         self.record(e, r, outcome).await
+    }
+
+    /// Opens an operation for task run `r` and sets the task WAITING with `wait.message`
+    /// (announced on the bus); the group's end then makes the execution wait.
+    pub(super) async fn open_wait(
+        &self,
+        e: &exec_rows::Model,
+        r: &task_runs::Model,
+        stage: &str,
+        wait: Wait,
+    ) -> Result<()> {
+        let db = &self.backend.db;
+        let now = self.backend.clock.now();
+        ops::ActiveModel {
+            execution_id: Set(e.id),
+            task_run_id: Set(r.id),
+            project_id: Set(e.project_id),
+            pipeline_name: Set(e.pipeline_name.clone()),
+            run_index: Set(e.run_index),
+            stage_name: Set(stage.to_owned()),
+            task_name: Set(r.name.clone()),
+            summary: Set(wait.summary),
+            description: Set(wait.description),
+            approvers: Set(serde_json::to_string(&wait.approvers).unwrap_or_default()),
+            status: Set(OpStatus::Pending.as_str().to_owned()),
+            kind: Set(wait.kind.as_str().to_owned()),
+            expires_at: Set(wait.expires_at),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        let mut a: task_runs::ActiveModel = r.clone().into();
+        a.status = Set(RunStatus::Waiting.as_str().to_owned());
+        a.attempts = Set(r.attempts + 1);
+        a.started_at = Set(Some(r.started_at.unwrap_or(now)));
+        a.message = Set(Some(wait.message));
+        a.update(db).await?;
+        publish(
+            &self.backend,
+            e.id,
+            e.project_id,
+            Some(stage),
+            Some(&r.name),
+            RunStatus::Waiting,
+        );
+        Ok(())
     }
 
     /// After a group: when one of its tasks waits, the execution waits (lease released, woken
