@@ -9,6 +9,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The most values one statement binds: under SQLite's oldest limit (999) and far under
+/// PostgreSQL's (65,535), so a look-up by many keys is split into statements of this many.
+pub const MAX_BOUND_VALUES: usize = 900;
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DbConfig {

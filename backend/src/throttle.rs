@@ -69,6 +69,22 @@ pub async fn record_failure(
 ) -> Result<()> {
     let now = clock.now().timestamp();
     let txn = db.begin().await?;
+    // write first: the transaction holds the write lock before it reads, so concurrent
+    // failures are counted one after another (each sees the last) and SQLite never has to
+    // upgrade a read snapshot that a writer (the engine, say) has made stale
+    row::Entity::insert(row::ActiveModel {
+        key: Set(key.to_owned()),
+        failures: Set(0),
+        window_started_at: Set(now),
+        locked_until: Set(0),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(row::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
     let existing = row::Entity::find_by_id(key.to_owned()).one(&txn).await?;
     let (failures, window_started_at) = match &existing {
         Some(r) if now - r.window_started_at < policy.window_secs => {
@@ -92,11 +108,7 @@ pub async fn record_failure(
         window_started_at: Set(window_started_at),
         locked_until: Set(locked_until),
     };
-    if existing.is_some() {
-        model.update(&txn).await?;
-    } else {
-        model.insert(&txn).await?;
-    }
+    model.update(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -9,10 +9,11 @@
 //! otherwise it fails with a message saying why, so no task runs twice to completion and no
 //! execution stays RUNNING.
 
-use crate::entities::{executions as exec_rows, stage_runs, task_logs, task_runs};
+use crate::entities::{
+    executions as exec_rows, pipeline_heads, project_claims, stage_runs, task_logs, task_runs,
+};
 use crate::executions::{finish_open_runs, publish, status};
 use crate::masking::Masker;
-use crate::pipelines::active_strings;
 use crate::{Backend, Error, Result};
 use chrono::{DateTime, Utc};
 use domain::executions::RunStatus;
@@ -345,49 +346,59 @@ impl Engine {
         chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
     }
 
-    /// Claims an execution that has work to do, or `None`.
+    /// Claims an execution that has work to do, or `None`. Only the heads of the pipelines'
+    /// queues can run (one active execution per pipeline, oldest first), and the database keeps
+    /// them in `pipeline_heads`: the claim reads those (one a busy pipeline), never the queued
+    /// runs behind them, and takes projects round-robin (the one whose work was claimed longest
+    /// ago first).
     async fn claim(&self) -> Result<Option<exec_rows::Model>> {
         let db = &self.backend.db;
         let now = self.backend.clock.now();
         let free = Condition::any()
             .add(exec_rows::Column::LeaseUntil.is_null())
             .add(exec_rows::Column::LeaseUntil.lt(now));
-        let candidates = exec_rows::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(exec_rows::Column::Status.eq(RunStatus::Queued.as_str()))
-                    .add(
-                        Condition::all()
-                            .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
-                            .add(free.clone()),
-                    )
-                    // a wait's deadline (lease_until) passed: see whether it expired
-                    .add(
-                        Condition::all()
-                            .add(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
-                            .add(exec_rows::Column::LeaseUntil.lt(now)),
-                    ),
-            )
-            .order_by_asc(exec_rows::Column::Id)
-            .limit(16)
+        let heads: Vec<i64> = pipeline_heads::Entity::find()
+            .select_only()
+            .column(pipeline_heads::Column::HeadId)
+            .into_tuple()
             .all(db)
             .await?;
+        if heads.is_empty() {
+            return Ok(None);
+        }
+        let mut candidates = Vec::new();
+        for chunk in heads.chunks(crate::db::MAX_BOUND_VALUES) {
+            candidates.extend(
+                exec_rows::Entity::find()
+                    .filter(exec_rows::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(
+                        Condition::any()
+                            .add(exec_rows::Column::Status.eq(RunStatus::Queued.as_str()))
+                            .add(
+                                Condition::all()
+                                    .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
+                                    .add(free.clone()),
+                            )
+                            // a wait's deadline (lease_until) passed: see whether it expired
+                            .add(
+                                Condition::all()
+                                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
+                                    .add(exec_rows::Column::LeaseUntil.lt(now)),
+                            ),
+                    )
+                    .all(db)
+                    .await?,
+            );
+        }
+        let last: HashMap<i64, i64> = project_claims::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.project_id, c.last_claim))
+            .collect();
+        candidates.sort_by_key(|c| (last.get(&c.project_id).copied().unwrap_or(0), c.id));
+        let next_claim = last.values().max().copied().unwrap_or(0) + 1;
         for c in candidates {
-            if c.status == RunStatus::Queued.as_str() {
-                // one active execution per pipeline at a time: older ones go first
-                let older = exec_rows::Entity::find()
-                    .select_only()
-                    .column(exec_rows::Column::Id)
-                    .filter(exec_rows::Column::PipelineId.eq(c.pipeline_id))
-                    .filter(exec_rows::Column::Id.lt(c.id))
-                    .filter(exec_rows::Column::Status.is_in(active_strings()))
-                    .into_tuple::<i64>()
-                    .one(db)
-                    .await?;
-                if older.is_some() {
-                    continue;
-                }
-            }
             let claimed = exec_rows::Entity::update_many()
                 .col_expr(
                     exec_rows::Column::LeaseOwner,
@@ -411,6 +422,7 @@ impl Engine {
                 .exec(db)
                 .await?;
             if claimed.rows_affected == 1 {
+                self.took_from(c.project_id, next_claim).await?;
                 if c.status != RunStatus::Running.as_str() {
                     publish(
                         &self.backend,
@@ -425,6 +437,23 @@ impl Engine {
             }
         }
         Ok(None)
+    }
+
+    /// Notes that work of `project` was claimed as the `n`th claim (round-robin order).
+    async fn took_from(&self, project: i64, n: i64) -> Result<()> {
+        use sea_orm::sea_query::OnConflict;
+        project_claims::Entity::insert(project_claims::ActiveModel {
+            project_id: Set(project),
+            last_claim: Set(n),
+        })
+        .on_conflict(
+            OnConflict::column(project_claims::Column::ProjectId)
+                .update_column(project_claims::Column::LastClaim)
+                .to_owned(),
+        )
+        .exec(&self.backend.db)
+        .await?;
+        Ok(())
     }
 
     async fn release(&self, id: i64) -> Result<()> {

@@ -7,6 +7,7 @@ mod support;
 
 mod endpoints;
 mod engine;
+mod fairness;
 mod inbox;
 mod kubernetes;
 mod kubernetes_task;

@@ -861,7 +861,18 @@ async fn every_operation_answers_each_role_as_the_table_says() {
                 None => req,
             };
             let res = req.send().await.unwrap();
-            got.push(outcome(res.status()));
+            let status = res.status();
+            if std::env::var("AUTHZ_DEBUG").is_ok() {
+                let body: String = res
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect();
+                println!("{} {} {status} {body}", r.method, r.path);
+            }
+            got.push(outcome(status));
             calls += 1;
         }
         if let Some(w) = judge(

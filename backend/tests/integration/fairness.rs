@@ -1,0 +1,176 @@
+//! Fair claims: the engine finds the executions that may run now without scanning the queued
+//! runs behind them, and takes projects round-robin.
+
+use crate::support::{world_with, World};
+use backend::engine::Engine;
+use backend::entities::executions as rows;
+use backend::executions::{self, Started, Trigger};
+use backend::{pipelines, ManualClock};
+use chrono::{TimeZone, Utc};
+use domain::executions::RunStatus;
+use sea_orm::{EntityTrait, Set};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const GATED: &str = "kind: PIPELINE\nname: gated\nconcurrency: queue\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Approve]\n    tasks:\n      Approve:\n        type: UserOperation\n        input: { approvers: [root@example.com], summary: go? }\n";
+
+fn quick(name: &str) -> String {
+    format!("kind: PIPELINE\nname: {name}\nconcurrency: queue\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: {{ type: Condition, input: {{ condition: 'true' }} }}\n")
+}
+
+async fn setup() -> (World, Engine) {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap(),
+    ));
+    let w = world_with(clock).await;
+    let engine = Engine::new(w.backend.clone(), "worker-1", Duration::from_secs(30)).unwrap();
+    (w, engine)
+}
+
+async fn start(w: &World, project: i64, pipeline: i64) -> i64 {
+    match executions::start(
+        &w.backend,
+        w.root,
+        project,
+        pipeline,
+        Default::default(),
+        "",
+        Trigger::Manual,
+    )
+    .await
+    .unwrap()
+    {
+        Started::Queued(r) => r.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `n` more queued runs like `template` (inserted directly: the claim reads only executions).
+async fn pile_up(w: &World, template: &rows::Model, n: i64) {
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let mut m: rows::ActiveModel = template.clone().into();
+        m.id = sea_orm::ActiveValue::NotSet;
+        m.run_index = Set(template.run_index + 1 + i);
+        m.status = Set(RunStatus::Queued.as_str().to_owned());
+        m.lease_owner = Set(None);
+        m.lease_until = Set(None);
+        m.started_at = Set(None);
+        batch.push(m);
+        if batch.len() == 500 {
+            rows::Entity::insert_many(std::mem::take(&mut batch))
+                .exec(&w.backend.db)
+                .await
+                .unwrap();
+        }
+    }
+    if !batch.is_empty() {
+        rows::Entity::insert_many(batch)
+            .exec(&w.backend.db)
+            .await
+            .unwrap();
+    }
+}
+
+async fn status(w: &World, id: i64) -> String {
+    rows::Entity::find_by_id(id)
+        .one(&w.backend.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+#[tokio::test]
+async fn ten_thousand_queued_runs_behind_a_waiting_one_do_not_delay_another_pipeline() {
+    let (w, engine) = setup().await;
+    let gated = pipelines::create(&w.backend, w.root, w.project, GATED)
+        .await
+        .unwrap();
+    let first = start(&w, w.project, gated.id).await;
+    assert!(engine.step().await.unwrap());
+    assert_eq!(status(&w, first).await, "WAITING");
+    let template = rows::Entity::find_by_id(first)
+        .one(&w.backend.db)
+        .await
+        .unwrap()
+        .unwrap();
+    pile_up(&w, &template, 10_000).await;
+    // nothing of gated may run: the engine has nothing to do, and finds that out quickly
+    let t = Instant::now();
+    assert!(!engine.step().await.unwrap());
+    let idle = t.elapsed();
+    let other = pipelines::create(&w.backend, w.root, w.project, &quick("other"))
+        .await
+        .unwrap();
+    let run = start(&w, w.project, other.id).await;
+    let t = Instant::now();
+    assert!(engine.step().await.unwrap(), "one claim cycle");
+    let took = t.elapsed();
+    assert_ne!(status(&w, run).await, "QUEUED");
+    println!("claim with 10,000 queued behind a waiting run: idle look {idle:?}, step {took:?}");
+    assert!(idle < Duration::from_millis(500), "{idle:?}");
+}
+
+#[tokio::test]
+async fn a_project_with_a_thousand_queued_runs_does_not_starve_a_project_with_one() {
+    let (w, engine) = setup().await;
+    // busy: 50 pipelines with 20 queued runs each (1,000 runs, 50 heads)
+    for i in 0..50 {
+        let p = pipelines::create(&w.backend, w.root, w.project, &quick(&format!("busy-{i}")))
+            .await
+            .unwrap();
+        let first = start(&w, w.project, p.id).await;
+        let template = rows::Entity::find_by_id(first)
+            .one(&w.backend.db)
+            .await
+            .unwrap()
+            .unwrap();
+        pile_up(&w, &template, 19).await;
+    }
+    // the busy project has had its turn
+    assert!(engine.step().await.unwrap());
+    let quiet = backend::projects::create(&w.backend, w.root, "quiet", "")
+        .await
+        .unwrap();
+    let p = pipelines::create(&w.backend, w.root, quiet.id, &quick("lonely"))
+        .await
+        .unwrap();
+    let run = start(&w, quiet.id, p.id).await;
+    assert!(engine.step().await.unwrap());
+    assert_ne!(
+        status(&w, run).await,
+        "QUEUED",
+        "the quiet project's run went next"
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_wrong_passwords_count_twenty() {
+    use backend::entities::sign_in_throttle as throttle_rows;
+    let (w, _engine) = setup().await;
+    let key = backend::throttle::account_key("mia@example.com");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let b = w.backend.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            backend::throttle::record_failure(
+                &b.db,
+                b.clock.as_ref(),
+                &key,
+                backend::throttle::ACCOUNT,
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let row = throttle_rows::Entity::find_by_id(key)
+        .one(&w.backend.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.failures, 20);
+}
