@@ -37,10 +37,21 @@ impl Actor {
     }
 }
 
+/// How many argon2 hashes or verifications run at once (each takes about 19 MiB): a burst of
+/// sign-ins waits its turn instead of taking the memory of all of them at once.
+pub const ARGON2_AT_ONCE: usize = 4;
+
+/// The process's argon2 slots: the memory they bound is the process's, hence one for it.
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_AT_ONCE);
+
 /// Hashes a password with argon2id (OWASP's parameters, the crate's default) off the async
 /// threads.
 pub async fn hash_password(password: &Password) -> Result<String> {
     let secret = password.expose().to_owned();
+    let _slot = ARGON2_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(format!("argon2 slots: {e}")))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -54,6 +65,9 @@ pub async fn hash_password(password: &Password) -> Result<String> {
 
 /// Checks a password against a stored hash, off the async threads.
 pub async fn verify_password(hash: String, candidate: String) -> bool {
+    let Ok(_slot) = ARGON2_SLOTS.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {

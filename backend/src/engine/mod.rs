@@ -58,6 +58,13 @@ struct Http {
 
 /// The most of a response body a REST or Poll task keeps; the rest is discarded unread.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// The most of a task's log that is stored; a note says where the rest was cut.
+pub const MAX_LOG_BYTES: usize = 10 * 1024 * 1024;
+/// The longest a task's output may be (as JSON) to be stored whole: 1 MiB of content and
+/// room for its framing (a REST task's status and headers around its 1 MiB body).
+pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024 + 64 * 1024;
+/// What a cut log ends with.
+pub const LOG_TRUNCATED: &str = "… the log is longer than 10 MiB: the rest was not kept.";
 
 /// What a task ended with.
 #[derive(Debug, Clone)]
@@ -89,7 +96,10 @@ pub(crate) struct LiveLog {
     ctx: Arc<Context>,
     /// Lines stored before the task started (a task run again after a restart keeps them).
     base: i32,
+    /// Their bytes.
+    base_bytes: usize,
     written: Arc<std::sync::atomic::AtomicI32>,
+    written_bytes: Arc<std::sync::atomic::AtomicUsize>,
     /// A line could not be stored: the rest wait for the end, so the stored lines stay the
     /// first lines of the task's log.
     stopped: Arc<std::sync::atomic::AtomicBool>,
@@ -102,7 +112,9 @@ impl LiveLog {
             task_run_id,
             ctx,
             base: stored_lines(&backend.db, task_run_id).await?,
+            base_bytes: stored_bytes(&backend.db, task_run_id).await?,
             written: Arc::default(),
+            written_bytes: Arc::default(),
             stopped: Arc::default(),
         })
     }
@@ -115,6 +127,12 @@ impl LiveLog {
             return;
         }
         let n = self.written.load(Ordering::SeqCst);
+        let bytes = self.written_bytes.load(Ordering::SeqCst);
+        if self.base_bytes + bytes + text.len() > MAX_LOG_BYTES {
+            // the end of the task stores the note that the log was cut here
+            self.stopped.store(true, Ordering::SeqCst);
+            return;
+        }
         let stored = task_logs::ActiveModel {
             task_run_id: Set(self.task_run_id),
             line: Set(self.base + n + 1),
@@ -125,7 +143,10 @@ impl LiveLog {
         .insert(&self.backend.db)
         .await;
         match stored {
-            Ok(_) => self.written.store(n + 1, Ordering::SeqCst),
+            Ok(_) => {
+                self.written.store(n + 1, Ordering::SeqCst);
+                self.written_bytes.fetch_add(text.len(), Ordering::SeqCst);
+            }
             Err(_) => self.stopped.store(true, Ordering::SeqCst),
         }
     }
@@ -133,6 +154,45 @@ impl LiveLog {
     fn written(&self) -> usize {
         usize::try_from(self.written.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or(0)
     }
+}
+
+async fn stored_bytes(db: &impl sea_orm::ConnectionTrait, task_run_id: i64) -> Result<usize> {
+    // LENGTH counts characters on both databases: close enough to bytes for a 10 MiB cap
+    let total: Option<i64> = task_logs::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COALESCE(SUM(LENGTH(text)), 0)"), "total")
+        .filter(task_logs::Column::TaskRunId.eq(task_run_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(usize::try_from(total.unwrap_or(0)).unwrap_or(0))
+}
+
+/// `output` as stored: whole when it is at most [`MAX_OUTPUT_BYTES`] as JSON, else a note and
+/// the start of it.
+fn bounded_output(output: &Value) -> Option<String> {
+    if output.is_null() {
+        return None;
+    }
+    let text = output.to_string();
+    if text.len() <= MAX_OUTPUT_BYTES {
+        return Some(text);
+    }
+    let mut cut = 64 * 1024;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(
+        json!({
+            "truncated": true,
+            "note": format!(
+                "The output was {} KiB, more than the 1 MiB kept: only its start is shown.",
+                text.len() / 1024
+            ),
+            "start": &text[..cut],
+        })
+        .to_string(),
+    )
 }
 
 async fn stored_lines(db: &impl sea_orm::ConnectionTrait, task_run_id: i64) -> Result<i32> {
@@ -758,16 +818,26 @@ impl Engine {
         let mut a: task_runs::ActiveModel = r.clone().into();
         a.status = Set(o.status.as_str().to_owned());
         a.message = Set(o.message.clone());
-        a.output = Set((!o.output.is_null()).then(|| o.output.to_string()));
+        a.output = Set(bounded_output(&o.output));
         a.ended_at = Set(Some(now));
         a.update(db).await?;
         let first_line = stored_lines(db, r.id).await?;
-        for (i, text) in o.logs.iter().enumerate() {
+        let mut bytes = stored_bytes(db, r.id).await?;
+        let mut lines = Vec::new();
+        for text in &o.logs {
+            if bytes + text.len() > MAX_LOG_BYTES {
+                lines.push(LOG_TRUNCATED.to_owned());
+                break;
+            }
+            bytes += text.len();
+            lines.push(text.clone());
+        }
+        for (i, text) in lines.into_iter().enumerate() {
             task_logs::ActiveModel {
                 task_run_id: Set(r.id),
                 line: Set(first_line + i as i32 + 1),
                 at: Set(now),
-                text: Set(text.clone()),
+                text: Set(text),
                 ..Default::default()
             }
             .insert(db)
@@ -909,8 +979,11 @@ impl Engine {
     ) {
         let stop = tokio::sync::watch::channel(false);
         let mut handles = Vec::new();
-        for _ in 0..workers.max(1) {
-            let engine = self.clone();
+        for i in 0..workers.max(1) {
+            // each worker holds leases under its own name, so one worker's heartbeat or
+            // release never touches another worker's execution
+            let mut engine = self.clone();
+            engine.owner = format!("{}/worker-{i}", self.owner);
             let mut rx = stop.1.clone();
             // a new or resumed execution wakes idle workers at once (no polling delay)
             let mut events = self.backend.events.subscribe();
@@ -1220,5 +1293,25 @@ async fn rest(ctx: &Context, http: &Http, task: &Task) -> Outcome {
             output,
             logs,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_over_the_cap_keeps_a_note_and_its_start() {
+        assert_eq!(bounded_output(&Value::Null), None);
+        let small = json!({"a": 1});
+        assert_eq!(bounded_output(&small).as_deref(), Some(r#"{"a":1}"#));
+        let big = json!({"body": "é".repeat(MAX_OUTPUT_BYTES)});
+        let kept: Value = serde_json::from_str(&bounded_output(&big).unwrap()).unwrap();
+        assert_eq!(kept["truncated"], true);
+        assert!(kept["note"]
+            .as_str()
+            .unwrap()
+            .contains("more than the 1 MiB kept"));
+        assert!(kept["start"].as_str().unwrap().len() <= 64 * 1024);
     }
 }
