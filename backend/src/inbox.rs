@@ -1138,17 +1138,27 @@ pub fn callback_refusal(url: &str, allowed: &[String]) -> Option<String> {
 
 /// Sends the callbacks whose executions have ended; returns how many it settled.
 pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> Result<usize> {
+    // the oldest callbacks whose execution has ended (or is gone) first, however many
+    // executions still run (index idx_webhook_activity_callback)
+    let running = sea_orm::sea_query::Query::select()
+        .column(execution_rows::Column::Id)
+        .from(execution_rows::Entity)
+        .and_where(execution_rows::Column::Status.is_in(crate::pipelines::active_strings()))
+        .to_owned();
     let due = activity::Entity::find()
         .filter(activity::Column::CallbackState.eq("PENDING"))
+        .filter(
+            sea_orm::Condition::any()
+                .add(activity::Column::ExecutionId.is_null())
+                .add(activity::Column::ExecutionId.not_in_subquery(running)),
+        )
         .order_by_asc(activity::Column::Id)
         .limit(100)
         .all(&backend.db)
         .await?;
     let mut settled = 0;
     for a in due {
-        let Some(execution_id) = a.execution_id else {
-            continue;
-        };
+        let execution_id = a.execution_id.unwrap_or_default();
         let status = execution_rows::Entity::find_by_id(execution_id)
             .one(&backend.db)
             .await?

@@ -9,7 +9,8 @@ pub struct Migration;
 /// may run now. Database triggers keep it in the transaction that changes a status, so the
 /// engine's claim reads the heads (one row a busy pipeline) and never scans the queued runs
 /// behind them. `project_claims` remembers when each project's work was last claimed, so the
-/// engine takes projects round-robin.
+/// engine takes projects round-robin. An index serves the callback sender's "oldest due
+/// first".
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -31,6 +32,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
             "CREATE TABLE pipeline_heads (pipeline_id BIGINT PRIMARY KEY, project_id BIGINT NOT NULL, head_id BIGINT NOT NULL)".to_owned(),
             "CREATE TABLE project_claims (project_id BIGINT PRIMARY KEY, last_claim BIGINT NOT NULL)".to_owned(),
+            // callbacks due: the oldest pending first
+            "CREATE INDEX idx_webhook_activity_callback ON webhook_activity (callback_state, id)"
+                .to_owned(),
             "INSERT INTO pipeline_heads (pipeline_id, project_id, head_id)
              SELECT pipeline_id, MIN(project_id), MIN(id) FROM executions
              WHERE status IN ('QUEUED', 'RUNNING', 'WAITING', 'PAUSED') GROUP BY pipeline_id"
@@ -100,6 +104,7 @@ impl MigrationTrait for Migration {
             _ => &sqlite,
         };
         for sql in specific.iter().chain(&[
+            "DROP INDEX idx_webhook_activity_callback",
             "DROP TABLE project_claims",
             "DROP TABLE pipeline_heads",
             "DROP INDEX idx_executions_pipeline_status",

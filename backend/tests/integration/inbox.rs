@@ -249,3 +249,65 @@ fn callbacks_go_over_https_to_allowed_hosts_only() {
     );
     assert!(inbox::callback_refusal("not a url", &allowed).is_some());
 }
+
+#[tokio::test]
+async fn a_hundred_callbacks_of_running_executions_do_not_hold_back_one_that_is_due() {
+    use backend::entities::{executions as runs, webhook_activity as activity};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let w = world().await;
+    let b = &w.backend;
+    let (_, card) = deploy_card(&w).await;
+    let inbox = Inbox::start(b.clone());
+    for tag in ["1.0", "1.1"] {
+        let body = push(tag);
+        let (source, events) = inbox::read_registry(&body).unwrap();
+        inbox
+            .accept(b, card.id, source, &body, &events)
+            .await
+            .unwrap();
+    }
+    inbox::process_pending(b).await.unwrap();
+    let rows = activity::Entity::find().all(&b.db).await.unwrap();
+    let (running, ended) = (rows[0].clone(), rows[1].clone());
+    // the second push's execution has ended; the first one's is still queued
+    let mut done: runs::ActiveModel = runs::Entity::find_by_id(ended.execution_id.unwrap())
+        .one(&b.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    done.status = Set("COMPLETED".to_owned());
+    done.update(&b.db).await.unwrap();
+    // 100 callbacks wait for the running execution, older than the one that is due
+    for _ in 0..100 {
+        let mut copy: activity::ActiveModel = running.clone().into();
+        copy.id = sea_orm::ActiveValue::NotSet;
+        copy.callback_state = Set(Some("PENDING".to_owned()));
+        copy.callback_url = Set(Some(
+            "https://registry.hub.docker.com/u/acme/web/hook/1/".to_owned(),
+        ));
+        copy.insert(&b.db).await.unwrap();
+    }
+    let mut due: activity::ActiveModel = ended.into();
+    due.callback_state = Set(Some("PENDING".to_owned()));
+    due.callback_url = Set(Some("http://not-allowed.example/".to_owned()));
+    let due = due.update(&b.db).await.unwrap();
+    let client = reqwest::Client::new();
+    assert_eq!(inbox::send_due_callbacks(b, &client).await.unwrap(), 1);
+    let after = activity::Entity::find_by_id(due.id)
+        .one(&b.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.callback_state.as_deref(),
+        Some("FAILED"),
+        "settled (refused: not https)"
+    );
+    let still = activity::Entity::find()
+        .filter(activity::Column::CallbackState.eq("PENDING"))
+        .all(&b.db)
+        .await
+        .unwrap();
+    assert_eq!(still.len(), 100);
+}
