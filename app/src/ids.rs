@@ -64,6 +64,8 @@ pub const STAGE_TASKS: &str = "stage-tasks";
 pub const TASK_PANEL: &str = "task-panel";
 pub const TASK_LOG: &str = "task-log";
 pub const LIVE_STATE: &str = "live-state";
+/// Why a queued execution has not started.
+pub const QUEUE_REASON: &str = "queue-reason";
 pub const HOME_COUNTS: &str = "home-counts";
 pub const HOME_FAILING: &str = "home-failing";
 pub const HOME_ACTIVITY: &str = "home-activity";

@@ -57,6 +57,8 @@ pub struct Backend {
     pub callback_hosts: Arc<[String]>,
     /// Where outbound connections may go (every client Wharf has).
     pub outbound: outbound::OutboundPolicy,
+    /// How many engine workers this process runs (a queued run's "4 of 4 busy").
+    pub workers: usize,
     /// Taken by the webhook inbox's writer and processor around their transactions, so that
     /// they take turns in this process instead of meeting in SQLite's busy handler, which
     /// sleeps up to 100 ms between retries; the writer goes first.
@@ -80,6 +82,7 @@ impl Backend {
             listeners: Arc::default(),
             inbox_gate: Arc::default(),
             outbound: outbound::OutboundPolicy::default(),
+            workers: 4,
             callback_hosts: Arc::from(
                 inbox::DEFAULT_CALLBACK_HOSTS
                     .iter()
@@ -98,6 +101,12 @@ impl Backend {
     /// The same services sending callbacks only to `hosts`.
     pub fn with_callback_hosts(mut self, hosts: Vec<String>) -> Self {
         self.callback_hosts = Arc::from(hosts);
+        self
+    }
+
+    /// The same services with `n` engine workers.
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
         self
     }
 

@@ -7,22 +7,23 @@
 
 use crate::accounts::Actor;
 use crate::entities::{
-    docker_webhooks as cards, executions as row, project_members as members, projects, stage_runs,
-    task_runs, users, webhook_activity as activity,
+    docker_webhooks as cards, executions as row, pipeline_heads, project_members as members,
+    projects, stage_runs, task_runs, users, webhook_activity as activity,
 };
 use crate::executions::{row_view, stage_views};
 use crate::inbox::rows_view;
 use crate::projects::authorize;
 use crate::{Backend, Result};
 use domain::executions::{
-    Dashboard, ExecutionFilter, ExecutionSummary, ExecutionsPage, FailingWebhook, RunStatus,
-    StatusCounts,
+    Dashboard, ExecutionFilter, ExecutionSummary, ExecutionsPage, FailingWebhook, QueueWait,
+    RunStatus, StatusCounts,
 };
 use domain::role::ProjectAction;
 use domain::webhooks::{ActivityFilter, ActivityStatus};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -109,7 +110,7 @@ pub async fn page(
         None
     };
     Ok(ExecutionsPage {
-        rows: summaries(db, models).await?,
+        rows: summaries(backend, models).await?,
         next_before,
         version,
     })
@@ -150,7 +151,7 @@ pub async fn changes_since(
     if models.len() as u64 > CATCH_UP_LIMIT {
         return Ok(CatchUp::TooFarBehind);
     }
-    Ok(CatchUp::Changes(summaries(db, models).await?))
+    Ok(CatchUp::Changes(summaries(backend, models).await?))
 }
 
 /// One execution as the live views show it, if `actor` may see it.
@@ -161,20 +162,81 @@ pub async fn summary(backend: &Backend, actor: Actor, id: i64) -> Result<Executi
         .one(db)
         .await?
         .ok_or(crate::Error::NotFound("execution"))?;
-    summaries(db, vec![m])
+    summaries(backend, vec![m])
         .await?
         .pop()
         .ok_or(crate::Error::NotFound("execution"))
 }
 
 /// Builds the live views of `models`, keeping their order.
-async fn summaries(
-    db: &impl ConnectionTrait,
-    models: Vec<row::Model>,
-) -> Result<Vec<ExecutionSummary>> {
+/// Why each QUEUED execution of `models` has not started: the run its pipeline waits for
+/// (the pipeline's head, kept by the database) or, for a head, the busy workers.
+async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap<i64, QueueWait>> {
+    let db = &backend.db;
+    let queued: Vec<&row::Model> = models
+        .iter()
+        .filter(|m| m.status == RunStatus::Queued.as_str())
+        .collect();
+    let mut out = HashMap::new();
+    if queued.is_empty() {
+        return Ok(out);
+    }
+    let pipelines: Vec<i64> = queued.iter().map(|m| m.pipeline_id).collect();
+    let heads: HashMap<i64, i64> = pipeline_heads::Entity::find()
+        .filter(pipeline_heads::Column::PipelineId.is_in(pipelines))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.pipeline_id, h.head_id))
+        .collect();
+    let head_rows: HashMap<i64, row::Model> = row::Entity::find()
+        .filter(row::Column::Id.is_in(heads.values().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut busy = None;
+    for m in queued {
+        let head = heads.get(&m.pipeline_id).and_then(|h| head_rows.get(h));
+        let wait = match head {
+            Some(h) if h.id != m.id => QueueWait::Behind {
+                id: h.id,
+                pipeline: h.pipeline_name.clone(),
+                index: h.run_index,
+                status: RunStatus::parse(&h.status).unwrap_or(RunStatus::Queued),
+            },
+            _ => {
+                let busy = match busy {
+                    Some(b) => b,
+                    None => {
+                        let now = backend.clock.now();
+                        let b = row::Entity::find()
+                            .filter(row::Column::Status.eq(RunStatus::Running.as_str()))
+                            .filter(row::Column::LeaseUntil.gt(now))
+                            .count(db)
+                            .await?;
+                        busy = Some(b);
+                        b
+                    }
+                };
+                QueueWait::Workers {
+                    busy: u32::try_from(busy).unwrap_or(u32::MAX),
+                    total: u32::try_from(backend.workers).unwrap_or(u32::MAX),
+                }
+            }
+        };
+        out.insert(m.id, wait);
+    }
+    Ok(out)
+}
+
+async fn summaries(backend: &Backend, models: Vec<row::Model>) -> Result<Vec<ExecutionSummary>> {
     if models.is_empty() {
         return Ok(Vec::new());
     }
+    let db = &backend.db;
+    let mut waits = queue_waits(backend, &models).await?;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let stages = stage_runs::Entity::find()
         .filter(stage_runs::Column::ExecutionId.is_in(ids.clone()))
@@ -266,6 +328,7 @@ async fn summaries(
             started_by,
             stages: views,
             version: m.live_version,
+            queue: waits.remove(&m.id),
         });
     }
     Ok(out)

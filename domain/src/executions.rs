@@ -218,6 +218,24 @@ mod tests {
         }
         assert!(RunStatus::Canceled.is_final() && !RunStatus::Waiting.is_final());
     }
+    #[test]
+    fn a_queued_run_says_what_it_waits_for() {
+        use super::{QueueWait, RunStatus};
+        let behind = QueueWait::Behind {
+            id: 1,
+            pipeline: "gated".into(),
+            index: 1,
+            status: RunStatus::Waiting,
+        };
+        assert_eq!(
+            behind.describe(),
+            "Waiting for gated #1 (WAITING for approval): this pipeline runs one at a time"
+        );
+        assert_eq!(
+            QueueWait::Workers { busy: 4, total: 4 }.describe(),
+            "Waiting for a free worker (4 of 4 busy)"
+        );
+    }
 }
 
 /// An execution as the live views show it: its row, what started it, one icon per stage (with
@@ -236,6 +254,57 @@ pub struct ExecutionSummary {
     pub stages: Vec<StageRunView>,
     /// Its change-feed version: the live stream's event id.
     pub version: i64,
+    /// Why it has not started, while it is QUEUED.
+    #[serde(default)]
+    pub queue: Option<QueueWait>,
+}
+
+/// Why a QUEUED execution has not started yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueueWait {
+    /// Its pipeline runs one execution at a time and this one holds it.
+    Behind {
+        /// The execution it waits for.
+        id: i64,
+        /// Its pipeline's name.
+        pipeline: String,
+        /// Its number.
+        index: i64,
+        /// Its status.
+        status: RunStatus,
+    },
+    /// It is next; the engine's workers are busy with other executions.
+    Workers {
+        /// Workers holding an execution.
+        busy: u32,
+        /// Workers in all.
+        total: u32,
+    },
+}
+
+impl QueueWait {
+    /// In words, for the list, the detail page and Home.
+    pub fn describe(&self) -> String {
+        match self {
+            QueueWait::Behind {
+                pipeline,
+                index,
+                status,
+                ..
+            } => format!(
+                "Waiting for {pipeline} #{index} ({}{}): this pipeline runs one at a time",
+                status.as_str(),
+                match status {
+                    RunStatus::Waiting => " for approval",
+                    _ => "",
+                }
+            ),
+            QueueWait::Workers { busy, total } if busy >= total => {
+                format!("Waiting for a free worker ({busy} of {total} busy)")
+            }
+            QueueWait::Workers { .. } => "Starting: a worker is free".to_owned(),
+        }
+    }
 }
 
 /// Which executions a list shows.

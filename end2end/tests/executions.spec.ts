@@ -283,12 +283,17 @@ test('deployments go QUEUED → RUNNING → COMPLETED as their rollouts finish, 
   await recordStatuses(page, second);
   await expect(row(page, second)).toHaveAttribute('data-status', 'QUEUED');
   await expect(row(page, second).locator('.stage-icon.stage-queued')).toHaveCount(2);
+  // and says why it waits
+  await expect(row(page, second).getByTestId(ids.queueReason)).toHaveText(
+    /^Waiting for live-rollout #\d+ \(RUNNING\): this pipeline runs one at a time$/,
+  );
   await screenshot(page, '58-executions-queued-and-running');
   // the queued one's page, in a second tab
   const tab = await page.context().newPage();
   await gotoHydrated(tab, `/executions/${second}`);
   await expect(tab.getByTestId(ids.executionDetail)).toHaveAttribute('data-status', 'QUEUED');
   await expect(tab.locator('.stage-column[data-status="QUEUED"]')).toHaveCount(2);
+  await expect(tab.getByTestId(ids.queueReason)).toContainText('this pipeline runs one at a time');
   await screenshot(tab, '65-execution-detail-queued');
   await tab.close();
 

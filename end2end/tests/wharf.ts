@@ -69,6 +69,7 @@ export const ids = {
   taskPanel: 'task-panel',
   taskLog: 'task-log',
   liveState: 'live-state',
+  queueReason: 'queue-reason',
   homeCounts: 'home-counts',
   homeFailing: 'home-failing',
   homeActivity: 'home-activity',

@@ -40,25 +40,43 @@ impl MigrationTrait for Migration {
              WHERE status IN ('QUEUED', 'RUNNING', 'WAITING', 'PAUSED') GROUP BY pipeline_id"
                 .to_owned(),
         ];
-        let refresh = |p: &str, project: &str| {
+        // the head may have changed: a queued head's "why it waits" changes with it, so it
+        // takes the next change-feed version (as migration 000013 numbers changes) and open
+        // pages receive it
+        let bump = |next: &str, p: &str| {
             format!(
-                "DELETE FROM pipeline_heads WHERE pipeline_id = {p}; {};",
-                head(p, project)
+                "UPDATE executions SET live_version = {next}
+                 WHERE id = (SELECT head_id FROM pipeline_heads WHERE pipeline_id = {p})
+                   AND status = 'QUEUED'"
+            )
+        };
+        let refresh = |p: &str, project: &str, next: &str| {
+            format!(
+                "DELETE FROM pipeline_heads WHERE pipeline_id = {p}; {}; {};",
+                head(p, project),
+                bump(next, p)
+            )
+        };
+        let sqlite_next = "(SELECT value FROM live_sequence WHERE id = 1)";
+        let sqlite_refresh = |p: &str, project: &str| {
+            format!(
+                "UPDATE live_sequence SET value = value + 1 WHERE id = 1; {}",
+                refresh(p, project, sqlite_next)
             )
         };
         let sqlite = vec![
             format!(
                 "CREATE TRIGGER executions_head_insert AFTER INSERT ON executions BEGIN {} END",
-                refresh("NEW.pipeline_id", "NEW.project_id")
+                sqlite_refresh("NEW.pipeline_id", "NEW.project_id")
             ),
             format!(
                 "CREATE TRIGGER executions_head_update AFTER UPDATE OF status ON executions
                  WHEN OLD.status <> NEW.status BEGIN {} END",
-                refresh("NEW.pipeline_id", "NEW.project_id")
+                sqlite_refresh("NEW.pipeline_id", "NEW.project_id")
             ),
             format!(
                 "CREATE TRIGGER executions_head_delete AFTER DELETE ON executions BEGIN {} END",
-                refresh("OLD.pipeline_id", "OLD.project_id")
+                sqlite_refresh("OLD.pipeline_id", "OLD.project_id")
             ),
         ];
         let postgres = vec![
@@ -71,7 +89,7 @@ impl MigrationTrait for Migration {
                    {}
                    RETURN NULL;
                  END $$ LANGUAGE plpgsql",
-                refresh("p", "project")
+                refresh("p", "project", "wharf_live_next()")
             ),
             "CREATE TRIGGER executions_head AFTER INSERT OR DELETE OR UPDATE OF status
              ON executions FOR EACH ROW EXECUTE FUNCTION wharf_pipeline_head()"

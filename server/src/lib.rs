@@ -191,6 +191,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let backend = Backend::new(conn, Arc::new(SystemClock), sealer)
         .with_public_url(&public_url)
         .with_docker_hub_api(&config.docker_hub_api)
+        .with_workers(config.workers)
         .with_outbound(backend::outbound::OutboundPolicy {
             allow_loopback: config.outbound_allow_loopback,
             allow_private: config.outbound_allow_private,

@@ -12,8 +12,8 @@ use crate::ids;
 use crate::pages::shell::use_shell;
 use chrono::{DateTime, Utc};
 use domain::executions::{
-    duration_words, ExecutionFilter, ExecutionRow, ExecutionSummary, ExecutionsPage, RunStatus,
-    StageRunView, TaskRunView, UserOperationRow,
+    duration_words, ExecutionFilter, ExecutionRow, ExecutionSummary, ExecutionsPage, QueueWait,
+    RunStatus, StageRunView, TaskRunView, UserOperationRow,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -93,6 +93,33 @@ fn lower(s: RunStatus) -> String {
 /// A status badge.
 pub(crate) fn status_badge(s: RunStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", lower(s))>{s.as_str()}</span> }
+}
+
+/// When `e` holds its pipeline (it is active and not queued behind another, so it is the
+/// pipeline's oldest active execution), every newer queued execution of that pipeline in
+/// `list` now waits for it: their "why" follows without asking the server.
+fn waits_behind(list: &mut [ExecutionSummary], e: &ExecutionSummary) {
+    let holds = match e.row.status {
+        RunStatus::Running | RunStatus::Waiting | RunStatus::Paused => true,
+        RunStatus::Queued => !matches!(e.queue, Some(QueueWait::Behind { .. })),
+        _ => false,
+    };
+    if !holds {
+        return;
+    }
+    for r in list.iter_mut() {
+        if r.row.pipeline_id == e.row.pipeline_id
+            && r.row.id > e.row.id
+            && r.row.status == RunStatus::Queued
+        {
+            r.queue = Some(QueueWait::Behind {
+                id: e.row.id,
+                pipeline: e.row.pipeline_name.clone(),
+                index: e.row.index,
+                status: e.row.status,
+            });
+        }
+    }
 }
 
 /// Opens a live stream at `url` and hands each execution event to `on_execution`; `live`
@@ -309,6 +336,7 @@ pub(crate) fn LiveList(
         url,
         move |e| {
             rows.update(|list| {
+                waits_behind(list, &e);
                 if let Some(slot) = list.iter_mut().find(|r| r.row.id == e.row.id) {
                     if slot.version < e.version {
                         *slot = e;
@@ -364,7 +392,7 @@ pub(crate) fn LiveList(
                         <th scope="col">"Duration"</th>
                     </tr>
                 </thead>
-                <For each=move || rows.get() key=|e| (e.row.id, e.version) let:e>
+                <For each=move || rows.get() key=|e| (e.row.id, e.version, e.queue.as_ref().map(QueueWait::describe)) let:e>
                     <ListRow e now expanded/>
                 </For>
             </table>
@@ -400,7 +428,12 @@ fn ListRow(
                     <A href=href.clone()>{format!("{} #{}", e.row.pipeline_name, e.row.index)}</A>
                     <div class="muted small">{e.project_name.clone()}</div>
                 </td>
-                <td>{status_badge(e.row.status)}</td>
+                <td>
+                    {status_badge(e.row.status)}
+                    {e.queue.as_ref().map(|q| view! {
+                        <div class="muted small queue-reason" data-testid=ids::QUEUE_REASON>{q.describe()}</div>
+                    })}
+                </td>
                 <td>
                     <div class="stage-icons" role="group" aria-label="Stages">
                         {e.stages.iter().map(|s| view! { <StageIcon execution=id stage=s.clone() now expanded/> }).collect_view()}
@@ -579,6 +612,9 @@ fn Detail(v: ExecutionView) -> impl IntoView {
             <LiveState live/>
             <dl class="facts">
                 <dt>"Status"</dt><dd>{move || status_badge(r().status)}</dd>
+                {move || summary.with(|s| s.queue.clone()).map(|q| view! {
+                    <dt>"Waiting"</dt><dd data-testid=ids::QUEUE_REASON>{q.describe()}</dd>
+                })}
                 <dt>"Pipeline"</dt><dd>{move || r().pipeline_name} " · " {summary.with(|s| s.project_name.clone())}</dd>
                 <dt>"Started by"</dt><dd>{move || summary.with(|s| s.started_by.clone())}</dd>
                 <dt>"Queued"</dt><dd>{move || exact(r().created_at)}</dd>

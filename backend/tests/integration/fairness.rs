@@ -174,3 +174,52 @@ async fn twenty_concurrent_wrong_passwords_count_twenty() {
         .unwrap();
     assert_eq!(row.failures, 20);
 }
+
+#[tokio::test]
+async fn a_queued_run_says_what_it_waits_for_and_the_next_in_line_hears_when_that_changes() {
+    use domain::executions::QueueWait;
+    let (w, engine) = setup().await;
+    let gated = pipelines::create(&w.backend, w.root, w.project, GATED)
+        .await
+        .unwrap();
+    let first = start(&w, w.project, gated.id).await;
+    engine.step().await.unwrap();
+    let second = start(&w, w.project, gated.id).await;
+    let third = start(&w, w.project, gated.id).await;
+    let summary = |id| {
+        let b = w.backend.clone();
+        let root = w.root;
+        async move { backend::live::summary(&b, root, id).await.unwrap() }
+    };
+    let s2 = summary(second).await;
+    assert_eq!(
+        s2.queue.as_ref().map(QueueWait::describe).as_deref(),
+        Some("Waiting for gated #1 (WAITING for approval): this pipeline runs one at a time")
+    );
+    assert!(summary(first).await.queue.is_none());
+    // #1 is approved and ends: #2 is next in line, and its change-feed version moved on
+    let op = backend::user_operations::waiting_for(&w.backend, w.root)
+        .await
+        .unwrap()[0]
+        .id;
+    backend::user_operations::respond(&w.backend, w.root, op, true, "")
+        .await
+        .unwrap();
+    while status(&w, first).await != "COMPLETED" {
+        assert!(engine.step().await.unwrap());
+    }
+    let s2_after = summary(second).await;
+    assert!(s2_after.version > s2.version, "the new head was announced");
+    assert!(
+        matches!(
+            s2_after.queue,
+            Some(QueueWait::Workers { busy: 0, total: 4 })
+        ),
+        "{:?}",
+        s2_after.queue
+    );
+    assert!(matches!(
+        summary(third).await.queue,
+        Some(QueueWait::Behind { index: 2, .. })
+    ));
+}
