@@ -44,6 +44,8 @@ pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.d
 const WRITE_BATCH: usize = 512;
 /// Most deliveries one processing transaction takes.
 const PROCESS_BATCH: u64 = 256;
+/// The most image pushes one delivery may carry; a larger one is refused (413) unread.
+pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
 /// Most Activity rows one multi-row insert takes (23 values each).
 const ROWS_PER_INSERT: usize = 500;
 /// The processor waits while the writer has committed within this long (a burst is on).
@@ -498,26 +500,30 @@ impl Seen {
         event_keys.dedup();
         let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
         let mut seen = Seen::default();
-        let rows = activity::Entity::find()
-            .select_only()
-            .columns([
-                activity::Column::Id,
-                activity::Column::WebhookId,
-                activity::Column::DedupKey,
-                activity::Column::ReceivedAt,
-            ])
-            .filter(activity::Column::DedupKey.is_in(content_keys))
-            .filter(activity::Column::Status.eq(ActivityStatus::Triggered.as_str()))
-            .filter(activity::Column::ReceivedAt.gt(since))
-            .filter(activity::Column::ResubmitOf.is_null())
-            .order_by_asc(activity::Column::Id)
-            .into_tuple::<(i64, i64, String, DateTime<Utc>)>()
-            .all(db)
-            .await?;
-        for (id, card, key, at) in rows {
-            seen.by_content.entry((card, key)).or_insert((id, at));
+        // keys bound in statements of at most MAX_BOUND_VALUES (a batch can carry tens of
+        // thousands); each chunk is read in id order, so the first row kept is the earliest
+        for chunk in content_keys.chunks(crate::db::MAX_BOUND_VALUES) {
+            let rows = activity::Entity::find()
+                .select_only()
+                .columns([
+                    activity::Column::Id,
+                    activity::Column::WebhookId,
+                    activity::Column::DedupKey,
+                    activity::Column::ReceivedAt,
+                ])
+                .filter(activity::Column::DedupKey.is_in(chunk.iter().cloned()))
+                .filter(activity::Column::Status.eq(ActivityStatus::Triggered.as_str()))
+                .filter(activity::Column::ReceivedAt.gt(since))
+                .filter(activity::Column::ResubmitOf.is_null())
+                .order_by_asc(activity::Column::Id)
+                .into_tuple::<(i64, i64, String, DateTime<Utc>)>()
+                .all(db)
+                .await?;
+            for (id, card, key, at) in rows {
+                seen.by_content.entry((card, key)).or_insert((id, at));
+            }
         }
-        if !event_keys.is_empty() {
+        for chunk in event_keys.chunks(crate::db::MAX_BOUND_VALUES) {
             let rows = activity::Entity::find()
                 .select_only()
                 .columns([
@@ -526,7 +532,7 @@ impl Seen {
                     activity::Column::EventKey,
                     activity::Column::ReceivedAt,
                 ])
-                .filter(activity::Column::EventKey.is_in(event_keys))
+                .filter(activity::Column::EventKey.is_in(chunk.iter().cloned()))
                 .filter(activity::Column::ResubmitOf.is_null())
                 .order_by_asc(activity::Column::Id)
                 .into_tuple::<(i64, i64, String, DateTime<Utc>)>()

@@ -311,3 +311,53 @@ async fn a_hundred_callbacks_of_running_executions_do_not_hold_back_one_that_is_
         .unwrap();
     assert_eq!(still.len(), 100);
 }
+
+#[tokio::test]
+async fn a_batch_of_a_thousand_events_is_looked_up_in_chunks_and_triggers_each_once() {
+    use domain::webhooks::ActivityStatus;
+    let w = world().await;
+    let b = &w.backend;
+    let (_, card) = deploy_card(&w).await;
+    let inbox = Inbox::start(b.clone());
+    // ten deliveries of the most events one may carry: 2,000 keys to look up in one batch
+    let envelope = |round: usize| {
+        let events: Vec<serde_json::Value> = (0..inbox::MAX_EVENTS_PER_DELIVERY)
+            .map(|i| {
+                serde_json::json!({"id": format!("e-{round}-{i}"), "action": "push", "actor": {"name": "ci"},
+                    "request": {"host": "127.0.0.1:5000"},
+                    "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web",
+                               "tag": format!("v{round}.{i}"), "digest": format!("sha256:{:064x}", round * 1000 + i)}})
+            })
+            .collect();
+        serde_json::json!({ "events": events })
+            .to_string()
+            .into_bytes()
+    };
+    for resend in [false, true] {
+        for round in 0..10 {
+            let body = envelope(round);
+            let (source, events) = inbox::read_registry(&body).unwrap();
+            assert_eq!(events.len(), 100);
+            inbox
+                .accept(b, card.id, source, &body, &events)
+                .await
+                .unwrap();
+        }
+        inbox::process_pending(b).await.unwrap();
+        let want = if resend {
+            ActivityStatus::Duplicate
+        } else {
+            ActivityStatus::Triggered
+        };
+        let n = {
+            use backend::entities::webhook_activity as activity;
+            use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+            activity::Entity::find()
+                .filter(activity::Column::Status.eq(want.as_str()))
+                .count(&b.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(n, 1000, "{want:?}");
+    }
+}

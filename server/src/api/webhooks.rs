@@ -116,6 +116,16 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
             );
         }
     };
+    if events.len() > inbox::MAX_EVENTS_PER_DELIVERY {
+        return plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "At most {} image pushes per delivery; this one has {}. Send them in smaller envelopes.",
+                inbox::MAX_EVENTS_PER_DELIVERY,
+                events.len()
+            ),
+        );
+    }
     if events.is_empty() {
         // pulls, blob pushes, per-platform manifests: nothing to record
         return (StatusCode::OK, Json(serde_json::json!({ "accepted": 0 }))).into_response();
@@ -154,7 +164,7 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
 
 /// Docker Hub's webhook: its payload as Docker Hub sends it (and as the documentation prints it).
 #[utoipa::path(post, path = "/docker-hub-webhooks", tag = "docker webhooks", params(TokenQuery),
-    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed, or every event refused (recorded in Activity as Rejected)"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
+    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed, or every event refused (recorded in Activity as Rejected)"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB, or more than 100 image pushes"), (status = 415, description = "Not JSON")))]
 pub async fn docker_hub_listener(
     State(s): State<AppState>,
     Query(q): Query<TokenQuery>,
@@ -165,7 +175,7 @@ pub async fn docker_hub_listener(
 
 /// CNCF distribution notifications (several events per envelope) and Harbor's PUSH_ARTIFACT.
 #[utoipa::path(post, path = "/registry-webhooks", tag = "docker webhooks", params(TokenQuery),
-    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed, or every event refused (recorded in Activity as Rejected)"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB"), (status = 415, description = "Not JSON")))]
+    responses((status = 200, description = "Stored durably: {\"accepted\": n}"), (status = 400, description = "Malformed, or every event refused (recorded in Activity as Rejected)"), (status = 401, description = "Missing or unknown token"), (status = 413, description = "Over 1 MiB, or more than 100 image pushes"), (status = 415, description = "Not JSON")))]
 pub async fn registry_listener(
     State(s): State<AppState>,
     Query(q): Query<TokenQuery>,

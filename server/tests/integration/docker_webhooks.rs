@@ -662,6 +662,27 @@ async fn a_corpus_of_hostile_deliveries_is_rejected_and_starts_nothing() {
         );
         assert!(reason.contains("Rejected: "), "{reason}");
     }
+    // an envelope of more pushes than one delivery may carry is refused unread
+    let pushes: Vec<Value> = (0..101)
+        .map(|i| {
+            json!({"id": format!("e{i}"), "action": "push", "actor": {"name": "ci"},
+                "request": {"host": "127.0.0.1:5000"},
+                "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "repository": "acme/web", "tag": format!("v{i}"),
+                           "digest": format!("sha256:{i:064x}")}})
+        })
+        .collect();
+    let (status, reason) = post(
+        &url,
+        "application/json",
+        json!({ "events": pushes }).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{reason}");
+    assert!(
+        reason.contains("At most 100 image pushes per delivery; this one has 101"),
+        "{reason}"
+    );
     let rows = s.rows(corpus.len()).await;
     assert!(rows.iter().all(|r| r["status"] == "REJECTED"), "{rows:#?}");
     assert!(rows
