@@ -388,17 +388,29 @@ struct Claimed {
     events: String,
 }
 
+/// How many times a delivery is tried before it is set aside.
+pub const MAX_ATTEMPTS: i32 = 3;
+
 /// Takes the pending deliveries (a batch) and processes them; returns how many it took.
 ///
 /// Set-based: one statement claims the batch, one reads it, one looks up every earlier row
 /// the batch's events could duplicate, and the Activity rows go in with multi-row inserts
-/// (a row a later event may name as its original is inserted alone, for its id).
+/// (a row a later event may name as its original is inserted alone, for its id). When a batch
+/// fails, its deliveries are processed one by one, so one that cannot be processed holds
+/// back no other: it is tried again later, backing off, and after [`MAX_ATTEMPTS`] it is
+/// set aside in Activity ("Failed to process: …").
 pub async fn process_pending(backend: &Backend) -> Result<usize> {
     for _ in 0..3 {
+        let now = backend.clock.now();
         let ids = deliveries::Entity::find()
             .select_only()
             .column(deliveries::Column::Id)
             .filter(deliveries::Column::Processed.eq(false))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(deliveries::Column::NextAttemptAt.is_null())
+                    .add(deliveries::Column::NextAttemptAt.lte(now)),
+            )
             .order_by_asc(deliveries::Column::Id)
             .limit(PROCESS_BATCH)
             .into_tuple::<i64>()
@@ -407,68 +419,156 @@ pub async fn process_pending(backend: &Backend) -> Result<usize> {
         if ids.is_empty() {
             return Ok(0);
         }
-        let _turn = backend.inbox_gate.processor_turn().await;
-        let txn = backend.db.begin().await?;
-        // the claim is the transaction's first write; another process on the same database
-        // that took some of these first makes it fall short: let go and look again
-        let claimed = deliveries::Entity::update_many()
-            .col_expr(deliveries::Column::Processed, Expr::value(true))
-            .filter(deliveries::Column::Id.is_in(ids.clone()))
-            .filter(deliveries::Column::Processed.eq(false))
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected != ids.len() as u64 {
-            txn.rollback().await?;
-            continue;
+        match process_ids(backend, &ids).await {
+            Ok(Some(n)) => return Ok(n),
+            // another process took some of them first: look again
+            Ok(None) => continue,
+            Err(e) if ids.len() == 1 => {
+                retry_later(backend, ids[0], &e).await?;
+                return Ok(1);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, deliveries = ids.len(), "a webhook batch failed; processing its deliveries one by one");
+                for id in &ids {
+                    if let Err(e) = process_ids(backend, &[*id]).await {
+                        retry_later(backend, *id, &e).await?;
+                    }
+                }
+                return Ok(ids.len());
+            }
         }
-        let batch: Vec<Claimed> = deliveries::Entity::find()
-            .select_only()
-            .columns([
-                deliveries::Column::Id,
-                deliveries::Column::WebhookId,
-                deliveries::Column::ReceivedAt,
-                deliveries::Column::Events,
-            ])
-            .filter(deliveries::Column::Id.is_in(ids.clone()))
-            .order_by_asc(deliveries::Column::Id)
-            .into_tuple::<(i64, i64, DateTime<Utc>, String)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|(id, webhook_id, received_at, events)| Claimed {
-                id,
-                webhook_id,
-                received_at,
-                events,
-            })
-            .collect();
-        let events: Vec<(usize, PushEvent)> = batch
-            .iter()
-            .enumerate()
-            .flat_map(|(i, d)| {
-                serde_json::from_str::<Vec<PushEvent>>(&d.events)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(move |e| (i, e))
-            })
-            .collect();
-        let mut work = Work {
-            lookups: Lookups::default(),
-            seen: Seen::load(backend, &txn, events.iter().map(|(_, e)| e)).await?,
-            rows: Vec::new(),
-            started: Vec::new(),
-        };
-        for (i, event) in &events {
-            work.handle_event(backend, &txn, &batch[*i], event).await?;
-        }
-        work.flush(&txn).await?;
-        txn.commit().await?;
-        for (project_id, s, events) in work.started {
-            executions::publish_started(backend, project_id, &s, events);
-        }
-        return Ok(ids.len());
     }
     Ok(0)
+}
+
+/// Processes deliveries `ids` in one transaction; `None` when another process claimed some
+/// of them first.
+async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
+    let _turn = backend.inbox_gate.processor_turn().await;
+    let txn = backend.db.begin().await?;
+    // the claim is the transaction's first write; another process on the same database
+    // that took some of these first makes it fall short: let go and look again
+    let claimed = deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::Processed, Expr::value(true))
+        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
+        .filter(deliveries::Column::Processed.eq(false))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != ids.len() as u64 {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let batch: Vec<Claimed> = deliveries::Entity::find()
+        .select_only()
+        .columns([
+            deliveries::Column::Id,
+            deliveries::Column::WebhookId,
+            deliveries::Column::ReceivedAt,
+            deliveries::Column::Events,
+        ])
+        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(deliveries::Column::Id)
+        .into_tuple::<(i64, i64, DateTime<Utc>, String)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|(id, webhook_id, received_at, events)| Claimed {
+            id,
+            webhook_id,
+            received_at,
+            events,
+        })
+        .collect();
+    let mut events: Vec<(usize, PushEvent)> = Vec::new();
+    for (i, d) in batch.iter().enumerate() {
+        let read: Vec<PushEvent> = serde_json::from_str(&d.events).map_err(|e| {
+            Error::Internal(format!(
+                "the stored events of delivery {} cannot be read: {e}",
+                d.id
+            ))
+        })?;
+        events.extend(read.into_iter().map(|e| (i, e)));
+    }
+    let mut work = Work {
+        lookups: Lookups::default(),
+        seen: Seen::load(backend, &txn, events.iter().map(|(_, e)| e)).await?,
+        rows: Vec::new(),
+        started: Vec::new(),
+    };
+    for (i, event) in &events {
+        work.handle_event(backend, &txn, &batch[*i], event).await?;
+    }
+    work.flush(&txn).await?;
+    txn.commit().await?;
+    for (project_id, s, events) in work.started {
+        executions::publish_started(backend, project_id, &s, events);
+    }
+    Ok(Some(ids.len()))
+}
+
+/// Delivery `id` failed to process with `error`: try it again later (2 s, then 4 s), or,
+/// after [`MAX_ATTEMPTS`], set it aside: processed, with one FAILED Activity row per event
+/// it carries (Resubmit starts that event again) or one for the delivery when its events
+/// cannot be read.
+async fn retry_later(backend: &Backend, id: i64, error: &Error) -> Result<()> {
+    let reason = match error {
+        Error::Internal(m) => m.clone(),
+        other => other.public_message(),
+    };
+    tracing::warn!(delivery_id = id, error = %reason, "a webhook delivery failed to process");
+    let txn = backend.db.begin().await?;
+    let Some(d) = deliveries::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(());
+    };
+    let now = backend.clock.now();
+    let attempts = d.attempts + 1;
+    let mut m: deliveries::ActiveModel = d.clone().into();
+    m.attempts = Set(attempts);
+    if attempts < MAX_ATTEMPTS {
+        m.next_attempt_at = Set(Some(now + Duration::seconds(1 << attempts)));
+        m.update(&txn).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    m.processed = Set(true);
+    m.update(&txn).await?;
+    let card = cards::Entity::find_by_id(d.webhook_id).one(&txn).await?;
+    if let Some(card) = card {
+        let message = format!(
+            "Failed to process after {attempts} attempts: {}. Resubmit to try again.",
+            reason.chars().take(300).collect::<String>()
+        );
+        let events: Vec<PushEvent> = serde_json::from_str(&d.events).unwrap_or_default();
+        let unreadable = PushEvent {
+            event_id: None,
+            owner: String::new(),
+            host: None,
+            namespace: String::new(),
+            repository: String::new(),
+            tag: None,
+            digest: None,
+            callback_url: None,
+            pushed_at: None,
+            rejected: Some("its stored form cannot be read".to_owned()),
+        };
+        let events = if events.is_empty() {
+            vec![unreadable]
+        } else {
+            events
+        };
+        for event in &events {
+            let keys = Keys {
+                content: sha(&event.dedup_material()),
+                event: None,
+            };
+            let o = Outcome::says(ActivityStatus::Failed, message.clone());
+            row_model(backend, (d.id, d.received_at), &card, event, &keys, o, None)?
+                .insert(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 type StartedList = Vec<(i64, Started, Vec<(i64, RunStatus)>)>;

@@ -20,6 +20,7 @@ mod m20261121_000014_dashboard_indexes;
 mod m20261121_000015_task_input;
 mod m20261202_000016_restricted_release;
 mod m20261202_000017_pipeline_heads;
+mod m20261202_000018_delivery_retries;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000015_task_input::Migration),
             Box::new(m20261202_000016_restricted_release::Migration),
             Box::new(m20261202_000017_pipeline_heads::Migration),
+            Box::new(m20261202_000018_delivery_retries::Migration),
         ]
     }
 }

@@ -11,6 +11,8 @@ pub struct Model {
     pub payload: String,
     pub events: String,
     pub processed: bool,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -361,3 +361,93 @@ async fn a_batch_of_a_thousand_events_is_looked_up_in_chunks_and_triggers_each_o
         assert_eq!(n, 1000, "{want:?}");
     }
 }
+
+#[tokio::test]
+async fn a_poison_delivery_between_two_good_ones_is_set_aside_and_holds_nothing_back() {
+    use backend::entities::{webhook_activity as activity, webhook_deliveries as deliveries};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let clock = Arc::new(backend::ManualClock::new(chrono::Utc::now()));
+    let w = world_with(clock.clone()).await;
+    let b = &w.backend;
+    let (_, card) = deploy_card(&w).await;
+    let inbox = Inbox::start(b.clone());
+    let deliver = |tag: &'static str| {
+        let inbox = inbox.clone();
+        async move {
+            let body = push(tag);
+            let (source, events) = inbox::read_registry(&body).unwrap();
+            inbox
+                .accept(b, card.id, source, &body, &events)
+                .await
+                .unwrap();
+        }
+    };
+    deliver("1.0").await;
+    // a delivery whose stored events cannot be read (a damaged row)
+    let poison = deliveries::ActiveModel {
+        webhook_id: Set(card.id),
+        received_at: Set(backend::Clock::now(clock.as_ref())),
+        source: Set("distribution".to_owned()),
+        payload: Set("{}".to_owned()),
+        events: Set(r#"[{"not": an event"#.to_owned()),
+        processed: Set(false),
+        ..Default::default()
+    }
+    .insert(&b.db)
+    .await
+    .unwrap();
+    deliver("1.1").await;
+
+    inbox::process_pending(b).await.unwrap();
+    let triggered = |tag: &'static str| {
+        let db = b.db.clone();
+        async move {
+            activity::Entity::find()
+                .filter(activity::Column::Tag.eq(tag))
+                .filter(activity::Column::Status.eq("TRIGGERED"))
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(
+        triggered("1.0").await && triggered("1.1").await,
+        "both good ones triggered"
+    );
+    // the poison one is tried again later, backing off, then set aside
+    for _ in 0..inbox::MAX_ATTEMPTS {
+        clock.advance(chrono::Duration::seconds(10));
+        inbox::process_pending(b).await.unwrap();
+    }
+    let d = deliveries::Entity::find_by_id(poison.id)
+        .one(&b.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(d.processed);
+    assert_eq!(d.attempts, inbox::MAX_ATTEMPTS);
+    let row = activity::Entity::find()
+        .filter(activity::Column::DeliveryId.eq(poison.id))
+        .one(&b.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "FAILED");
+    assert!(
+        row.message
+            .starts_with("Failed to process after 3 attempts: the stored events of delivery"),
+        "{}",
+        row.message
+    );
+    assert_eq!(
+        inbox::process_pending(b).await.unwrap(),
+        0,
+        "nothing left pending"
+    );
+    // Resubmit of what cannot be read says so (no 500)
+    let e = inbox::resubmit(b, w.root, w.project, row.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, backend::Error::Conflict(_)), "{e:?}");
+}
