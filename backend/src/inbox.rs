@@ -46,6 +46,9 @@ const WRITE_BATCH: usize = 512;
 const PROCESS_BATCH: u64 = 256;
 /// The most image pushes one delivery may carry; a larger one is refused (413) unread.
 pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
+/// The most executions one delivery may start (its events times the cards they match); the
+/// rest are recorded as "Not started: limit of 100 executions per delivery."
+pub const MAX_EXECUTIONS_PER_DELIVERY: usize = 100;
 /// Most Activity rows one multi-row insert takes (23 values each).
 const ROWS_PER_INSERT: usize = 500;
 /// The processor waits while the writer has committed within this long (a burst is on).
@@ -490,6 +493,7 @@ async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
         events.extend(read.into_iter().map(|e| (i, e)));
     }
     let mut work = Work {
+        started_per_delivery: HashMap::new(),
         lookups: Lookups::default(),
         seen: Seen::load(backend, &txn, events.iter().map(|(_, e)| e)).await?,
         rows: Vec::new(),
@@ -686,6 +690,8 @@ impl Seen {
 struct Work {
     lookups: Lookups,
     seen: Seen,
+    /// Executions each delivery of the batch has started.
+    started_per_delivery: HashMap<i64, usize>,
     /// Activity rows waiting for the next multi-row insert.
     rows: Vec<activity::ActiveModel>,
     started: StartedList,
@@ -724,7 +730,9 @@ impl Work {
             return self.add(txn, via.id, row).await;
         }
         for card in candidates {
-            let o = self.evaluate(backend, txn, &card, event, &keys).await?;
+            let o = self
+                .evaluate(backend, txn, &card, event, &keys, d.id)
+                .await?;
             let row = row_model(backend, at, &card, event, &keys, o, None)?;
             self.add(txn, card.id, row).await?;
         }
@@ -778,6 +786,7 @@ impl Work {
         card: &cards::Model,
         event: &PushEvent,
         keys: &Keys,
+        delivery: i64,
     ) -> Result<Outcome> {
         if !card.enabled {
             return Ok(Outcome::says(ActivityStatus::Disabled, "Webhook disabled"));
@@ -801,7 +810,16 @@ impl Work {
                 ),
             ));
         }
-        start_for(
+        let started = self.started_per_delivery.entry(delivery).or_insert(0);
+        if *started >= MAX_EXECUTIONS_PER_DELIVERY {
+            return Ok(Outcome::says(
+                ActivityStatus::Skipped,
+                format!(
+                    "Not started: limit of {MAX_EXECUTIONS_PER_DELIVERY} executions per delivery."
+                ),
+            ));
+        }
+        let o = start_for(
             backend,
             txn,
             &mut self.lookups,
@@ -810,7 +828,11 @@ impl Work {
             &Origin::Delivery,
             &mut self.started,
         )
-        .await
+        .await?;
+        if o.status == ActivityStatus::Triggered {
+            *self.started_per_delivery.entry(delivery).or_insert(0) += 1;
+        }
+        Ok(o)
     }
 
     /// Queues a row for the next multi-row insert, or inserts it now (after the queue, to

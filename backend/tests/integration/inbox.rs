@@ -451,3 +451,72 @@ async fn a_poison_delivery_between_two_good_ones_is_set_aside_and_holds_nothing_
         .unwrap_err();
     assert!(matches!(e, backend::Error::Conflict(_)), "{e:?}");
 }
+
+#[tokio::test]
+async fn one_delivery_starts_at_most_a_hundred_executions_and_says_so_for_the_rest() {
+    use backend::entities::webhook_activity as activity;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let w = world().await;
+    let b = &w.backend;
+    let (pipeline, card) = deploy_card(&w).await;
+    // a second card on the same endpoint and image: each push matches both
+    let t = tokens::issue(b, "root@example.com", PW, "second", "test")
+        .await
+        .unwrap();
+    webhooks::create(
+        b,
+        w.root,
+        w.project,
+        WebhookForm {
+            name: "web-2".into(),
+            endpoint_id: card.endpoint_id,
+            pipeline_id: pipeline,
+            api_token: t.token,
+            image: "acme/web".into(),
+            enabled: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let events: Vec<serde_json::Value> = (0..inbox::MAX_EVENTS_PER_DELIVERY)
+        .map(|i| {
+            serde_json::json!({"id": format!("e{i}"), "action": "push", "actor": {"name": "ci"},
+                "request": {"host": "127.0.0.1:5000"},
+                "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "acme/web",
+                           "tag": format!("v{i}"), "digest": format!("sha256:{i:064x}")}})
+        })
+        .collect();
+    let body = serde_json::json!({ "events": events })
+        .to_string()
+        .into_bytes();
+    let (source, read) = inbox::read_registry(&body).unwrap();
+    let inbox = Inbox::start(b.clone());
+    inbox
+        .accept(b, card.id, source, &body, &read)
+        .await
+        .unwrap();
+    inbox::process_pending(b).await.unwrap();
+    let count = |status: &'static str| {
+        let db = b.db.clone();
+        async move {
+            activity::Entity::find()
+                .filter(activity::Column::Status.eq(status))
+                .count(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("TRIGGERED").await, 100);
+    assert_eq!(count("SKIPPED").await, 100);
+    let skipped = activity::Entity::find()
+        .filter(activity::Column::Status.eq("SKIPPED"))
+        .one(&b.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        skipped.message,
+        "Not started: limit of 100 executions per delivery."
+    );
+}
