@@ -11,7 +11,7 @@ use domain::views::{CurrentUser, UserRow};
 use domain::{DisplayName, Email, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use std::sync::OnceLock;
 
@@ -134,7 +134,7 @@ pub async fn create_first_admin(
     let password = Password::parse(password)?;
     let hash = hash_password(&password).await?;
     let now = backend.clock.now();
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     if users::Entity::find().count(&txn).await? > 0 {
         return Err(Error::Conflict(
             "Wharf already has an administrator. Sign in instead.".to_owned(),
@@ -278,7 +278,7 @@ pub async fn reset_password(
     actor.require_admin()?;
     let password = Password::parse(password)?;
     let hash = hash_password(&password).await?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -308,7 +308,7 @@ pub async fn set_disabled(
             "You cannot disable your own account.".to_owned(),
         ));
     }
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)
         .await?

@@ -13,6 +13,19 @@ use std::time::Duration;
 /// PostgreSQL's (65,535), so a look-up by many keys is split into statements of this many.
 pub const MAX_BOUND_VALUES: usize = 900;
 
+/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`,
+/// waiting up to the busy timeout while the engine writes), so a transaction that reads and
+/// then writes never fails because another writer moved on meanwhile (SQLITE_BUSY); on
+/// PostgreSQL it is a plain `BEGIN`.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DbConfig {

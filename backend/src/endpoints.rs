@@ -23,7 +23,7 @@ use domain::role::ProjectAction;
 use domain::ProjectRole;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 const PURPOSE: &str = "wharf:endpoint";
@@ -414,7 +414,7 @@ pub async fn create(
         .as_ref()
         .map(|s| seal(backend, s))
         .transpose()?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     require_for_restricted(role, input.restricted)?;
     let now = backend.clock.now();
@@ -462,7 +462,7 @@ pub async fn update(
         .as_ref()
         .map(|s| seal(backend, s))
         .transpose()?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted || input.restricted)?;
@@ -559,7 +559,7 @@ pub async fn delete(
     project_id: i64,
     endpoint_id: i64,
 ) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;

@@ -14,7 +14,7 @@ use domain::role::ProjectAction;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::BTreeMap;
 
@@ -116,7 +116,7 @@ pub async fn start(
     comments: &str,
     trigger: Trigger,
 ) -> Result<Started> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let (started, events) = start_in(
         &txn,
         backend,
@@ -575,7 +575,7 @@ pub async fn act(
     id: i64,
     action: Action,
 ) -> Result<ExecutionRow> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find(&txn, project_id, id).await?;
     let current = status(&m.status)?;
@@ -665,7 +665,7 @@ pub async fn rerun(backend: &Backend, actor: Actor, project_id: i64, id: i64) ->
 
 /// Deletes an execution that has ended.
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find(&txn, project_id, id).await?;
     if !status(&m.status)?.is_final() {

@@ -250,7 +250,9 @@ async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Resul
         ..Default::default()
     });
     let _turn = backend.inbox_gate.writer_turn().await;
-    let txn = backend.db.begin().await.map_err(|e| e.to_string())?;
+    let txn = crate::db::begin_write(&backend.db)
+        .await
+        .map_err(|e| e.to_string())?;
     deliveries::Entity::insert_many(models)
         .exec(&txn)
         .await
@@ -448,7 +450,7 @@ pub async fn process_pending(backend: &Backend) -> Result<usize> {
 /// of them first.
 async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
     let _turn = backend.inbox_gate.processor_turn().await;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     // the claim is the transaction's first write; another process on the same database
     // that took some of these first makes it fall short: let go and look again
     let claimed = deliveries::Entity::update_many()
@@ -520,7 +522,7 @@ async fn retry_later(backend: &Backend, id: i64, error: &Error) -> Result<()> {
         other => other.public_message(),
     };
     tracing::warn!(delivery_id = id, error = %reason, "a webhook delivery failed to process");
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let Some(d) = deliveries::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(());
     };
@@ -1038,7 +1040,7 @@ pub async fn resubmit(
     project_id: i64,
     id: i64,
 ) -> Result<ActivityRow> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let original = activity::Entity::find_by_id(id)

@@ -17,7 +17,7 @@ use domain::ProjectRole;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
@@ -315,7 +315,7 @@ pub async fn create(
     yaml: &str,
 ) -> Result<PipelineRow> {
     let def = check(yaml)?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     check_endpoints(&txn, project_id, role, &def).await?;
@@ -349,7 +349,7 @@ async fn store(
     id: i64,
     change: impl FnOnce(&row::Model) -> Result<String>,
 ) -> Result<PipelineRow> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, id).await?;
@@ -424,7 +424,7 @@ pub async fn inject_docker_inputs(
 /// Deletes a pipeline and its finished executions; refused while one is still active.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, pipeline_id = id))]
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find_in_project(&txn, project_id, id).await?;

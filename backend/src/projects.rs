@@ -10,7 +10,7 @@ use domain::views::{MemberRow, ProjectDetail, ProjectSummary};
 use domain::{Email, ProjectName, ProjectRole};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
@@ -198,7 +198,7 @@ pub async fn create(
     let name = ProjectName::parse(name)?;
     let description = parse_description(description)?;
     let now = backend.clock.now();
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let project = projects::ActiveModel {
         name: Set(name.as_str().to_owned()),
         name_key: Set(name.unique_key()),
@@ -233,7 +233,7 @@ pub async fn update(
 ) -> Result<()> {
     let name = ProjectName::parse(name)?;
     let description = parse_description(description)?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let project = projects::Entity::find_by_id(project_id)
         .one(&txn)
@@ -255,7 +255,7 @@ pub async fn update(
 /// Deletes a project and its memberships (project administrators).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     projects::Entity::delete_by_id(project_id)
         .exec(&txn)
@@ -285,7 +285,7 @@ pub async fn add_member(
     role: ProjectRole,
 ) -> Result<()> {
     let email = Email::parse(email)?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
@@ -314,7 +314,7 @@ pub async fn change_role(
     user_id: i64,
     role: ProjectRole,
 ) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let member = members::Entity::find_by_id((project_id, user_id))
         .one(&txn)
@@ -342,7 +342,7 @@ pub async fn remove_member(
     project_id: i64,
     user_id: i64,
 ) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let member = members::Entity::find_by_id((project_id, user_id))
         .one(&txn)

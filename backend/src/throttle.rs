@@ -3,9 +3,7 @@
 
 use crate::entities::sign_in_throttle as row;
 use crate::{Clock, Error, Result};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 /// How many failures are free, and how long a lock may grow.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +66,7 @@ pub async fn record_failure(
     policy: Policy,
 ) -> Result<()> {
     let now = clock.now().timestamp();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // write first: the transaction holds the write lock before it reads, so concurrent
     // failures are counted one after another (each sees the last) and SQLite never has to
     // upgrade a read snapshot that a writer (the engine, say) has made stale

@@ -13,7 +13,6 @@ use domain::views::{CurrentUser, IssuedToken, TokenRow, TokenStatus};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -144,7 +143,7 @@ pub async fn list_mine(backend: &Backend, actor: Actor) -> Result<Vec<TokenRow>>
 /// Revokes one of my tokens and every access token it gave out.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, token_id))]
 pub async fn revoke(backend: &Backend, actor: Actor, token_id: i64) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let token = api_tokens::Entity::find_by_id(token_id)
         .filter(api_tokens::Column::UserId.eq(actor.user_id))
         .one(&txn)
@@ -219,7 +218,7 @@ pub async fn exchange(backend: &Backend, refresh: &str) -> Result<(String, DateT
     let now = backend.clock.now();
     let expires_at = now + Duration::minutes(ACCESS_LIFETIME_MINUTES);
     let access = new_token(ACCESS_PREFIX);
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     access_tokens::ActiveModel {
         api_token_id: Set(token.id),
         token_hash: Set(hash(&access)),

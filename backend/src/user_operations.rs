@@ -9,7 +9,7 @@ use crate::executions::publish;
 use crate::{Backend, Error, Result};
 use domain::executions::{RunStatus, UserOperationRow};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// Hours a User Operation waits when its task sets no `expiry`.
 pub const DEFAULT_EXPIRY_HOURS: i64 = 72;
@@ -226,7 +226,7 @@ pub async fn respond(
     } else {
         Status::Rejected
     };
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let answered = ops::Entity::update_many()
         .col_expr(ops::Column::Status, Expr::value(status.as_str()))
         .col_expr(ops::Column::RespondedBy, Expr::value(email.clone()))

@@ -14,9 +14,7 @@ use crate::{Backend, Error, Result};
 use domain::role::ProjectAction;
 use domain::variables::{VariableKind, VariableName, VariableRow};
 use domain::ProjectRole;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 /// The associated data that binds sealed values to their use.
 const PURPOSE: &str = "wharf:variable";
@@ -142,7 +140,7 @@ pub async fn create(
         .value
         .ok_or_else(|| Error::invalid("value", "Enter a value."))?;
     let (plain, sealed) = split_value(backend, kind, &value)?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     require_for_kind(role, kind)?;
     let now = backend.clock.now();
@@ -189,7 +187,7 @@ pub async fn update(
     let name = VariableName::parse(&input.name)?;
     let kind = parse_kind(&input.kind)?;
     let description = check_description(&input.description)?;
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, variable_id).await?;
     let old_kind = parse_kind(&existing.kind)?;
@@ -231,7 +229,7 @@ pub async fn delete(
     project_id: i64,
     variable_id: i64,
 ) -> Result<()> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, variable_id).await?;
     require_for_kind(role, parse_kind(&existing.kind)?)?;

@@ -23,7 +23,7 @@ use domain::webhooks::{
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -452,7 +452,7 @@ pub async fn create(
     project_id: i64,
     form: WebhookForm,
 ) -> Result<WebhookCard> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let checked = check_form(&txn, backend, role, project_id, &form, None, actor).await?;
@@ -510,7 +510,7 @@ pub async fn update(
     id: i64,
     form: WebhookForm,
 ) -> Result<WebhookCard> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find(&txn, project_id, id).await?;
@@ -560,7 +560,7 @@ async fn change(
     id: i64,
     f: impl FnOnce(&mut row::ActiveModel) -> Result<()>,
 ) -> Result<(row::Model, row::Model)> {
-    let txn = backend.db.begin().await?;
+    let txn = crate::db::begin_write(&backend.db).await?;
     crate::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find(&txn, project_id, id).await?;

@@ -223,3 +223,104 @@ async fn a_queued_run_says_what_it_waits_for_and_the_next_in_line_hears_when_tha
         Some(QueueWait::Behind { index: 2, .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_edits_while_four_workers_run_pipelines_meet_no_busy_error() {
+    use backend::endpoints::{self, EndpointInput};
+    use backend::executions::Action;
+    use backend::variables::{self, VariableInput};
+    use backend::Error;
+    use domain::endpoints::RegistryServerType;
+    let w = crate::support::world().await;
+    let listener = testkit::listener::Listener::start(testkit::listener::Answer::Ok).await;
+    let engine = Engine::new(w.backend.clone(), "busy", Duration::from_secs(30)).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let workers = tokio::spawn(engine.run(4, Duration::from_millis(20), async move {
+        let _ = stopped.await;
+    }));
+    let mut runs = Vec::new();
+    for i in 0..5 {
+        let yaml = format!(
+            "kind: PIPELINE\nname: busy-{i}\nconcurrency: queue\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [A, B]\n    tasks:\n      A: {{ type: REST, input: {{ url: '{}/a' }} }}\n      B: {{ type: Condition, input: {{ condition: 'true' }} }}\n",
+            listener.url
+        );
+        let p = pipelines::create(&w.backend, w.root, w.project, &yaml)
+            .await
+            .unwrap();
+        for _ in 0..8 {
+            runs.push(start(&w, w.project, p.id).await);
+        }
+    }
+    let endpoint = endpoints::create(
+        &w.backend,
+        w.member,
+        w.project,
+        EndpointInput::registry(
+            "reg",
+            RegistryServerType::DockerRegistry,
+            "http://127.0.0.1:1",
+            "",
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    let mut edits = Vec::new();
+    for i in 0..200usize {
+        let b = w.backend.clone();
+        let (member, project, run) = (w.member, w.project, runs[i % runs.len()]);
+        edits.push(tokio::spawn(async move {
+            let r: Result<(), Error> = match i % 5 {
+                0 => variables::create(
+                    &b,
+                    member,
+                    project,
+                    VariableInput {
+                        name: format!("V{i}"),
+                        kind: "REGULAR".into(),
+                        value: Some(backend::secrets::SecretValue::new("v")),
+                        description: String::new(),
+                    },
+                )
+                .await
+                .map(|_| ()),
+                1 => endpoints::update(
+                    &b,
+                    member,
+                    project,
+                    endpoint.id,
+                    EndpointInput::registry(
+                        "reg",
+                        RegistryServerType::DockerRegistry,
+                        "http://127.0.0.1:1",
+                        "",
+                        None,
+                    ),
+                )
+                .await
+                .map(|_| ()),
+                2 => executions::act(&b, member, project, run, Action::Pause)
+                    .await
+                    .map(|_| ()),
+                3 => executions::act(&b, member, project, run, Action::Resume)
+                    .await
+                    .map(|_| ()),
+                _ => executions::act(&b, member, project, run, Action::Cancel)
+                    .await
+                    .map(|_| ()),
+            };
+            r
+        }));
+    }
+    let mut busy = Vec::new();
+    for e in edits {
+        // refusals about the request (a finished run cannot be paused) are fine; the database
+        // being busy is not
+        if let Err(err @ (Error::Db(_) | Error::Internal(_))) = e.await.unwrap() {
+            busy.push(err.to_string());
+        }
+    }
+    let _ = stop.send(());
+    workers.await.unwrap();
+    assert!(busy.is_empty(), "{} errors: {busy:?}", busy.len());
+}
