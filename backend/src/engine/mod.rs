@@ -758,7 +758,18 @@ impl Engine {
                 handles.push((r, handle, log, approved_by));
             }
             for (r, handle, log, approved_by) in handles {
-                let mut outcome = match handle.await {
+                let outcome = handle.await;
+                if heartbeat.lost() {
+                    // another worker holds the execution now: what this one found is not
+                    // written (that worker decides about the task, once)
+                    tracing::warn!(
+                        execution_id = e.id,
+                        task = %r.name,
+                        "the lease was lost while the task ran; its outcome is not recorded"
+                    );
+                    return Ok(());
+                }
+                let mut outcome = match outcome {
                     Ok(o) => o,
                     Err(join) if join.is_panic() => Outcome::failed(
                         "The task failed unexpectedly (it panicked); the rest of Wharf carried on.",
@@ -789,22 +800,35 @@ impl Engine {
         self.settle(e, stage_pos, group, &plan).await
     }
 
-    /// Keeps the lease of `id` alive until the guard is dropped.
-    fn heartbeat(&self, id: i64) -> AbortOnDrop {
+    /// Keeps the lease of `id` alive until the guard is dropped. Each beat checks and extends
+    /// the lease in one statement (this worker's, not expired); when it finds the lease gone,
+    /// the guard says so ([`Heartbeat::lost`]) and the beats stop.
+    fn heartbeat(&self, id: i64) -> Heartbeat {
         let engine = self.clone();
-        AbortOnDrop(tokio::spawn(async move {
+        let lost: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let flag = lost.clone();
+        let task = AbortOnDrop(tokio::spawn(async move {
             let every = engine.lease / 3;
             loop {
                 tokio::time::sleep(every).await;
-                let until = engine.backend.clock.now() + engine.lease_chrono();
-                let _ = exec_rows::Entity::update_many()
-                    .col_expr(exec_rows::Column::LeaseUntil, Expr::value(until))
+                let now = engine.backend.clock.now();
+                let beat = exec_rows::Entity::update_many()
+                    .col_expr(
+                        exec_rows::Column::LeaseUntil,
+                        Expr::value(now + engine.lease_chrono()),
+                    )
                     .filter(exec_rows::Column::Id.eq(id))
                     .filter(exec_rows::Column::LeaseOwner.eq(engine.owner.clone()))
+                    .filter(exec_rows::Column::LeaseUntil.gte(now))
                     .exec(&engine.backend.db)
                     .await;
+                if matches!(beat, Ok(r) if r.rows_affected == 0) {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
             }
-        }))
+        }));
+        Heartbeat { _task: task, lost }
     }
 
     pub(crate) async fn record(
@@ -1036,6 +1060,19 @@ impl Engine {
         for h in handles {
             let _ = h.await;
         }
+    }
+}
+
+/// A running heartbeat: stops when dropped; [`Heartbeat::lost`] says whether it found the
+/// lease taken or expired.
+struct Heartbeat {
+    _task: AbortOnDrop,
+    lost: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Heartbeat {
+    fn lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -694,3 +694,40 @@ async fn poll_repeats_until_its_exit_criteria_hold_or_attempts_run_out() {
         .unwrap();
     assert!(log.iter().any(|l| l.contains("attempt 2/2")), "{log:?}");
 }
+
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_does_not_write_what_its_task_found() {
+    let (w, clock, _) = setup().await;
+    let base = echo_server(Duration::from_millis(1500)).await;
+    let yaml = format!(
+        "kind: PIPELINE\nname: slow-post\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Post]\n    tasks:\n      Post: {{ type: REST, input: {{ method: POST, url: '{base}/slow' }} }}\n"
+    );
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    // worker A's lease is short, so its heartbeat beats every 100 ms
+    let a = Engine::new(w.backend.clone(), "worker-a", Duration::from_millis(300)).unwrap();
+    let step = tokio::spawn(async move { a.step().await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A stalls past its lease (the clock moves on); B takes the execution over
+    clock.advance(chrono::Duration::seconds(10));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let b = Engine::new(w.backend.clone(), "worker-b", Duration::from_secs(30)).unwrap();
+    drain(&b).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.row.status,
+        RunStatus::Failed,
+        "B refused to repeat the POST"
+    );
+    // A's POST comes back: A must not write its outcome over B's decision
+    step.await.unwrap().unwrap();
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Failed);
+    assert_eq!(d.stages[0].tasks[0].status, RunStatus::Failed, "{d:#?}");
+}
