@@ -189,12 +189,18 @@ pub(crate) async fn start_in(
         )));
     }
     let input = resolve_input(&def, &given)?;
-    let active = row::Entity::find()
+    // what the policy needs of the active runs, and no more: queue needs none (a long
+    // queue must not make every start read it), skip-if-running one, cancel-previous all of
+    // them (few: each start cancels the ones before)
+    let active_query = row::Entity::find()
         .filter(row::Column::PipelineId.eq(pipeline_id))
         .filter(row::Column::Status.is_in(active_strings()))
-        .order_by_asc(row::Column::Id)
-        .all(txn)
-        .await?;
+        .order_by_asc(row::Column::Id);
+    let active = match def.concurrency {
+        Concurrency::Queue => Vec::new(),
+        Concurrency::SkipIfRunning => active_query.limit(1).all(txn).await?,
+        Concurrency::CancelPrevious => active_query.all(txn).await?,
+    };
     let now = backend.clock.now();
     if def.concurrency == Concurrency::SkipIfRunning {
         if let Some(a) = active.first() {
