@@ -74,6 +74,20 @@ pub(crate) async fn write_first(db: &impl ConnectionTrait, project_id: i64) -> R
     Ok(())
 }
 
+/// Whether `actor` administers `project_id` now (system administrators administer every
+/// project); a project they cannot see is a plain no.
+pub(crate) async fn administers(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    project_id: i64,
+) -> Result<bool> {
+    match role_in(db, actor, project_id).await {
+        Ok(role) => Ok(role == ProjectRole::Administrator),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Checks that `actor` may perform `action` in `project_id` and returns their role.
 pub async fn authorize(
     db: &impl ConnectionTrait,

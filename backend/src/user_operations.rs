@@ -137,7 +137,7 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
         let admin = match administered.get(&op.project_id) {
             Some(a) => *a,
             None => {
-                let a = administers(backend, actor, op.project_id).await?;
+                let a = crate::projects::administers(&backend.db, actor, op.project_id).await?;
                 administered.insert(op.project_id, a);
                 a
             }
@@ -148,14 +148,6 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
     }
     out.sort_by_key(|o| o.id);
     Ok(out)
-}
-
-async fn administers(backend: &Backend, actor: Actor, project_id: i64) -> Result<bool> {
-    match crate::projects::role_in(&backend.db, actor, project_id).await {
-        Ok(role) => Ok(role == domain::ProjectRole::Administrator),
-        Err(Error::NotFound(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 /// One operation (approvers and members of its project may read it).
@@ -210,7 +202,7 @@ pub async fn respond(
         .await?
         .is_some_and(|m| m.kind == Kind::Restricted.as_str());
     if restricted {
-        if !administers(backend, actor, op.project_id).await? {
+        if !crate::projects::administers(&backend.db, actor, op.project_id).await? {
             return Err(Error::Forbidden(
                 "Only the project's administrators can release restricted values.".to_owned(),
             ));

@@ -77,27 +77,24 @@ async fn restricted_uses(engine: &Engine, task: &Task, ctx: &Context) -> Result<
     Ok(out)
 }
 
-/// Whether `user` administers the project now (system administrators do every project).
+/// Whether `user` administers the project now (a disabled account administers nothing).
 async fn administers(engine: &Engine, project_id: i64, user: Option<i64>) -> Result<bool> {
-    let Some(user) = user else {
+    let Some(u) = match user {
+        Some(id) => {
+            users::Entity::find_by_id(id)
+                .one(&engine.backend.db)
+                .await?
+        }
+        None => None,
+    }
+    .filter(|u| !u.disabled) else {
         return Ok(false);
     };
-    let db = &engine.backend.db;
-    let Some(u) = users::Entity::find_by_id(user).one(db).await? else {
-        return Ok(false);
+    let actor = crate::accounts::Actor {
+        user_id: u.id,
+        is_admin: u.is_admin,
     };
-    if u.disabled {
-        return Ok(false);
-    }
-    if u.is_admin {
-        return Ok(true);
-    }
-    Ok(project_members::Entity::find()
-        .filter(project_members::Column::ProjectId.eq(project_id))
-        .filter(project_members::Column::UserId.eq(user))
-        .one(db)
-        .await?
-        .is_some_and(|m| m.role == ProjectRole::Administrator.as_str()))
+    crate::projects::administers(&engine.backend.db, actor, project_id).await
 }
 
 /// The e-mail addresses of the project's administrators (who can approve).

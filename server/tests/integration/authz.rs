@@ -169,29 +169,9 @@ async fn created(api: &Api, path: &str, body: Value) -> Value {
     v
 }
 
-async fn bearer_for(c: &Client, server: &TestServer, email: &str) -> (String, i64) {
-    let t: Value = c
-        .post(server.url("/pipelines/api/tokens"))
-        .json(&json!({"email": email, "password": PASSWORD, "name": "matrix"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let login: Value = c
-        .post(server.url("/pipelines/api/login"))
-        .json(&json!({"refreshToken": t["refreshToken"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        login["token"].as_str().unwrap().to_owned(),
-        t["id"].as_i64().unwrap(),
-    )
+async fn bearer_for(server: &TestServer, email: &str) -> (String, i64) {
+    let (_, access, id) = tokens_for(server, email, PASSWORD).await;
+    (access, id)
 }
 
 const DOCKER_PIPELINE: &str = "kind: PIPELINE\nname: PIPELINE_NAME\ninput:\n  DOCKER_EVENT_OWNER_NAME: ''\n  DOCKER_IMAGE: ''\n  DOCKER_REPO_NAME: ''\n  DOCKER_REPO_NAMESPACE: ''\n  DOCKER_TAG: ''\n  DOCKER_DIGEST: ''\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: { type: Condition, input: { condition: 'true' } }\n";
@@ -306,7 +286,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
         operations.push(x);
     }
     let c = Client::new();
-    let (ada_bearer, _) = bearer_for(&c, &server, "ada@example.com").await;
+    let (ada_bearer, _) = bearer_for(&server, "ada@example.com").await;
     let ada = Api {
         c: c.clone(),
         base: root.base.clone(),
@@ -370,7 +350,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    let (_, root_token) = bearer_for(&c, &server, "root@example.com").await;
+    let (_, root_token) = bearer_for(&server, "root@example.com").await;
 
     // the callers
     let mut callers = vec![Caller {
@@ -384,7 +364,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
         "ada@example.com",
         "root@example.com",
     ] {
-        let (bearer, _) = bearer_for(&c, &server, email).await;
+        let (bearer, _) = bearer_for(&server, email).await;
         let b = browser();
         crate::support::sign_in(&b, &server, email, PASSWORD).await;
         callers.push(Caller {

@@ -190,3 +190,33 @@ impl Api {
         }
     }
 }
+
+/// A person's tokens over the REST API, as a script gets them: (refresh token, access token,
+/// the refresh token's id).
+pub async fn tokens_for(server: &TestServer, email: &str, password: &str) -> (String, String, i64) {
+    let c = reqwest::Client::new();
+    let t: serde_json::Value = c
+        .post(server.url("/pipelines/api/tokens"))
+        .json(&serde_json::json!({"email": email, "password": password, "name": "test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = t["refreshToken"].as_str().unwrap().to_owned();
+    let login: serde_json::Value = c
+        .post(server.url("/pipelines/api/login"))
+        .json(&serde_json::json!({"refreshToken": refresh}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        refresh,
+        login["token"].as_str().unwrap().to_owned(),
+        t["id"].as_i64().unwrap(),
+    )
+}
