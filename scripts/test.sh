@@ -32,6 +32,18 @@ run_tests -p backend
 run_tests -p app --features ssr
 run_tests -p server
 
+# every backend and server integration test again on PostgreSQL (testkit::database)
+say "the backend and server tests on PostgreSQL"
+pg_dir="$(mktemp -d)"
+pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+trap 'rm -f "$log"; "$ROOT/scripts/postgres.sh" stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+"$ROOT/scripts/postgres.sh" start "$pg_dir" "$pg_port"
+(
+  export WHARF_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port"
+  run_tests -p backend --test integration
+  run_tests -p server --test integration
+)
+
 say "building the site for the end-to-end suite"
 cargo leptos build
 cargo build --quiet -p testkit --bin wharf-standins

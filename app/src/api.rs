@@ -665,6 +665,9 @@ pub struct ExecutionView {
     pub can_act: bool,
     /// User Operations of this execution waiting for the signed-in user's answer.
     pub operations: Vec<domain::executions::UserOperationRow>,
+    /// The change feed's version before the rest was read: the page follows its pipeline's
+    /// changes from here (to learn which run its queued execution waits behind).
+    pub feed_version: i64,
 }
 
 /// One execution for its detail page.
@@ -673,6 +676,7 @@ pub async fn get_execution_view(id: i64) -> Result<ExecutionView, AppError> {
     use domain::role::ProjectAction;
     let (actor, _) = actor()?;
     let b = backend()?;
+    let feed_version = backend::live::version(&b.db).await?;
     let summary = backend::live::summary(&b, actor, id).await?;
     let project = summary.project_id;
     let detail = backend::executions::get(&b, actor, project, id).await?;
@@ -689,6 +693,7 @@ pub async fn get_execution_view(id: i64) -> Result<ExecutionView, AppError> {
         detail,
         can_act,
         operations,
+        feed_version,
     })
 }
 

@@ -20,7 +20,7 @@ use domain::executions::{
 };
 use domain::role::ProjectAction;
 use domain::webhooks::{ActivityFilter, ActivityStatus};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -51,6 +51,15 @@ fn scoped(q: Select<row::Entity>, visible: Option<Vec<i64>>) -> Select<row::Enti
         Some(ids) => q.filter(row::Column::ProjectId.is_in(ids)),
         None => q,
     }
+}
+
+/// Which executions a live stream follows: all the viewer may see, or those of one project,
+/// one pipeline or one execution (the filters combine).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    pub project: Option<i64>,
+    pub pipeline: Option<i64>,
+    pub execution: Option<i64>,
 }
 
 /// The change feed's current version.
@@ -130,17 +139,19 @@ pub enum CatchUp {
 pub async fn changes_since(
     backend: &Backend,
     actor: Actor,
-    project: Option<i64>,
-    execution: Option<i64>,
+    scope: Scope,
     since: i64,
 ) -> Result<CatchUp> {
     let db = &backend.db;
     let mut q = scoped(row::Entity::find(), visible(db, actor).await?)
         .filter(row::Column::LiveVersion.gt(since));
-    if let Some(p) = project {
+    if let Some(p) = scope.project {
         q = q.filter(row::Column::ProjectId.eq(p));
     }
-    if let Some(e) = execution {
+    if let Some(p) = scope.pipeline {
+        q = q.filter(row::Column::PipelineId.eq(p));
+    }
+    if let Some(e) = scope.execution {
         q = q.filter(row::Column::Id.eq(e));
     }
     let models = q
@@ -392,7 +403,9 @@ async fn counts(
         .select_only()
         .column(row::Column::Status)
         .column_as(
-            Expr::cust_with_values("SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END)", [day]),
+            Expr::expr(Func::sum(
+                Expr::case(row::Column::CreatedAt.gte(day), 1).finally(0),
+            )),
             "d",
         )
         .column_as(Expr::col(row::Column::Id).count(), "w")

@@ -3,7 +3,9 @@
 
 use crate::entities::sign_in_throttle as row;
 use crate::{Clock, Error, Result};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set,
+};
 
 /// How many failures are free, and how long a lock may grow.
 #[derive(Debug, Clone, Copy)]
@@ -83,7 +85,12 @@ pub async fn record_failure(
     )
     .exec_without_returning(&txn)
     .await?;
-    let existing = row::Entity::find_by_id(key.to_owned()).one(&txn).await?;
+    // FOR UPDATE on PostgreSQL (each failure waits for the one before); SQLite's write lock,
+    // taken at BEGIN, already does that
+    let existing = row::Entity::find_by_id(key.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let (failures, window_started_at) = match &existing {
         Some(r) if now - r.window_started_at < policy.window_secs => {
             (r.failures + 1, r.window_started_at)

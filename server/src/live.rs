@@ -39,6 +39,8 @@ const LOG_POLL: Duration = Duration::from_millis(500);
 pub struct LiveQuery {
     /// One project.
     project: Option<i64>,
+    /// One pipeline.
+    pipeline: Option<i64>,
     /// One execution.
     execution: Option<i64>,
     /// The version the page was rendered at (`Last-Event-ID` wins when both are sent).
@@ -149,8 +151,11 @@ pub async fn executions(
         backend: s.backend.clone(),
         closing: s.closing.clone(),
         viewer,
-        project: q.project,
-        execution: q.execution,
+        scope: live::Scope {
+            project: q.project,
+            pipeline: q.pipeline,
+            execution: q.execution,
+        },
     };
     tokio::spawn(follow.run(since, bus, tx));
     sse(rx)
@@ -160,8 +165,7 @@ struct Follow {
     backend: Backend,
     closing: CancellationToken,
     viewer: Viewer,
-    project: Option<i64>,
-    execution: Option<i64>,
+    scope: live::Scope,
 }
 
 impl Follow {
@@ -188,15 +192,7 @@ impl Follow {
                 let _ = tx.send(Event::default().event("signed-out").data("")).await;
                 return;
             }
-            match live::changes_since(
-                &self.backend,
-                self.viewer.actor,
-                self.project,
-                self.execution,
-                cursor,
-            )
-            .await
-            {
+            match live::changes_since(&self.backend, self.viewer.actor, self.scope, cursor).await {
                 Ok(CatchUp::Changes(list)) => {
                     for e in list {
                         let Ok(ev) = Event::default()
@@ -220,7 +216,7 @@ impl Follow {
                 }
                 Err(e) => tracing::warn!(error = ?e, "reading the change feed failed; retrying"),
             }
-            if !wait(&self.closing, &tx, &mut bus, self.project, POLL).await {
+            if !wait(&self.closing, &tx, &mut bus, self.scope.project, POLL).await {
                 return;
             }
         }

@@ -4,6 +4,7 @@
 //! product never knows.
 
 pub mod certs;
+pub mod database;
 pub mod dockerhub;
 pub mod kube;
 pub mod listener;

@@ -578,14 +578,24 @@ fn Detail(v: ExecutionView) -> impl IntoView {
             }
         })
     };
+    // the pipeline's changes: this execution's own, and (while it is queued) those of the run
+    // it waits behind, so "Waiting for …" follows when another run takes the head
     follow(
         format!(
-            "/live/executions?execution={id}&since={}",
-            v.summary.version
+            "/live/executions?pipeline={}&since={}",
+            v.summary.row.pipeline_id, v.feed_version
         ),
         move |e| {
-            summary.set(e);
-            refresh();
+            if e.row.id == id {
+                summary.update(|s| {
+                    if s.version <= e.version {
+                        *s = e;
+                    }
+                });
+                refresh();
+            } else {
+                summary.update(|s| waits_behind(std::slice::from_mut(s), &e));
+            }
         },
         live,
     );

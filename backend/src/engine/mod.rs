@@ -755,6 +755,7 @@ impl Engine {
                         }
                     }
                 });
+                heartbeat.guard(handle.abort_handle());
                 handles.push((r, handle, log, approved_by));
             }
             for (r, handle, log, approved_by) in handles {
@@ -801,16 +802,24 @@ impl Engine {
     }
 
     /// Keeps the lease of `id` alive until the guard is dropped. Each beat checks and extends
-    /// the lease in one statement (this worker's, not expired); when it finds the lease gone,
-    /// the guard says so ([`Heartbeat::lost`]) and the beats stop.
+    /// the lease in one statement (this worker's, not expired). The worker fences itself: when
+    /// a beat finds the lease gone, or no beat has succeeded by the time the last extension
+    /// runs out (a stalled database, a frozen process), it aborts the tasks it guards before
+    /// another worker can take the execution over, and [`Heartbeat::lost`] says so.
     fn heartbeat(&self, id: i64) -> Heartbeat {
         let engine = self.clone();
         let lost: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-        let flag = lost.clone();
+        let guarded: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let (flag, tasks) = (lost.clone(), guarded.clone());
         let task = AbortOnDrop(tokio::spawn(async move {
             let every = engine.lease / 3;
+            // the lease this worker last set lasts `lease` from a moment no earlier than the
+            // beat's start, so stopping a little before start + lease stops before it expires
+            let margin = engine.lease / 10;
+            let mut holds_until = tokio::time::Instant::now() + engine.lease;
             loop {
                 tokio::time::sleep(every).await;
+                let started = tokio::time::Instant::now();
                 let now = engine.backend.clock.now();
                 let beat = exec_rows::Entity::update_many()
                     .col_expr(
@@ -820,15 +829,33 @@ impl Engine {
                     .filter(exec_rows::Column::Id.eq(id))
                     .filter(exec_rows::Column::LeaseOwner.eq(engine.owner.clone()))
                     .filter(exec_rows::Column::LeaseUntil.gte(now))
-                    .exec(&engine.backend.db)
-                    .await;
-                if matches!(beat, Ok(r) if r.rows_affected == 0) {
-                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                    return;
+                    .exec(&engine.backend.db);
+                let fence = holds_until.checked_sub(margin).unwrap_or(holds_until);
+                match tokio::time::timeout_at(fence, beat).await {
+                    Ok(Ok(r)) if r.rows_affected > 0 => holds_until = started + engine.lease,
+                    // a failed beat is retried while the lease lasts
+                    Ok(Err(e)) if tokio::time::Instant::now() < fence => {
+                        tracing::warn!(execution_id = id, error = %e, "heartbeat failed");
+                    }
+                    _ => {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                        if let Ok(tasks) = tasks.lock() {
+                            tasks.iter().for_each(tokio::task::AbortHandle::abort);
+                        }
+                        tracing::warn!(
+                            execution_id = id,
+                            "the lease could not be kept; this worker stopped its tasks"
+                        );
+                        return;
+                    }
                 }
             }
         }));
-        Heartbeat { _task: task, lost }
+        Heartbeat {
+            _task: task,
+            lost,
+            guarded,
+        }
     }
 
     pub(crate) async fn record(
@@ -1068,11 +1095,22 @@ impl Engine {
 struct Heartbeat {
     _task: AbortOnDrop,
     lost: Arc<std::sync::atomic::AtomicBool>,
+    guarded: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl Heartbeat {
     fn lost(&self) -> bool {
         self.lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops `task` when the lease is lost (at once if it already is).
+    fn guard(&self, task: tokio::task::AbortHandle) {
+        // checked under the lock the heartbeat takes after setting the flag, so a task is
+        // either aborted here or in the heartbeat's list when it aborts
+        match self.guarded.lock() {
+            Ok(mut tasks) if !self.lost() => tasks.push(task),
+            _ => task.abort(),
+        }
     }
 }
 

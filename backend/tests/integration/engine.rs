@@ -11,6 +11,7 @@ use backend::{Error, ManualClock};
 use chrono::{TimeZone, Utc};
 use domain::executions::RunStatus;
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -286,8 +287,23 @@ async fn after_a_crash_an_expired_lease_resumes_safely_and_never_repeats_a_post(
         .await
         .unwrap();
     let id = run(&w, p.id, &[]).await;
-    // simulate the crash by claiming and abandoning: a step cut short right after claiming
-    let _ = tokio::time::timeout(Duration::from_micros(1), engine.step()).await;
+    // what a crash right after claiming leaves: RUNNING under a lease nobody keeps alive
+    {
+        use backend::entities::executions as rows;
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let row = rows::Entity::find_by_id(id)
+            .one(&w.backend.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut a: rows::ActiveModel = row.into();
+        a.status = Set(RunStatus::Running.as_str().to_owned());
+        a.lease_owner = Set(Some("crashed".to_owned()));
+        a.lease_until = Set(Some(
+            backend::Clock::now(clock.as_ref()) + chrono::Duration::seconds(30),
+        ));
+        a.update(&w.backend.db).await.unwrap();
+    }
     clock.advance(chrono::Duration::seconds(31));
     drain(&other).await;
     let d = executions::get(&w.backend, w.member, w.project, id)
@@ -638,7 +654,7 @@ async fn user_operations_wait_without_a_worker_then_approve_reject_or_expire() {
 #[tokio::test]
 async fn poll_repeats_until_its_exit_criteria_hold_or_attempts_run_out() {
     use axum::routing::get;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     let (w, _clock, engine) = setup().await;
     let count = Arc::new(AtomicU64::new(0));
     let c = count.clone();
@@ -730,4 +746,111 @@ async fn a_worker_that_lost_its_lease_does_not_write_what_its_task_found() {
         .unwrap();
     assert_eq!(d.row.status, RunStatus::Failed);
     assert_eq!(d.stages[0].tasks[0].status, RunStatus::Failed, "{d:#?}");
+}
+
+/// A loopback service that counts the calls it is serving at once (a call the client abandons
+/// stops counting when its connection closes) and in all.
+#[derive(Default)]
+struct Calls {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+    all: std::sync::atomic::AtomicUsize,
+}
+
+struct InFlight(Arc<Calls>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn counting_server(hold: Duration) -> (String, Arc<Calls>) {
+    use axum::routing::get;
+    let calls = Arc::new(Calls::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let c = calls.clone();
+    let app = axum::Router::new().route(
+        "/slow",
+        get(move || {
+            let c = c.clone();
+            async move {
+                c.all.fetch_add(1, Ordering::SeqCst);
+                let now = c.now.fetch_add(1, Ordering::SeqCst) + 1;
+                c.most.fetch_max(now, Ordering::SeqCst);
+                let _in_flight = InFlight(c.clone());
+                tokio::time::sleep(hold).await;
+                "done"
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, calls)
+}
+
+#[tokio::test]
+async fn a_worker_whose_heartbeat_stalls_stops_its_task_before_another_takes_over() {
+    let (w, clock, _) = setup().await;
+    let (base, calls) = counting_server(Duration::from_millis(1500)).await;
+    let yaml = format!(
+        "kind: PIPELINE\nname: slow-get\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Get]\n    tasks:\n      Get: {{ type: REST, input: {{ method: GET, url: '{base}/slow' }} }}\n"
+    );
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    let id = run(&w, p.id, &[]).await;
+    let a = Engine::new(w.backend.clone(), "worker-a", Duration::from_millis(600)).unwrap();
+    let step = tokio::spawn(async move { a.step().await });
+    for _ in 0..100 {
+        if calls.now.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(calls.now.load(Ordering::SeqCst), 1, "A's call is under way");
+    // the database stalls A's heartbeat: another writer holds the lock past A's lease
+    let lock = hold_write_lock(&w.backend.db).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        calls.now.load(Ordering::SeqCst),
+        0,
+        "A stopped its call when it could no longer keep the lease"
+    );
+    lock.rollback().await.unwrap();
+    step.await.unwrap().unwrap();
+    // the lease has run out: B takes the execution over and runs the GET again, alone
+    clock.advance(chrono::Duration::seconds(10));
+    let b = Engine::new(w.backend.clone(), "worker-b", Duration::from_secs(30)).unwrap();
+    drain(&b).await;
+    let d = executions::get(&w.backend, w.member, w.project, id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
+    assert_eq!(calls.all.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        calls.most.load(Ordering::SeqCst),
+        1,
+        "the task never ran on two workers at once"
+    );
+}
+
+/// Holds the database's write lock (SQLite) or the executions table's (PostgreSQL) until the
+/// transaction ends.
+async fn hold_write_lock(db: &sea_orm::DatabaseConnection) -> sea_orm::DatabaseTransaction {
+    use sea_orm::ConnectionTrait;
+    let tx = backend::db::begin_write(db).await.unwrap();
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        tx.execute_unprepared("LOCK TABLE executions IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    } else {
+        // BEGIN IMMEDIATE takes the lock at once; a write makes sure of it
+        tx.execute_unprepared("UPDATE executions SET id = id WHERE id < 0")
+            .await
+            .unwrap();
+    }
+    tx
 }

@@ -32,7 +32,7 @@ stages:
 
 async fn reopen(dir: &std::path::Path) -> Backend {
     let db = connect_and_migrate(&DbConfig {
-        url: format!("sqlite://{}/wharf.db", dir.display()),
+        url: testkit::database::url(dir),
         max_connections: 4,
     })
     .await

@@ -15,7 +15,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/wharf.db", dir.path().display());
+    let url = testkit::database::url(dir.path());
     let db = connect_and_migrate(&DbConfig {
         url,
         max_connections: 4,

@@ -13,7 +13,7 @@ const PW: &str = "correct horse battery";
 
 async fn setup() -> (Backend, Arc<ManualClock>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/wharf.db", dir.path().display());
+    let url = testkit::database::url(dir.path());
     let db = connect_and_migrate(&DbConfig {
         url,
         max_connections: 4,

@@ -24,6 +24,7 @@ impl Wharf {
             .env_clear()
             .env("WHARF_LISTEN", format!("127.0.0.1:{port}"))
             .env("WHARF_DATA_DIR", dir)
+            .env("WHARF_DATABASE_URL", testkit::database::url(dir))
             .env("WHARF_SITE_ROOT", dir.join("site"))
             .env("WHARF_LOG", "warn")
             .env("WHARF_LEASE_SECONDS", "3")

@@ -31,7 +31,18 @@ async fn read(
     last_event_id: Option<i64>,
     done: impl Fn(&[Ev]) -> bool,
 ) -> Vec<Ev> {
-    let mut req = client.get(server.url("/live/executions"));
+    read_at(client, server, "/live/executions", last_event_id, done).await
+}
+
+/// [`read`] from `path` (a stream with its filters).
+async fn read_at(
+    client: &Client,
+    server: &TestServer,
+    path: &str,
+    last_event_id: Option<i64>,
+    done: impl Fn(&[Ev]) -> bool,
+) -> Vec<Ev> {
+    let mut req = client.get(server.url(path));
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id.to_string());
     } else {
@@ -199,4 +210,54 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_also_across_a_restart
     assert_eq!(got, vec![(third[0], "COMPLETED".to_owned())]);
     assert!(after_restart[0].id.unwrap() > last);
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_of_one_pipeline_carries_that_pipelines_executions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, browser) = with_admin(dir.path()).await;
+    let api = Api::new(&server).await;
+    let (_, project) = api
+        .send(
+            "POST",
+            "/projects",
+            Some(serde_json::json!({"name": "two"})),
+        )
+        .await;
+    let project = project["id"].as_i64().unwrap();
+    let mut pipelines = Vec::new();
+    for name in ["first", "second"] {
+        let yaml = PIPELINE.replace("name: quick", &format!("name: {name}"));
+        let (_, p) = api
+            .send(
+                "POST",
+                &format!("/projects/{project}/pipelines"),
+                Some(serde_json::json!({ "yaml": yaml })),
+            )
+            .await;
+        pipelines.push(p["id"].as_i64().unwrap());
+    }
+    let mut ids = run(&api, pipelines[0], 1).await;
+    ids.extend(run(&api, pipelines[1], 1).await);
+    ids.extend(run(&api, pipelines[0], 1).await);
+    let seen = read_at(
+        &browser,
+        &server,
+        &format!("/live/executions?pipeline={}", pipelines[0]),
+        None,
+        all_completed(&[ids[0], ids[2]]),
+    )
+    .await;
+    assert!(
+        seen.iter()
+            .all(|e| e.data["row"]["pipeline_id"] == pipelines[0]),
+        "{seen:#?}"
+    );
+    // an unknown filter is refused, not ignored
+    let res = browser
+        .get(server.url("/live/executions?pipline=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
 }

@@ -41,6 +41,7 @@ async fn no_secret_appears_in_the_logs_even_at_debug_level() {
             .env_clear()
             .env("WHARF_LISTEN", format!("127.0.0.1:{port}"))
             .env("WHARF_DATA_DIR", dir.path())
+            .env("WHARF_DATABASE_URL", testkit::database::url(dir.path()))
             .env("WHARF_SITE_ROOT", dir.path().join("site"))
             .env("WHARF_LOG", "debug")
             .env("WHARF_ADMIN_EMAIL", "root@example.com")

@@ -100,7 +100,7 @@ pub async fn world() -> World {
 /// [`world`] with time from `clock`.
 pub async fn world_with(clock: Arc<dyn backend::Clock>) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/wharf.db", dir.path().display());
+    let url = testkit::database::url(dir.path());
     let db = connect_and_migrate(&DbConfig {
         url,
         max_connections: 4,

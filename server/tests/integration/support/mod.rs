@@ -31,6 +31,7 @@ impl TestServer {
 
 pub fn config(dir: &std::path::Path) -> Config {
     let mut c = Config::for_tests(dir);
+    c.database_url = Some(testkit::database::url(dir));
     c.site_root = dir.join("site").display().to_string();
     c
 }
