@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::ssr::{actor, backend, session, session_error};
 #[cfg(feature = "ssr")]
-use backend::{accounts, projects};
+use backend::access::accounts;
+use backend::access::projects;
 
 /// The session key of the project picked in the header's selector.
 #[cfg(feature = "ssr")]
@@ -78,7 +79,7 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing after
     session.cycle_id().await.map_err(session_error)?;
     session
-        .insert(backend::sessions::USER_ID_KEY, user_id)
+        .insert(backend::platform::sessions::USER_ID_KEY, user_id)
         .await
         .map_err(session_error)
 }
@@ -257,7 +258,7 @@ pub async fn list_variables(
     project_id: i64,
 ) -> Result<Vec<domain::variables::VariableRow>, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::variables::list(&backend()?, actor, project_id).await?)
+    Ok(backend::project::variables::list(&backend()?, actor, project_id).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -266,12 +267,12 @@ fn variable_input(
     kind: String,
     value: String,
     description: String,
-) -> backend::variables::VariableInput {
-    backend::variables::VariableInput {
+) -> backend::project::variables::VariableInput {
+    backend::project::variables::VariableInput {
         name,
         kind,
         // an empty value on an edit keeps the stored one
-        value: (!value.is_empty()).then(|| backend::secrets::SecretValue::new(value)),
+        value: (!value.is_empty()).then(|| backend::platform::secrets::SecretValue::new(value)),
         description,
     }
 }
@@ -287,7 +288,7 @@ pub async fn create_variable(
 ) -> Result<(), AppError> {
     let (actor, _) = actor()?;
     let input = variable_input(name, kind, value, description);
-    backend::variables::create(&backend()?, actor, project_id, input).await?;
+    backend::project::variables::create(&backend()?, actor, project_id, input).await?;
     Ok(())
 }
 
@@ -303,7 +304,7 @@ pub async fn update_variable(
 ) -> Result<(), AppError> {
     let (actor, _) = actor()?;
     let input = variable_input(name, kind, value, description);
-    backend::variables::update(&backend()?, actor, project_id, variable_id, input).await?;
+    backend::project::variables::update(&backend()?, actor, project_id, variable_id, input).await?;
     Ok(())
 }
 
@@ -311,7 +312,7 @@ pub async fn update_variable(
 #[server]
 pub async fn delete_variable(project_id: i64, variable_id: i64) -> Result<(), AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::variables::delete(&backend()?, actor, project_id, variable_id).await?)
+    Ok(backend::project::variables::delete(&backend()?, actor, project_id, variable_id).await?)
 }
 
 /// The Generate Token dialog: the signed-in person confirms e-mail and password. The response
@@ -324,24 +325,29 @@ pub async fn generate_token(
 ) -> Result<domain::views::IssuedToken, AppError> {
     let (_, me) = actor()?;
     let address = crate::ssr::client_address();
-    Ok(
-        backend::tokens::issue_for_signed_in(&backend()?, &me, &email, &password, &name, &address)
-            .await?,
+    Ok(backend::access::tokens::issue_for_signed_in(
+        &backend()?,
+        &me,
+        &email,
+        &password,
+        &name,
+        &address,
     )
+    .await?)
 }
 
 /// My API tokens (never the tokens themselves).
 #[server]
 pub async fn list_my_tokens() -> Result<Vec<domain::views::TokenRow>, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::tokens::list_mine(&backend()?, actor).await?)
+    Ok(backend::access::tokens::list_mine(&backend()?, actor).await?)
 }
 
 /// Revokes one of my tokens.
 #[server]
 pub async fn revoke_token(token_id: i64) -> Result<(), AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::tokens::revoke(&backend()?, actor, token_id).await?)
+    Ok(backend::access::tokens::revoke(&backend()?, actor, token_id).await?)
 }
 
 /// Endpoints shown per page.
@@ -355,7 +361,7 @@ pub async fn list_endpoints(
 ) -> Result<domain::endpoints::EndpointPage, AppError> {
     let (actor, _) = actor()?;
     let page = page.max(1);
-    let (rows, total) = backend::endpoints::list(
+    let (rows, total) = backend::project::endpoints::list(
         &backend()?,
         actor,
         project_id,
@@ -372,15 +378,18 @@ pub async fn list_endpoints(
 }
 
 #[cfg(feature = "ssr")]
-fn endpoint_input(form: domain::endpoints::EndpointForm) -> backend::endpoints::EndpointInput {
-    backend::endpoints::EndpointInput {
+fn endpoint_input(
+    form: domain::endpoints::EndpointForm,
+) -> backend::project::endpoints::EndpointInput {
+    backend::project::endpoints::EndpointInput {
         kind: form.kind,
         name: form.name,
         server_type: form.server_type,
         url: form.url,
         username: form.username,
         // an empty secret on an edit keeps the stored one
-        secret: (!form.secret.is_empty()).then(|| backend::secrets::SecretValue::new(form.secret)),
+        secret: (!form.secret.is_empty())
+            .then(|| backend::platform::secrets::SecretValue::new(form.secret)),
         restricted: form.restricted,
         certificate_sha256: form.certificate_sha256,
         auth_method: form.auth_method,
@@ -402,8 +411,10 @@ pub async fn save_endpoint(
     let backend = backend()?;
     let input = endpoint_input(form);
     Ok(match endpoint_id {
-        None => backend::endpoints::create(&backend, actor, project_id, input).await?,
-        Some(id) => backend::endpoints::update(&backend, actor, project_id, id, input).await?,
+        None => backend::project::endpoints::create(&backend, actor, project_id, input).await?,
+        Some(id) => {
+            backend::project::endpoints::update(&backend, actor, project_id, id, input).await?
+        }
     })
 }
 
@@ -411,7 +422,7 @@ pub async fn save_endpoint(
 #[server]
 pub async fn delete_endpoint(project_id: i64, endpoint_id: i64) -> Result<(), AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::endpoints::delete(&backend()?, actor, project_id, endpoint_id).await?)
+    Ok(backend::project::endpoints::delete(&backend()?, actor, project_id, endpoint_id).await?)
 }
 
 /// Validates an endpoint with the real call; the outcome is also stored on it.
@@ -421,7 +432,7 @@ pub async fn validate_endpoint(
     endpoint_id: i64,
 ) -> Result<domain::endpoints::Validation, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::endpoints::validate(&backend()?, actor, project_id, endpoint_id).await?)
+    Ok(backend::project::endpoints::validate(&backend()?, actor, project_id, endpoint_id).await?)
 }
 
 /// Fetches the certificate an https URL presents, for the Accept certificate dialog.
@@ -432,7 +443,8 @@ pub async fn fetch_endpoint_certificate(
 ) -> Result<domain::endpoints::CertificateView, AppError> {
     let (actor, _) = actor()?;
     let backend = backend()?;
-    let c = backend::endpoints::fetch_certificate(&backend, actor, project_id, &url).await?;
+    let c =
+        backend::project::endpoints::fetch_certificate(&backend, actor, project_id, &url).await?;
     Ok(domain::endpoints::CertificateView {
         expired: c.not_after < backend.clock.now(),
         subject: c.subject,
@@ -451,7 +463,7 @@ pub async fn list_pipelines(
 ) -> Result<Vec<domain::executions::PipelineRow>, AppError> {
     let (actor, _) = actor()?;
     Ok(
-        backend::pipelines::list(&backend()?, actor, project_id, 0, 200)
+        backend::project::pipelines::list(&backend()?, actor, project_id, 0, 200)
             .await?
             .0,
     )
@@ -464,7 +476,7 @@ pub async fn get_pipeline(
     pipeline_id: i64,
 ) -> Result<(domain::executions::PipelineRow, String), AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::pipelines::get(&backend()?, actor, project_id, pipeline_id).await?)
+    Ok(backend::project::pipelines::get(&backend()?, actor, project_id, pipeline_id).await?)
 }
 
 /// Creates a pipeline from YAML (`pipeline_id` none: New and Import) or replaces its YAML.
@@ -477,8 +489,10 @@ pub async fn save_pipeline(
     let (actor, _) = actor()?;
     let backend = backend()?;
     Ok(match pipeline_id {
-        None => backend::pipelines::create(&backend, actor, project_id, &yaml).await?,
-        Some(id) => backend::pipelines::update(&backend, actor, project_id, id, &yaml).await?,
+        None => backend::project::pipelines::create(&backend, actor, project_id, &yaml).await?,
+        Some(id) => {
+            backend::project::pipelines::update(&backend, actor, project_id, id, &yaml).await?
+        }
     })
 }
 
@@ -490,7 +504,8 @@ pub async fn set_pipeline_enabled(
     enabled: bool,
 ) -> Result<(), AppError> {
     let (actor, _) = actor()?;
-    backend::pipelines::set_enabled(&backend()?, actor, project_id, pipeline_id, enabled).await?;
+    backend::project::pipelines::set_enabled(&backend()?, actor, project_id, pipeline_id, enabled)
+        .await?;
     Ok(())
 }
 
@@ -498,7 +513,7 @@ pub async fn set_pipeline_enabled(
 #[server]
 pub async fn delete_pipeline(project_id: i64, pipeline_id: i64) -> Result<(), AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::pipelines::delete(&backend()?, actor, project_id, pipeline_id).await?)
+    Ok(backend::project::pipelines::delete(&backend()?, actor, project_id, pipeline_id).await?)
 }
 
 /// Runs a pipeline from the Run dialog; says what happened.
@@ -509,7 +524,7 @@ pub async fn run_pipeline(
     input: Vec<(String, String)>,
     comments: String,
 ) -> Result<String, AppError> {
-    use backend::executions::{start, Started, Trigger};
+    use backend::runs::executions::{start, Started, Trigger};
     let (actor, _) = actor()?;
     let given = input.into_iter().collect();
     Ok(
@@ -536,7 +551,7 @@ pub async fn run_pipeline(
 #[server]
 pub async fn list_user_operations() -> Result<Vec<domain::executions::UserOperationRow>, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::user_operations::waiting_for(&backend()?, actor).await?)
+    Ok(backend::runs::user_operations::waiting_for(&backend()?, actor).await?)
 }
 
 /// Approves or rejects a user operation.
@@ -548,8 +563,14 @@ pub async fn answer_user_operation(
 ) -> Result<domain::executions::UserOperationRow, AppError> {
     let (actor, _) = actor()?;
     Ok(
-        backend::user_operations::respond(&backend()?, actor, operation_id, approve, &comment)
-            .await?,
+        backend::runs::user_operations::respond(
+            &backend()?,
+            actor,
+            operation_id,
+            approve,
+            &comment,
+        )
+        .await?,
     )
 }
 
@@ -559,7 +580,7 @@ pub async fn list_webhooks(
     project_id: i64,
 ) -> Result<Vec<domain::webhooks::WebhookCard>, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::webhooks::list(&backend()?, actor, project_id).await?)
+    Ok(backend::triggers::cards::list(&backend()?, actor, project_id).await?)
 }
 
 /// Creates a webhook card (`webhook_id` none) or changes one.
@@ -572,8 +593,8 @@ pub async fn save_webhook(
     let (actor, _) = actor()?;
     let b = backend()?;
     Ok(match webhook_id {
-        None => backend::webhooks::create(&b, actor, project_id, form).await?,
-        Some(id) => backend::webhooks::update(&b, actor, project_id, id, form).await?,
+        None => backend::triggers::cards::create(&b, actor, project_id, form).await?,
+        Some(id) => backend::triggers::cards::update(&b, actor, project_id, id, form).await?,
     })
 }
 
@@ -584,7 +605,7 @@ pub async fn webhook_action(
     webhook_id: i64,
     action: String,
 ) -> Result<domain::webhooks::WebhookCard, AppError> {
-    use backend::webhooks as w;
+    use backend::triggers::cards as w;
     let (actor, _) = actor()?;
     let b = backend()?;
     Ok(match action.as_str() {
@@ -605,14 +626,14 @@ pub async fn webhook_action(
 #[server]
 pub async fn delete_webhook(project_id: i64, webhook_id: i64, force: bool) -> Result<(), AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::webhooks::delete(&backend()?, actor, project_id, webhook_id, force).await?)
+    Ok(backend::triggers::cards::delete(&backend()?, actor, project_id, webhook_id, force).await?)
 }
 
 /// A card's listener URL with its secure token (Copy).
 #[server]
 pub async fn webhook_listener_url(project_id: i64, webhook_id: i64) -> Result<String, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::webhooks::listener_url(&backend()?, actor, project_id, webhook_id).await?)
+    Ok(backend::triggers::cards::listener_url(&backend()?, actor, project_id, webhook_id).await?)
 }
 
 /// One page of a project's Activity.
@@ -622,7 +643,7 @@ pub async fn list_activity(
     filter: domain::webhooks::ActivityFilter,
 ) -> Result<domain::webhooks::ActivityPage, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::inbox::list(&backend()?, actor, project_id, &filter).await?)
+    Ok(backend::triggers::inbox::list(&backend()?, actor, project_id, &filter).await?)
 }
 
 /// One Activity row with the payload as received.
@@ -632,7 +653,7 @@ pub async fn get_activity(
     activity_id: i64,
 ) -> Result<domain::webhooks::ActivityDetail, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::inbox::get(&backend()?, actor, project_id, activity_id).await?)
+    Ok(backend::triggers::inbox::get(&backend()?, actor, project_id, activity_id).await?)
 }
 
 /// Starts a new execution from a stored event.
@@ -642,7 +663,7 @@ pub async fn resubmit_activity(
     activity_id: i64,
 ) -> Result<domain::webhooks::ActivityRow, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::inbox::resubmit(&backend()?, actor, project_id, activity_id).await?)
+    Ok(backend::triggers::inbox::resubmit(&backend()?, actor, project_id, activity_id).await?)
 }
 
 /// A page of the executions the signed-in user may see, with the live stream's version.
@@ -679,11 +700,11 @@ pub async fn get_execution_view(id: i64) -> Result<ExecutionView, AppError> {
     let feed_version = backend::live::version(&b.db).await?;
     let summary = backend::live::summary(&b, actor, id).await?;
     let project = summary.project_id;
-    let detail = backend::executions::get(&b, actor, project, id).await?;
+    let detail = backend::runs::executions::get(&b, actor, project, id).await?;
     let can_act = projects::role_in(&b.db, actor, project)
         .await?
         .allows(ProjectAction::Use);
-    let operations = backend::user_operations::waiting_for(&b, actor)
+    let operations = backend::runs::user_operations::waiting_for(&b, actor)
         .await?
         .into_iter()
         .filter(|o| o.execution_id == id)
@@ -700,10 +721,10 @@ pub async fn get_execution_view(id: i64) -> Result<ExecutionView, AppError> {
 /// Cancel, pause, resume, rerun or delete an execution. A rerun returns the new execution's id.
 #[server]
 pub async fn execution_action(id: i64, action: String) -> Result<Option<i64>, AppError> {
-    use backend::executions::{act, delete, rerun, Action, Started};
+    use backend::runs::executions::{act, delete, rerun, Action, Started};
     let (actor, _) = actor()?;
     let b = backend()?;
-    let project = backend::executions::project_of(&b, id).await?;
+    let project = backend::runs::executions::project_of(&b, id).await?;
     let simple = match action.as_str() {
         "cancel" => Some(Action::Cancel),
         "pause" => Some(Action::Pause),

@@ -1,7 +1,7 @@
 //! Server-side helpers for server functions: who is asking, the services, the session.
 
 use crate::error::AppError;
-use backend::accounts::Actor;
+use backend::access::accounts::Actor;
 use backend::Backend;
 use domain::views::CurrentUser;
 use domain::ErrorCode;

@@ -1,37 +1,42 @@
 //! Wharf's storage, services and outbound clients. Server functions and HTTP handlers call the
 //! services here; nothing above this crate touches the database.
+//!
+//! The folders follow a pushed image through Wharf; each uses only the folders before it
+//! (`tests/integration/layout.rs` holds the rule):
+//!
+//! ```text
+//! ① intake     triggers::inbox      the listener stores a delivery (group commit), answers 2xx
+//!                 ▼                  (token looked up in triggers::listener's cache)
+//! ② normalise  triggers::inbox      the processor parses it into push events (domain::registry_events)
+//!                 ▼
+//! ③ match      triggers::inbox      events against cards (triggers::cards), duplicates, Activity
+//!                 ▼
+//! ④ queue      runs::executions     an execution under its pipeline's concurrency policy,
+//!                 ▼                  in the same transaction as the Activity row
+//! ⑤ engine     engine               a worker claims a pipeline's head, holds a lease, steps it
+//!                 ▼
+//! ⑥ task       engine, engine::kube, engine::registry, engine::user_operation
+//!                 ▼
+//! ⑦ live       live                 the change feed and summaries the pages follow
+//! ```
+//!
+//! Beside the path: `platform` (database, entities, time, keys, secrets, sessions, throttle,
+//! event bus, masking), `clients` (outbound HTTP, TLS, registry, Docker Hub, Kubernetes),
+//! `access` (accounts, projects and `authorize`, tokens) and `project` (variables, endpoints,
+//! pipelines, usage).
 
-pub mod accounts;
-pub mod clock;
-pub mod db;
-pub mod dockerhub;
-pub mod endpoints;
+pub mod access;
+pub mod clients;
 pub mod engine;
-pub mod entities;
 pub mod error;
-pub mod events;
-pub mod executions;
-pub mod hubsync;
-pub mod inbox;
-pub mod keys;
-pub mod kubernetes;
 pub mod live;
-pub mod masking;
-pub mod outbound;
-pub mod pipelines;
-pub mod projects;
-pub mod registry;
-pub mod secrets;
-pub mod sessions;
-pub mod throttle;
-pub mod tls;
-pub mod tokens;
-pub mod user_operations;
-pub mod variables;
-pub mod webhooks;
+pub mod platform;
+pub mod project;
+pub mod runs;
+pub mod triggers;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
+pub use platform::clock::{Clock, ManualClock, SystemClock};
 
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -44,25 +49,25 @@ pub struct Backend {
     /// Where "now" comes from; tests pass a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
     /// Seals and opens stored secrets under the key file.
-    pub sealer: Arc<secrets::Sealer>,
+    pub sealer: Arc<platform::secrets::Sealer>,
     /// Docker Hub's API base URL (tests point it at a stand-in).
     pub docker_hub_api: Arc<str>,
     /// Every status change of an execution, a stage or a task, for the live views.
-    pub events: events::EventBus,
+    pub events: platform::events::EventBus,
     /// The URL people and registries reach Wharf at (listener URLs, execution links).
     pub public_url: Arc<str>,
     /// The webhook listener's secure-token look-up.
-    pub listeners: Arc<webhooks::ListenerCache>,
+    pub listeners: Arc<triggers::listener::ListenerCache>,
     /// Hosts Docker Hub callbacks may go to.
     pub callback_hosts: Arc<[String]>,
     /// Where outbound connections may go (every client Wharf has).
-    pub outbound: outbound::OutboundPolicy,
+    pub outbound: clients::outbound::OutboundPolicy,
     /// How many engine workers this process runs (a queued run's "4 of 4 busy").
     pub workers: usize,
     /// Taken by the webhook inbox's writer and processor around their transactions, so that
     /// they take turns in this process instead of meeting in SQLite's busy handler, which
     /// sleeps up to 100 ms between retries; the writer goes first.
-    pub inbox_gate: Arc<inbox::Gate>,
+    pub inbox_gate: Arc<triggers::inbox::Gate>,
 }
 
 impl Backend {
@@ -70,21 +75,21 @@ impl Backend {
     pub fn new(
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
-        sealer: Arc<secrets::Sealer>,
+        sealer: Arc<platform::secrets::Sealer>,
     ) -> Self {
         Self {
             db,
             clock,
             sealer,
-            docker_hub_api: Arc::from(dockerhub::DEFAULT_BASE_URL),
-            events: events::EventBus::default(),
+            docker_hub_api: Arc::from(clients::dockerhub::DEFAULT_BASE_URL),
+            events: platform::events::EventBus::default(),
             public_url: Arc::from("http://127.0.0.1:3000"),
             listeners: Arc::default(),
             inbox_gate: Arc::default(),
-            outbound: outbound::OutboundPolicy::default(),
+            outbound: clients::outbound::OutboundPolicy::default(),
             workers: 4,
             callback_hosts: Arc::from(
-                inbox::DEFAULT_CALLBACK_HOSTS
+                triggers::inbox::DEFAULT_CALLBACK_HOSTS
                     .iter()
                     .map(|h| (*h).to_owned())
                     .collect::<Vec<_>>(),
@@ -111,7 +116,7 @@ impl Backend {
     }
 
     /// The same services under outbound policy `policy`.
-    pub fn with_outbound(mut self, policy: outbound::OutboundPolicy) -> Self {
+    pub fn with_outbound(mut self, policy: clients::outbound::OutboundPolicy) -> Self {
         self.outbound = policy;
         self
     }

@@ -5,14 +5,14 @@
 //! that has seen version `v` catches up with the executions whose version is above `v`, each
 //! once, in order, also after a restart.
 
-use crate::accounts::Actor;
-use crate::entities::{
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
+use crate::platform::entities::{
     docker_webhooks as cards, executions as row, pipeline_heads, project_members as members,
     projects, stage_runs, task_runs, users, webhook_activity as activity,
 };
-use crate::executions::{row_view, stage_views};
-use crate::inbox::rows_view;
-use crate::projects::authorize;
+use crate::runs::executions::{row_view, stage_views};
+use crate::triggers::inbox::rows_view;
 use crate::{Backend, Result};
 use domain::executions::{
     Dashboard, ExecutionFilter, ExecutionSummary, ExecutionsPage, FailingWebhook, QueueWait,
@@ -370,7 +370,7 @@ pub async fn dashboard(backend: &Backend, actor: Actor, project_id: i64) -> Resu
     };
     let mut latest = page(backend, actor, &filter, DASHBOARD_ROWS).await?;
     latest.next_before = None;
-    let recent = crate::inbox::list(
+    let recent = crate::triggers::inbox::list(
         backend,
         actor,
         project.id,

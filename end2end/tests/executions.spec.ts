@@ -296,6 +296,14 @@ test('deployments go QUEUED → RUNNING → COMPLETED as their rollouts finish, 
   await expect(tab.getByTestId(ids.queueReason)).toContainText('this pipeline runs one at a time');
   await screenshot(tab, '65-execution-detail-queued');
   await tab.close();
+  // a third, behind both: its page names the run it waits for, and follows when that changes
+  await rollout(request, 'live-c', 'progressing');
+  const third = await run(request, ctx.rollout, { NAME: 'live-c' });
+  const thirdTab = await page.context().newPage();
+  await gotoHydrated(thirdTab, `/executions/${third}`);
+  const reason = thirdTab.getByTestId(ids.queueReason);
+  await expect(reason).toHaveText(/^Waiting for live-rollout #\d+ \(RUNNING\): this pipeline runs one at a time$/);
+  const holder = Number((await reason.textContent())?.match(/#(\d+)/)?.[1]);
 
   // the running stage's task, in place, with its ticking duration
   await row(page, first).locator('.stage-icon').nth(0).click();
@@ -306,8 +314,15 @@ test('deployments go QUEUED → RUNNING → COMPLETED as their rollouts finish, 
   await expect(row(page, first).locator('.stage-icon.stage-completed')).toHaveCount(2);
   await expect(row(page, second)).toHaveAttribute('data-status', 'RUNNING');
   await expect(row(page, second).locator('.stage-icon').nth(0)).toHaveClass(/stage-running/);
+  // the third's page, without a reload, now names the second
+  await expect(reason).toHaveText(`Waiting for live-rollout #${holder + 1} (RUNNING): this pipeline runs one at a time`);
   await rollout(request, 'live-b', 'complete');
   await expect(row(page, second)).toHaveAttribute('data-status', 'COMPLETED');
+  await expect(thirdTab.getByTestId(ids.executionDetail)).toHaveAttribute('data-status', 'RUNNING');
+  await expect(reason).toHaveCount(0);
+  await rollout(request, 'live-c', 'complete');
+  await expect(thirdTab.getByTestId(ids.executionDetail)).toHaveAttribute('data-status', 'COMPLETED');
+  await thirdTab.close();
   expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
   expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(7);
 });

@@ -16,11 +16,12 @@ use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{middleware as mw, Json, Router};
-use backend::db::{self, DbConfig};
+use backend::access::accounts;
 use backend::engine::Engine;
-use backend::keys::MasterKey;
-use backend::sessions::DbSessionStore;
-use backend::{accounts, Backend, SystemClock};
+use backend::platform::db::{self, DbConfig};
+use backend::platform::keys::MasterKey;
+use backend::platform::sessions::DbSessionStore;
+use backend::{Backend, SystemClock};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -79,7 +80,7 @@ pub struct Prepared {
     store: DbSessionStore,
     engine: Engine,
     workers: usize,
-    inbox: backend::inbox::Inbox,
+    inbox: backend::triggers::inbox::Inbox,
     closing: CancellationToken,
 }
 
@@ -100,14 +101,14 @@ impl Prepared {
             async move { stop.cancelled().await },
         ));
         let stop = shutdown.clone();
-        let processor = tokio::spawn(backend::inbox::run_processor(
+        let processor = tokio::spawn(backend::triggers::inbox::run_processor(
             self.backend.clone(),
             self.inbox.wake(),
             async move { stop.cancelled().await },
         ));
         let stop = shutdown.clone();
-        let callbacks = match backend::inbox::callback_client(&self.backend.outbound) {
-            Ok(client) => Some(tokio::spawn(backend::inbox::run_callbacks(
+        let callbacks = match backend::triggers::inbox::callback_client(&self.backend.outbound) {
+            Ok(client) => Some(tokio::spawn(backend::triggers::inbox::run_callbacks(
                 self.backend.clone(),
                 client,
                 async move { stop.cancelled().await },
@@ -187,12 +188,12 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         Some(_) => config.public_url(),
         None => format!("http://{bound}"),
     };
-    let sealer = Arc::new(backend::secrets::Sealer::new(&key));
+    let sealer = Arc::new(backend::platform::secrets::Sealer::new(&key));
     let backend = Backend::new(conn, Arc::new(SystemClock), sealer)
         .with_public_url(&public_url)
         .with_docker_hub_api(&config.docker_hub_api)
         .with_workers(config.workers)
-        .with_outbound(backend::outbound::OutboundPolicy {
+        .with_outbound(backend::clients::outbound::OutboundPolicy {
             allow_loopback: config.outbound_allow_loopback,
             allow_private: config.outbound_allow_private,
             allow_link_local: config.outbound_allow_link_local,
@@ -218,7 +219,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         leptos_options,
         backend: backend.clone(),
         set_up: Arc::new(AtomicBool::new(false)),
-        inbox: backend::inbox::Inbox::start(backend.clone()),
+        inbox: backend::triggers::inbox::Inbox::start(backend.clone()),
         refused_deliveries: Arc::default(),
         closing: CancellationToken::new(),
     };

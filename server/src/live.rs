@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use backend::accounts::Actor;
-use backend::events::ExecutionEvent;
+use backend::access::accounts::Actor;
 use backend::live::{self, CatchUp};
+use backend::platform::events::ExecutionEvent;
 use backend::Backend;
 use domain::views::CurrentUser;
 use serde::Deserialize;
@@ -105,10 +105,15 @@ impl Viewer {
         let Some(id) = &self.session else {
             return false;
         };
-        backend::sessions::still_signed_in(&backend.db, id, self.actor.user_id, backend.clock.now())
-            .await
-            // a database hiccup does not end the stream; the next check decides
-            .unwrap_or(true)
+        backend::platform::sessions::still_signed_in(
+            &backend.db,
+            id,
+            self.actor.user_id,
+            backend.clock.now(),
+        )
+        .await
+        // a database hiccup does not end the stream; the next check decides
+        .unwrap_or(true)
     }
 }
 
@@ -264,7 +269,7 @@ pub async fn task_log(
         return unauthorized();
     };
     let viewer = Viewer::new(actor, &session);
-    let project = match backend::executions::project_of(&s.backend, id).await {
+    let project = match backend::runs::executions::project_of(&s.backend, id).await {
         Ok(p) => p,
         Err(_) => return (StatusCode::NOT_FOUND, "No such execution.").into_response(),
     };
@@ -279,7 +284,7 @@ pub async fn task_log(
                 let _ = tx.send(Event::default().event("signed-out").data("")).await;
                 return;
             }
-            let (lines, ended) = match backend::executions::task_log_after(
+            let (lines, ended) = match backend::runs::executions::task_log_after(
                 &backend, actor, project, id, &q.stage, &q.task, after,
             )
             .await

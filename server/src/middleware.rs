@@ -7,7 +7,8 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use backend::{accounts, sessions::USER_ID_KEY};
+use backend::access::accounts;
+use backend::platform::sessions::USER_ID_KEY;
 use std::net::SocketAddr;
 use tower_sessions::Session;
 

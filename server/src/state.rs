@@ -16,7 +16,7 @@ pub struct AppState {
     /// Set once the first user exists, so that most requests skip the question.
     pub set_up: Arc<AtomicBool>,
     /// The webhook inbox (durable before the listener answers).
-    pub inbox: backend::inbox::Inbox,
+    pub inbox: backend::triggers::inbox::Inbox,
     /// Webhook deliveries refused for a missing or unknown token since start.
     pub refused_deliveries: Arc<AtomicU64>,
     /// Cancelled when the server begins to shut down: live streams end so that the graceful
@@ -30,7 +30,7 @@ impl AppState {
         if self.set_up.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        let needs = backend::accounts::needs_setup(&self.backend.db).await?;
+        let needs = backend::access::accounts::needs_setup(&self.backend.db).await?;
         if !needs {
             self.set_up.store(true, Ordering::Relaxed);
         }

@@ -403,7 +403,7 @@ pub(crate) fn EndpointEditor(
         EndpointKind::DockerRegistry => "Password or access token",
         EndpointKind::Kubernetes => auth.get().secret_label(),
     };
-    // a stored secret is bound to where it was entered (see backend::endpoints::update)
+    // a stored secret is bound to where it was entered (see backend::project::endpoints::update)
     let original_server_type = existing.as_ref().and_then(|e| e.server_type);
     let original_ca = StoredValue::new(
         k.as_ref()

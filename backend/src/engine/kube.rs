@@ -5,8 +5,8 @@
 //! Optionally waits for Deployments' rollouts, as `kubectl rollout status` does.
 
 use super::{Context, LiveLog, Outcome};
-use crate::endpoints::{self, Resolved};
-use crate::kubernetes::{self, ClusterAccess};
+use crate::clients::kubernetes::{self, ClusterAccess};
+use crate::project::endpoints::{self, Resolved};
 use crate::{Backend, Error};
 use domain::executions::RunStatus;
 use domain::pipeline::{self, Task};

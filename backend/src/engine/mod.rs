@@ -9,11 +9,12 @@
 //! otherwise it fails with a message saying why, so no task runs twice to completion and no
 //! execution stays RUNNING.
 
-use crate::entities::{
+use crate::platform::entities::{
     executions as exec_rows, pipeline_heads, project_claims, stage_runs, task_logs, task_runs,
 };
-use crate::executions::{finish_open_runs, publish, status};
-use crate::masking::Masker;
+use crate::platform::events::publish;
+use crate::platform::masking::Masker;
+use crate::runs::executions::{finish_open_runs, status};
 use crate::{Backend, Error, Result};
 use chrono::{DateTime, Utc};
 use domain::executions::RunStatus;
@@ -53,7 +54,7 @@ struct Http {
     plain: reqwest::Client,
     /// Follows redirects to the same host (`followRedirects: true`).
     follow: reqwest::Client,
-    policy: crate::outbound::OutboundPolicy,
+    policy: crate::clients::outbound::OutboundPolicy,
 }
 
 /// The most of a response body a REST or Poll task keeps; the rest is discarded unread.
@@ -427,7 +428,7 @@ impl Engine {
             return Ok(None);
         }
         let mut candidates = Vec::new();
-        for chunk in heads.chunks(crate::db::MAX_BOUND_VALUES) {
+        for chunk in heads.chunks(crate::platform::db::MAX_BOUND_VALUES) {
             candidates.extend(
                 exec_rows::Entity::find()
                     .filter(exec_rows::Column::Id.is_in(chunk.iter().copied()))
@@ -985,7 +986,7 @@ impl Engine {
         let mut vars = HashMap::new();
         let mut secrets = Vec::new();
         let mut restricted = std::collections::HashSet::new();
-        for v in crate::variables::all_for_engine(&self.backend, e.project_id).await? {
+        for v in crate::project::variables::all_for_engine(&self.backend, e.project_id).await? {
             if v.hidden {
                 secrets.push(v.value.expose().to_owned());
             }

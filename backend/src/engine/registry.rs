@@ -2,9 +2,10 @@
 //! new tag (manifest by reference, put under the tag), with the digest as output.
 
 use super::{Context, Outcome};
-use crate::endpoints::{self, Resolved};
-use crate::registry;
-use crate::{tls, Backend, Error};
+use crate::clients::registry;
+use crate::clients::tls;
+use crate::project::endpoints::{self, Resolved};
+use crate::{Backend, Error};
 use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
 use domain::pipeline::{self, Task};

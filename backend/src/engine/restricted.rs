@@ -7,10 +7,10 @@
 //! approving releases them to that one task and records who approved; rejecting fails it.
 
 use super::{Context, Engine, Outcome};
-use crate::entities::{
+use crate::platform::entities::{
     endpoints, executions as exec_rows, project_members, task_runs, user_operations as ops, users,
 };
-use crate::user_operations::{Kind, Status as OpStatus, DEFAULT_EXPIRY_HOURS};
+use crate::runs::user_operations::{Kind, Status as OpStatus, DEFAULT_EXPIRY_HOURS};
 use crate::Result;
 use domain::pipeline::expr::{self, Binding};
 use domain::pipeline::{Task, TaskType};
@@ -90,11 +90,11 @@ async fn administers(engine: &Engine, project_id: i64, user: Option<i64>) -> Res
     .filter(|u| !u.disabled) else {
         return Ok(false);
     };
-    let actor = crate::accounts::Actor {
+    let actor = crate::access::accounts::Actor {
         user_id: u.id,
         is_admin: u.is_admin,
     };
-    crate::projects::administers(&engine.backend.db, actor, project_id).await
+    crate::access::projects::administers(&engine.backend.db, actor, project_id).await
 }
 
 /// The e-mail addresses of the project's administrators (who can approve).

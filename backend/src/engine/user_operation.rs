@@ -1,11 +1,11 @@
 //! User Operation tasks: the execution waits (WAITING, no worker held) until an approver
 //! answers or the operation expires. Waiting sets the execution's `lease_until` to the earliest
-//! expiry, so a worker wakes it then; an answer wakes it at once (see `crate::user_operations`).
+//! expiry, so a worker wakes it then; an answer wakes it at once (see `crate::runs::user_operations`).
 
 use super::{Context, Engine, Outcome};
-use crate::entities::{executions as exec_rows, task_runs, user_operations as ops};
-use crate::executions::publish;
-use crate::user_operations::{Status as OpStatus, DEFAULT_EXPIRY_HOURS};
+use crate::platform::entities::{executions as exec_rows, task_runs, user_operations as ops};
+use crate::platform::events::publish;
+use crate::runs::user_operations::{Status as OpStatus, DEFAULT_EXPIRY_HOURS};
 use crate::Result;
 use domain::executions::RunStatus;
 use domain::pipeline::{expr, Task};
@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 /// What an operation a task waits for says, and who answers it.
 pub(super) struct Wait {
-    pub(super) kind: crate::user_operations::Kind,
+    pub(super) kind: crate::runs::user_operations::Kind,
     pub(super) summary: String,
     pub(super) description: String,
     pub(super) approvers: Vec<String>,
@@ -105,7 +105,7 @@ impl Engine {
                 r,
                 stage,
                 Wait {
-                    kind: crate::user_operations::Kind::Approval,
+                    kind: crate::runs::user_operations::Kind::Approval,
                     summary,
                     description,
                     approvers,

@@ -1,8 +1,8 @@
 //! Docker Registry endpoints on a real SQLite file, validated against real helpers.
 
 use crate::support::{world, Registry};
-use backend::endpoints::{self, EndpointInput};
-use backend::secrets::SecretValue;
+use backend::platform::secrets::SecretValue;
+use backend::project::endpoints::{self, EndpointInput};
 use backend::Error;
 use domain::endpoints::RegistryServerType;
 use sea_orm::{ConnectionTrait, Statement};
@@ -304,7 +304,7 @@ async fn roles_restricted_endpoints_and_bad_input_follow_the_rules() {
         Err(Error::Conflict(_))
     ));
     // another project's endpoint is not found through one's own project
-    let other = backend::projects::create(b, w.root, "ops", "")
+    let other = backend::access::projects::create(b, w.root, "ops", "")
         .await
         .unwrap();
     let o = endpoints::create(

@@ -3,10 +3,10 @@
 
 use crate::support::{world_with, World};
 use backend::engine::Engine;
-use backend::executions::{self, Action, Started, Trigger};
-use backend::pipelines;
-use backend::secrets::SecretValue;
-use backend::variables::{self, VariableInput};
+use backend::platform::secrets::SecretValue;
+use backend::project::pipelines;
+use backend::project::variables::{self, VariableInput};
+use backend::runs::executions::{self, Action, Started, Trigger};
 use backend::{Error, ManualClock};
 use chrono::{TimeZone, Utc};
 use domain::executions::RunStatus;
@@ -289,7 +289,7 @@ async fn after_a_crash_an_expired_lease_resumes_safely_and_never_repeats_a_post(
     let id = run(&w, p.id, &[]).await;
     // what a crash right after claiming leaves: RUNNING under a lease nobody keeps alive
     {
-        use backend::entities::executions as rows;
+        use backend::platform::entities::executions as rows;
         use sea_orm::{ActiveModelTrait, EntityTrait, Set};
         let row = rows::Entity::find_by_id(id)
             .one(&w.backend.db)
@@ -537,7 +537,7 @@ stages:
 
 #[tokio::test]
 async fn user_operations_wait_without_a_worker_then_approve_reject_or_expire() {
-    use backend::user_operations;
+    use backend::runs::user_operations;
     let (w, clock, engine) = setup().await;
     let p = pipelines::create(&w.backend, w.member, w.project, APPROVAL)
         .await
@@ -841,7 +841,7 @@ async fn a_worker_whose_heartbeat_stalls_stops_its_task_before_another_takes_ove
 /// transaction ends.
 async fn hold_write_lock(db: &sea_orm::DatabaseConnection) -> sea_orm::DatabaseTransaction {
     use sea_orm::ConnectionTrait;
-    let tx = backend::db::begin_write(db).await.unwrap();
+    let tx = backend::platform::db::begin_write(db).await.unwrap();
     if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
         tx.execute_unprepared("LOCK TABLE executions IN EXCLUSIVE MODE")
             .await

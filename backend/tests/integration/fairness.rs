@@ -3,9 +3,10 @@
 
 use crate::support::{world_with, World};
 use backend::engine::Engine;
-use backend::entities::executions as rows;
-use backend::executions::{self, Started, Trigger};
-use backend::{pipelines, ManualClock};
+use backend::platform::entities::executions as rows;
+use backend::project::pipelines;
+use backend::runs::executions::{self, Started, Trigger};
+use backend::ManualClock;
 use chrono::{TimeZone, Utc};
 use domain::executions::RunStatus;
 use sea_orm::{EntityTrait, Set};
@@ -130,7 +131,7 @@ async fn a_project_with_a_thousand_queued_runs_does_not_starve_a_project_with_on
     }
     // the busy project has had its turn
     assert!(engine.step().await.unwrap());
-    let quiet = backend::projects::create(&w.backend, w.root, "quiet", "")
+    let quiet = backend::access::projects::create(&w.backend, w.root, "quiet", "")
         .await
         .unwrap();
     let p = pipelines::create(&w.backend, w.root, quiet.id, &quick("lonely"))
@@ -147,19 +148,19 @@ async fn a_project_with_a_thousand_queued_runs_does_not_starve_a_project_with_on
 
 #[tokio::test]
 async fn twenty_concurrent_wrong_passwords_count_twenty() {
-    use backend::entities::sign_in_throttle as throttle_rows;
+    use backend::platform::entities::sign_in_throttle as throttle_rows;
     let (w, _engine) = setup().await;
-    let key = backend::throttle::account_key("mia@example.com");
+    let key = backend::platform::throttle::account_key("mia@example.com");
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let b = w.backend.clone();
         let key = key.clone();
         tasks.push(tokio::spawn(async move {
-            backend::throttle::record_failure(
+            backend::platform::throttle::record_failure(
                 &b.db,
                 b.clock.as_ref(),
                 &key,
-                backend::throttle::ACCOUNT,
+                backend::platform::throttle::ACCOUNT,
             )
             .await
         }));
@@ -198,11 +199,11 @@ async fn a_queued_run_says_what_it_waits_for_and_the_next_in_line_hears_when_tha
     );
     assert!(summary(first).await.queue.is_none());
     // #1 is approved and ends: #2 is next in line, and its change-feed version moved on
-    let op = backend::user_operations::waiting_for(&w.backend, w.root)
+    let op = backend::runs::user_operations::waiting_for(&w.backend, w.root)
         .await
         .unwrap()[0]
         .id;
-    backend::user_operations::respond(&w.backend, w.root, op, true, "")
+    backend::runs::user_operations::respond(&w.backend, w.root, op, true, "")
         .await
         .unwrap();
     while status(&w, first).await != "COMPLETED" {
@@ -226,9 +227,9 @@ async fn a_queued_run_says_what_it_waits_for_and_the_next_in_line_hears_when_tha
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_edits_while_four_workers_run_pipelines_meet_no_busy_error() {
-    use backend::endpoints::{self, EndpointInput};
-    use backend::executions::Action;
-    use backend::variables::{self, VariableInput};
+    use backend::project::endpoints::{self, EndpointInput};
+    use backend::project::variables::{self, VariableInput};
+    use backend::runs::executions::Action;
     use backend::Error;
     use domain::endpoints::RegistryServerType;
     let w = crate::support::world().await;
@@ -278,7 +279,7 @@ async fn two_hundred_edits_while_four_workers_run_pipelines_meet_no_busy_error()
                     VariableInput {
                         name: format!("V{i}"),
                         kind: "REGULAR".into(),
-                        value: Some(backend::secrets::SecretValue::new("v")),
+                        value: Some(backend::platform::secrets::SecretValue::new("v")),
                         description: String::new(),
                     },
                 )

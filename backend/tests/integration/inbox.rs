@@ -3,11 +3,15 @@
 //! records Activity together.
 
 use crate::support::*;
-use backend::db::{connect_and_migrate, DbConfig};
-use backend::endpoints::{self, EndpointInput};
-use backend::inbox::{self, Inbox, Source};
-use backend::secrets::Sealer;
-use backend::{executions, live, pipelines, tokens, webhooks, Backend, SystemClock};
+use backend::access::tokens;
+use backend::platform::db::{connect_and_migrate, DbConfig};
+use backend::platform::secrets::Sealer;
+use backend::project::endpoints::{self, EndpointInput};
+use backend::project::pipelines;
+use backend::runs::executions;
+use backend::triggers::cards;
+use backend::triggers::inbox::{self, Inbox, Source};
+use backend::{live, Backend, SystemClock};
 use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
 use domain::webhooks::{ActivityFilter, ActivityStatus, WebhookForm};
@@ -37,7 +41,7 @@ async fn reopen(dir: &std::path::Path) -> Backend {
     })
     .await
     .unwrap();
-    let key = backend::keys::MasterKey::load_or_create(&dir.join("wharf.key")).unwrap();
+    let key = backend::platform::keys::MasterKey::load_or_create(&dir.join("wharf.key")).unwrap();
     Backend::new(db, Arc::new(SystemClock), Arc::new(Sealer::new(&key)))
 }
 
@@ -64,7 +68,7 @@ async fn deploy_card(w: &World) -> (i64, domain::webhooks::WebhookCard) {
     let t = tokens::issue(b, "root@example.com", PW, "webhook", "test")
         .await
         .unwrap();
-    let card = webhooks::create(
+    let card = cards::create(
         b,
         w.root,
         w.project,
@@ -161,7 +165,7 @@ async fn the_dashboard_counts_executions_by_day_and_week_and_names_webhooks_whos
     assert_eq!((d.day.total(), d.week.total()), (0, 2));
 
     // someone outside the project sees no dashboard of it
-    let other = backend::projects::create(b, w.root, "other", "")
+    let other = backend::access::projects::create(b, w.root, "other", "")
         .await
         .unwrap();
     assert!(live::dashboard(b, w.viewer, other.id).await.is_err());
@@ -252,7 +256,7 @@ fn callbacks_go_over_https_to_allowed_hosts_only() {
 
 #[tokio::test]
 async fn a_hundred_callbacks_of_running_executions_do_not_hold_back_one_that_is_due() {
-    use backend::entities::{executions as runs, webhook_activity as activity};
+    use backend::platform::entities::{executions as runs, webhook_activity as activity};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     let w = world().await;
     let b = &w.backend;
@@ -350,7 +354,7 @@ async fn a_batch_of_a_thousand_events_is_looked_up_in_chunks_and_triggers_each_o
             ActivityStatus::Triggered
         };
         let n = {
-            use backend::entities::webhook_activity as activity;
+            use backend::platform::entities::webhook_activity as activity;
             use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
             activity::Entity::find()
                 .filter(activity::Column::Status.eq(want.as_str()))
@@ -364,7 +368,9 @@ async fn a_batch_of_a_thousand_events_is_looked_up_in_chunks_and_triggers_each_o
 
 #[tokio::test]
 async fn a_poison_delivery_between_two_good_ones_is_set_aside_and_holds_nothing_back() {
-    use backend::entities::{webhook_activity as activity, webhook_deliveries as deliveries};
+    use backend::platform::entities::{
+        webhook_activity as activity, webhook_deliveries as deliveries,
+    };
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     let clock = Arc::new(backend::ManualClock::new(chrono::Utc::now()));
     let w = world_with(clock.clone()).await;
@@ -454,7 +460,7 @@ async fn a_poison_delivery_between_two_good_ones_is_set_aside_and_holds_nothing_
 
 #[tokio::test]
 async fn one_delivery_starts_at_most_a_hundred_executions_and_says_so_for_the_rest() {
-    use backend::entities::webhook_activity as activity;
+    use backend::platform::entities::webhook_activity as activity;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let w = world().await;
     let b = &w.backend;
@@ -463,7 +469,7 @@ async fn one_delivery_starts_at_most_a_hundred_executions_and_says_so_for_the_re
     let t = tokens::issue(b, "root@example.com", PW, "second", "test")
         .await
         .unwrap();
-    webhooks::create(
+    cards::create(
         b,
         w.root,
         w.project,

@@ -2,8 +2,8 @@
 //! API stand-in (bearer token, user and password, client certificate; CA data and pinning).
 
 use crate::support::{world, CLOSED_PORT};
-use backend::endpoints::{self, EndpointInput};
-use backend::secrets::SecretValue;
+use backend::platform::secrets::SecretValue;
+use backend::project::endpoints::{self, EndpointInput};
 use backend::Error;
 use domain::endpoints::{EndpointKind, KubernetesAuth};
 use sea_orm::{ConnectionTrait, Statement};

@@ -3,11 +3,11 @@
 //! status it is told to report), on a real SQLite file.
 
 use crate::support::{world, World};
-use backend::endpoints::{self, EndpointInput};
 use backend::engine::Engine;
-use backend::executions::{self, Started, Trigger};
-use backend::pipelines;
-use backend::secrets::SecretValue;
+use backend::platform::secrets::SecretValue;
+use backend::project::endpoints::{self, EndpointInput};
+use backend::project::pipelines;
+use backend::runs::executions::{self, Started, Trigger};
 use domain::executions::{ExecutionDetail, RunStatus};
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -11,6 +11,7 @@ mod fairness;
 mod inbox;
 mod kubernetes;
 mod kubernetes_task;
+mod layout;
 mod registry;
 mod registry_task;
 mod services;

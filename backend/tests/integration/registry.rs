@@ -1,8 +1,10 @@
 //! Registry checks against Debian's real docker-registry and a token-auth stand-in.
 
 use crate::support::{token_registry, Registry};
-use backend::registry::{check_v2, client, RegistryAccess, RegistryCredentials, RegistryProblem};
-use backend::secrets::SecretValue;
+use backend::clients::registry::{
+    check_v2, client, RegistryAccess, RegistryCredentials, RegistryProblem,
+};
+use backend::platform::secrets::SecretValue;
 
 fn creds(user: &str, password: &str) -> RegistryCredentials {
     RegistryCredentials {
@@ -77,7 +79,7 @@ async fn nothing_listening_or_not_a_registry_says_there_is_no_registry() {
 
 #[tokio::test]
 async fn docker_hub_sign_in_uses_the_password_or_the_access_token_route() {
-    use backend::dockerhub;
+    use backend::clients::dockerhub;
     let base =
         crate::support::docker_hub("svendowideit", "hub-password", "dckr_pat_0123456789").await;
     let c = client(&Default::default()).unwrap();

@@ -2,11 +2,11 @@
 //! skopeo gets the new tag with the same digest.
 
 use crate::support::{push_image, world, Registry};
-use backend::endpoints::{self, EndpointInput};
 use backend::engine::Engine;
-use backend::executions::{self, Started, Trigger};
-use backend::pipelines;
-use backend::secrets::SecretValue;
+use backend::platform::secrets::SecretValue;
+use backend::project::endpoints::{self, EndpointInput};
+use backend::project::pipelines;
+use backend::runs::executions::{self, Started, Trigger};
 use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
 use std::time::Duration;

@@ -1,8 +1,9 @@
 //! The services against a real SQLite file, one fresh database per test.
 
-use backend::accounts::{self, Actor, NewUser};
-use backend::db::{connect_and_migrate, DbConfig};
-use backend::{projects, Backend, Error, ManualClock};
+use backend::access::accounts::{self, Actor, NewUser};
+use backend::access::projects;
+use backend::platform::db::{connect_and_migrate, DbConfig};
+use backend::{Backend, Error, ManualClock};
 use chrono::{Duration, TimeZone, Utc};
 use domain::ProjectRole;
 use std::sync::Arc;
@@ -25,8 +26,9 @@ async fn fixture() -> Fixture {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
     ));
-    let key = backend::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
-    let sealer = Arc::new(backend::secrets::Sealer::new(&key));
+    let key =
+        backend::platform::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
+    let sealer = Arc::new(backend::platform::secrets::Sealer::new(&key));
     Fixture {
         backend: Backend::new(db, clock.clone(), sealer),
         clock,

@@ -1,8 +1,8 @@
 //! Accept certificate: fetch a real registry's certificate, pin it, and notice when it changes.
 
 use crate::support::Registry;
-use backend::registry::{check_v2, client, RegistryAccess, RegistryProblem};
-use backend::tls::{fetch_certificate, fingerprint, pinned_client};
+use backend::clients::registry::{check_v2, client, RegistryAccess, RegistryProblem};
+use backend::clients::tls::{fetch_certificate, fingerprint, pinned_client};
 
 fn self_signed() -> (String, String, Vec<u8>) {
     let ck =

@@ -1,9 +1,10 @@
 //! API token lifecycle on a real SQLite file, with time moved by a manual clock.
 
-use backend::accounts::{self, NewUser};
-use backend::db::{connect_and_migrate, DbConfig};
-use backend::secrets::Sealer;
-use backend::{tokens, Backend, Clock, Error, ManualClock};
+use backend::access::accounts::{self, NewUser};
+use backend::access::tokens;
+use backend::platform::db::{connect_and_migrate, DbConfig};
+use backend::platform::secrets::Sealer;
+use backend::{Backend, Clock, Error, ManualClock};
 use chrono::{Duration, TimeZone, Utc};
 use domain::views::TokenStatus;
 use sea_orm::{ConnectionTrait, Statement};
@@ -20,7 +21,7 @@ async fn setup() -> (Backend, Arc<ManualClock>, tempfile::TempDir) {
     })
     .await
     .unwrap();
-    let key = backend::keys::MasterKey::load_or_create(&dir.path().join("k")).unwrap();
+    let key = backend::platform::keys::MasterKey::load_or_create(&dir.path().join("k")).unwrap();
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap(),
     ));

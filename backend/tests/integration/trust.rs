@@ -2,8 +2,8 @@
 //! the attack and shows that it fails.
 
 use crate::support::{world, Registry};
-use backend::endpoints::{self, EndpointInput};
-use backend::secrets::SecretValue;
+use backend::platform::secrets::SecretValue;
+use backend::project::endpoints::{self, EndpointInput};
 use backend::Error;
 use domain::endpoints::RegistryServerType;
 use testkit::listener::{Answer, Listener};
@@ -137,14 +137,14 @@ fn rest_pipeline(name: &str, url: &str, extra: &str) -> String {
 }
 
 async fn run_to_end(w: &crate::support::World, yaml: &str) -> domain::executions::ExecutionDetail {
-    use backend::executions::{self, Started, Trigger};
+    use backend::runs::executions::{self, Started, Trigger};
     let engine = backend::engine::Engine::new(
         w.backend.clone(),
         "worker",
         std::time::Duration::from_secs(30),
     )
     .unwrap();
-    let p = backend::pipelines::create(&w.backend, w.member, w.project, yaml)
+    let p = backend::project::pipelines::create(&w.backend, w.member, w.project, yaml)
         .await
         .unwrap();
     let Started::Queued(row) = executions::start(
@@ -289,7 +289,7 @@ async fn redirects_are_followed_only_when_the_task_asks_and_only_to_the_same_hos
 
 #[tokio::test]
 async fn secrets_are_masked_also_url_encoded_json_escaped_and_in_base64() {
-    use backend::variables::{self, VariableInput};
+    use backend::project::variables::{self, VariableInput};
     let w = world().await;
     const VALUE: &str = "p@ss w/rd+\"quoted\"";
     variables::create(
@@ -323,7 +323,7 @@ async fn secrets_are_masked_also_url_encoded_json_escaped_and_in_base64() {
     for form in [VALUE, "quoted", "w/rd", "w%2Frd"] {
         assert!(!shown.contains(form), "{form} shown in {shown}");
     }
-    assert!(shown.contains(backend::masking::MASK));
+    assert!(shown.contains(backend::platform::masking::MASK));
 }
 
 async fn restricted_variable(
@@ -332,11 +332,11 @@ async fn restricted_variable(
     kind: &str,
     value: &str,
 ) -> i64 {
-    backend::variables::create(
+    backend::project::variables::create(
         &w.backend,
         w.root,
         w.project,
-        backend::variables::VariableInput {
+        backend::project::variables::VariableInput {
             name: name.into(),
             kind: kind.into(),
             value: Some(SecretValue::new(value)),
@@ -348,20 +348,24 @@ async fn restricted_variable(
     .id
 }
 
-async fn start(w: &crate::support::World, who: backend::accounts::Actor, pipeline: i64) -> i64 {
-    match backend::executions::start(
+async fn start(
+    w: &crate::support::World,
+    who: backend::access::accounts::Actor,
+    pipeline: i64,
+) -> i64 {
+    match backend::runs::executions::start(
         &w.backend,
         who,
         w.project,
         pipeline,
         Default::default(),
         "",
-        backend::executions::Trigger::Manual,
+        backend::runs::executions::Trigger::Manual,
     )
     .await
     .unwrap()
     {
-        backend::executions::Started::Queued(r) => r.id,
+        backend::runs::executions::Started::Queued(r) => r.id,
         other => panic!("{other:?}"),
     }
 }
@@ -376,7 +380,7 @@ async fn settle(engine: &backend::engine::Engine) {
 
 #[tokio::test]
 async fn a_restricted_variable_is_released_only_to_administrators_runs_or_with_approval() {
-    use backend::user_operations;
+    use backend::runs::user_operations;
     use domain::executions::RunStatus;
     const PROD: &str = "prod-password-value";
     let w = world().await;
@@ -395,19 +399,19 @@ async fn a_restricted_variable_is_released_only_to_administrators_runs_or_with_a
     );
 
     // the attack: a member puts the restricted variable into a pipeline; saving is refused
-    let refused = backend::pipelines::create(&w.backend, w.member, w.project, &yaml).await;
+    let refused = backend::project::pipelines::create(&w.backend, w.member, w.project, &yaml).await;
     assert!(
         matches!(refused, Err(Error::Forbidden(ref m)) if m.contains("PROD_PASSWORD")),
         "{refused:?}"
     );
 
     // an administrator's pipeline started by a member waits before the task for an administrator
-    let p = backend::pipelines::create(&w.backend, w.root, w.project, &yaml)
+    let p = backend::project::pipelines::create(&w.backend, w.root, w.project, &yaml)
         .await
         .unwrap();
     let id = start(&w, w.member, p.id).await;
     settle(&engine).await;
-    let d = backend::executions::get(&w.backend, w.member, w.project, id)
+    let d = backend::runs::executions::get(&w.backend, w.member, w.project, id)
         .await
         .unwrap();
     assert_eq!(d.row.status, RunStatus::Waiting);
@@ -442,12 +446,12 @@ async fn a_restricted_variable_is_released_only_to_administrators_runs_or_with_a
         .await
         .unwrap();
     settle(&engine).await;
-    let d = backend::executions::get(&w.backend, w.member, w.project, id)
+    let d = backend::runs::executions::get(&w.backend, w.member, w.project, id)
         .await
         .unwrap();
     assert_eq!(d.row.status, RunStatus::Completed, "{d:#?}");
     assert!(listener.saw(PROD));
-    let log = backend::executions::task_log(&w.backend, w.member, w.project, id, "S", "Call")
+    let log = backend::runs::executions::task_log(&w.backend, w.member, w.project, id, "S", "Call")
         .await
         .unwrap();
     assert!(
@@ -468,7 +472,7 @@ async fn a_restricted_variable_is_released_only_to_administrators_runs_or_with_a
         .await
         .unwrap();
     settle(&engine).await;
-    let d = backend::executions::get(&w.backend, w.member, w.project, id)
+    let d = backend::runs::executions::get(&w.backend, w.member, w.project, id)
         .await
         .unwrap();
     assert_eq!(d.row.status, RunStatus::Failed);
@@ -482,7 +486,7 @@ async fn a_restricted_variable_is_released_only_to_administrators_runs_or_with_a
     // saved by an administrator and started by one: released without asking
     let id = start(&w, w.root, p.id).await;
     settle(&engine).await;
-    let d = backend::executions::get(&w.backend, w.root, w.project, id)
+    let d = backend::runs::executions::get(&w.backend, w.root, w.project, id)
         .await
         .unwrap();
     assert_eq!(d.row.status, RunStatus::Completed);
@@ -506,16 +510,16 @@ async fn a_version_saved_by_a_member_waits_even_when_an_administrator_runs_it() 
         &format!("{}/s?p=${{var.DB_PASSWORD}}", listener.url),
         "",
     );
-    let p = backend::pipelines::create(&w.backend, w.member, w.project, &yaml)
+    let p = backend::project::pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
     // …and an administrator makes it RESTRICTED
-    backend::variables::update(
+    backend::project::variables::update(
         &w.backend,
         w.root,
         w.project,
         var,
-        backend::variables::VariableInput {
+        backend::project::variables::VariableInput {
             name: "DB_PASSWORD".into(),
             kind: "RESTRICTED".into(),
             value: Some(SecretValue::new("db-password-value")),
@@ -526,7 +530,7 @@ async fn a_version_saved_by_a_member_waits_even_when_an_administrator_runs_it() 
     .unwrap();
     let id = start(&w, w.root, p.id).await;
     settle(&engine).await;
-    let d = backend::executions::get(&w.backend, w.root, w.project, id)
+    let d = backend::runs::executions::get(&w.backend, w.root, w.project, id)
         .await
         .unwrap();
     assert_eq!(d.row.status, RunStatus::Waiting, "{d:#?}");
@@ -535,12 +539,13 @@ async fn a_version_saved_by_a_member_waits_even_when_an_administrator_runs_it() 
 
 #[tokio::test]
 async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
-    use backend::{tokens, webhooks};
+    use backend::access::tokens;
+    use backend::triggers::cards;
     use domain::webhooks::WebhookForm;
     let w = world().await;
     let b = &w.backend;
     let yaml = "kind: PIPELINE\nname: deploy\ninput:\n  DOCKER_TAG: ''\n  DOCKER_IMAGE: ''\n  DOCKER_REPO_NAME: ''\n  DOCKER_REPO_NAMESPACE: ''\n  DOCKER_EVENT_OWNER_NAME: ''\n  DOCKER_DIGEST: ''\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: { type: Condition, input: { condition: 'true' } }\n";
-    let p = backend::pipelines::create(b, w.root, w.project, yaml)
+    let p = backend::project::pipelines::create(b, w.root, w.project, yaml)
         .await
         .unwrap();
     let e = endpoints::create(
@@ -569,7 +574,7 @@ async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
         enabled: true,
         ..Default::default()
     };
-    let card = webhooks::create(b, w.root, w.project, form.clone())
+    let card = cards::create(b, w.root, w.project, form.clone())
         .await
         .unwrap();
     // the attack: edit the card, leave the token empty ("keep") so it still runs as root
@@ -577,13 +582,13 @@ async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
     edit.api_token = String::new();
     edit.tag = "v*".into();
     assert_eq!(
-        field_of(webhooks::update(b, w.member, w.project, card.id, edit.clone()).await),
+        field_of(cards::update(b, w.member, w.project, card.id, edit.clone()).await),
         "api_token"
     );
     // nor may they paste somebody else's token they came by
     edit.api_token = admins.token.clone();
     assert_eq!(
-        field_of(webhooks::update(b, w.member, w.project, card.id, edit.clone()).await),
+        field_of(cards::update(b, w.member, w.project, card.id, edit.clone()).await),
         "api_token"
     );
     // with their own token the card is theirs to change, and runs as them from now on
@@ -591,14 +596,14 @@ async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
         .await
         .unwrap();
     edit.api_token = mine.token;
-    let changed = webhooks::update(b, w.member, w.project, card.id, edit)
+    let changed = cards::update(b, w.member, w.project, card.id, edit)
         .await
         .unwrap();
     assert_eq!(changed.tag, "v*");
     // an administrator may keep the stored token
     let mut keep = form;
     keep.api_token = String::new();
-    webhooks::update(b, w.root, w.project, card.id, keep)
+    cards::update(b, w.root, w.project, card.id, keep)
         .await
         .unwrap();
 }

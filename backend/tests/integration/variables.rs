@@ -1,9 +1,10 @@
 //! Variables on a real SQLite file: sealed at rest, never returned, roles enforced.
 
 use crate::support::world;
-use backend::secrets::SecretValue;
-use backend::variables::{self, VariableInput};
-use backend::{projects, Backend, Error};
+use backend::access::projects;
+use backend::platform::secrets::SecretValue;
+use backend::project::variables::{self, VariableInput};
+use backend::{Backend, Error};
 use sea_orm::{ConnectionTrait, Statement};
 
 fn input(name: &str, kind: &str, value: Option<&str>) -> VariableInput {

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use backend::accounts::Actor;
+use backend::access::accounts::Actor;
 use domain::ErrorCode;
 use serde::de::DeserializeOwned;
 
@@ -50,7 +50,7 @@ where
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthenticated)?;
         let state = AppState::from_ref(state);
-        match backend::tokens::authenticate(&state.backend, token).await {
+        match backend::access::tokens::authenticate(&state.backend, token).await {
             Ok(actor) => Ok(Bearer(actor)),
             Err(backend::Error::Unauthenticated) => Err(unauthenticated()),
             Err(e) => Err(e.into()),

@@ -102,7 +102,7 @@ pub async fn create_token(
     Extension(address): Extension<ClientAddress>,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreateTokenResponse>), ApiError> {
-    let issued = backend::tokens::issue(
+    let issued = backend::access::tokens::issue(
         &state.backend,
         &req.email,
         &req.password,
@@ -133,7 +133,7 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let (token, expires_at) = backend::tokens::exchange(&state.backend, &req.refresh_token)
+    let (token, expires_at) = backend::access::tokens::exchange(&state.backend, &req.refresh_token)
         .await
         .map_err(|e| match e {
             backend::Error::Unauthenticated => ApiError::new(
@@ -157,7 +157,7 @@ pub async fn list_tokens(
     Bearer(actor): Bearer,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<TokenOut>>, ApiError> {
-    let rows = backend::tokens::list_mine(&state.backend, actor).await?;
+    let rows = backend::access::tokens::list_mine(&state.backend, actor).await?;
     Ok(Json(
         page.slice(rows.into_iter().map(TokenOut::from).collect())?,
     ))
@@ -175,6 +175,6 @@ pub async fn revoke_token(
     Bearer(actor): Bearer,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    backend::tokens::revoke(&state.backend, actor, id).await?;
+    backend::access::tokens::revoke(&state.backend, actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

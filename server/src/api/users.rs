@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use backend::accounts::{self, NewUser};
+use backend::access::accounts::{self, NewUser};
 use chrono::{DateTime, Utc};
 use domain::views::UserRow;
 use serde::{Deserialize, Serialize};

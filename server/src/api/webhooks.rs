@@ -11,8 +11,8 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use backend::inbox::{self, Source};
-use backend::webhooks;
+use backend::triggers::cards;
+use backend::triggers::inbox::{self, Source};
 use domain::webhooks::{
     ActivityDetail, ActivityFilter, ActivityPage, ActivityRow, ActivityStatus, WebhookCard,
     WebhookForm,
@@ -192,7 +192,7 @@ pub async fn list_webhooks(
     Bearer(actor): Bearer,
     Path(project): Path<i64>,
 ) -> Result<Json<Vec<WebhookCard>>, ApiError> {
-    Ok(Json(webhooks::list(&s.backend, actor, project).await?))
+    Ok(Json(cards::list(&s.backend, actor, project).await?))
 }
 
 /// Creates a webhook card with a new secure token (synced to Docker Hub for Docker Hub endpoints).
@@ -205,7 +205,7 @@ pub async fn create_webhook(
     Path(project): Path<i64>,
     ApiJson(form): ApiJson<WebhookForm>,
 ) -> Result<(StatusCode, Json<WebhookCard>), ApiError> {
-    let card = webhooks::create(&s.backend, actor, project, form).await?;
+    let card = cards::create(&s.backend, actor, project, form).await?;
     Ok((StatusCode::CREATED, Json(card)))
 }
 
@@ -217,8 +217,8 @@ pub async fn get_webhook(
     Bearer(actor): Bearer,
     Path(id): Path<i64>,
 ) -> Result<Json<WebhookCard>, ApiError> {
-    let project = webhooks::project_of(&s.backend, id).await?;
-    Ok(Json(webhooks::get(&s.backend, actor, project, id).await?))
+    let project = cards::project_of(&s.backend, id).await?;
+    Ok(Json(cards::get(&s.backend, actor, project, id).await?))
 }
 
 /// Replaces a card's settings (an empty api_token keeps the one set).
@@ -231,9 +231,9 @@ pub async fn update_webhook(
     Path(id): Path<i64>,
     ApiJson(form): ApiJson<WebhookForm>,
 ) -> Result<Json<WebhookCard>, ApiError> {
-    let project = webhooks::project_of(&s.backend, id).await?;
+    let project = cards::project_of(&s.backend, id).await?;
     Ok(Json(
-        webhooks::update(&s.backend, actor, project, id, form).await?,
+        cards::update(&s.backend, actor, project, id, form).await?,
     ))
 }
 
@@ -255,8 +255,8 @@ pub async fn delete_webhook(
     Path(id): Path<i64>,
     Query(q): Query<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let project = webhooks::project_of(&s.backend, id).await?;
-    webhooks::delete(&s.backend, actor, project, id, q.force.unwrap_or(false)).await?;
+    let project = cards::project_of(&s.backend, id).await?;
+    cards::delete(&s.backend, actor, project, id, q.force.unwrap_or(false)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -289,13 +289,13 @@ pub async fn webhook_action(
                 "Actions are enable, disable, regenerate-token and retry-sync.",
             )
         })?;
-    let project = webhooks::project_of(&s.backend, id).await?;
+    let project = cards::project_of(&s.backend, id).await?;
     let b = &s.backend;
     let card = match action {
-        WebhookAction::Enable => webhooks::set_enabled(b, actor, project, id, true).await?,
-        WebhookAction::Disable => webhooks::set_enabled(b, actor, project, id, false).await?,
-        WebhookAction::RegenerateToken => webhooks::regenerate_token(b, actor, project, id).await?,
-        WebhookAction::RetrySync => webhooks::retry_sync(b, actor, project, id).await?,
+        WebhookAction::Enable => cards::set_enabled(b, actor, project, id, true).await?,
+        WebhookAction::Disable => cards::set_enabled(b, actor, project, id, false).await?,
+        WebhookAction::RegenerateToken => cards::regenerate_token(b, actor, project, id).await?,
+        WebhookAction::RetrySync => cards::retry_sync(b, actor, project, id).await?,
     };
     Ok(Json(card))
 }
@@ -308,8 +308,8 @@ pub async fn listener_url(
     Bearer(actor): Bearer,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let project = webhooks::project_of(&s.backend, id).await?;
-    let url = webhooks::listener_url(&s.backend, actor, project, id).await?;
+    let project = cards::project_of(&s.backend, id).await?;
+    let url = cards::listener_url(&s.backend, actor, project, id).await?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         Json(serde_json::json!({ "url": url })),

@@ -1,10 +1,11 @@
 //! Real helpers started by tests: Debian's docker-registry on a loopback port, and a stand-in
 //! for a registry that uses token authentication (Docker Hub's and Harbor's contract).
 
-use backend::accounts::{self, Actor, NewUser};
-use backend::db::{connect_and_migrate, DbConfig};
-use backend::secrets::Sealer;
-use backend::{projects, Backend, SystemClock};
+use backend::access::accounts::{self, Actor, NewUser};
+use backend::access::projects;
+use backend::platform::db::{connect_and_migrate, DbConfig};
+use backend::platform::secrets::Sealer;
+use backend::{Backend, SystemClock};
 use domain::ProjectRole;
 use std::sync::Arc;
 #[allow(unused_imports)]
@@ -107,7 +108,8 @@ pub async fn world_with(clock: Arc<dyn backend::Clock>) -> World {
     })
     .await
     .unwrap();
-    let key = backend::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
+    let key =
+        backend::platform::keys::MasterKey::load_or_create(&dir.path().join("wharf.key")).unwrap();
     let backend = Backend::new(db, clock, Arc::new(Sealer::new(&key)));
     let u = accounts::create_first_admin(&backend, "root@example.com", "Root", PW)
         .await

@@ -26,7 +26,7 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
-    /// The change-feed version (set by database triggers; see `crate::live`).
+    /// The change-feed version (set by database triggers; see the `live` module).
     pub live_version: i64,
 }
 

@@ -3,7 +3,7 @@
 //! key file opens nothing. Each sealed value is bound to its purpose (the associated data), so
 //! a value sealed for one place cannot be moved to another.
 
-use crate::keys::MasterKey;
+use crate::platform::keys::MasterKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};

@@ -2,8 +2,8 @@
 //! name and password, or client certificate; CA data or an accepted certificate's pin) and the
 //! Validate check: `/version`, then a one-item list of Deployments in the default namespace.
 
-use crate::secrets::SecretValue;
-use crate::tls;
+use crate::clients::tls;
+use crate::platform::secrets::SecretValue;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use domain::endpoints::KubernetesAuth;
@@ -160,7 +160,7 @@ pub(crate) fn problem(e: kube::Error, url: &str, doing: &str) -> KubeProblem {
 
 /// A kube-rs client for `access`. Nothing is sent until the client is used.
 pub fn client(
-    policy: &crate::outbound::OutboundPolicy,
+    policy: &crate::clients::outbound::OutboundPolicy,
     access: &ClusterAccess,
 ) -> Result<kube::Client, KubeProblem> {
     let uri: http::Uri = access
@@ -237,7 +237,7 @@ pub fn client(
 /// Validate: the server's version, then whether the identity may list Deployments in the
 /// default namespace. Returns what was found, in words.
 pub async fn check(
-    policy: &crate::outbound::OutboundPolicy,
+    policy: &crate::clients::outbound::OutboundPolicy,
     access: &ClusterAccess,
 ) -> Result<String, KubeProblem> {
     let url = access.url.clone();

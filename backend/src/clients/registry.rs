@@ -2,7 +2,7 @@
 //! credentials open it? Follows the `WWW-Authenticate` challenge of `GET /v2/`, basic or bearer
 //! (a token service, as Docker Hub and Harbor use), and says the outcome in words.
 
-use crate::secrets::SecretValue;
+use crate::platform::secrets::SecretValue;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use reqwest::{Client, StatusCode};
@@ -120,7 +120,7 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
 
 /// The HTTP client for registry checks under the outbound policy: 10 s timeouts, no
 /// cookies, no redirects, Wharf's user agent.
-pub fn client(policy: &crate::outbound::OutboundPolicy) -> reqwest::Result<Client> {
+pub fn client(policy: &crate::clients::outbound::OutboundPolicy) -> reqwest::Result<Client> {
     policy.builder().timeout(Duration::from_secs(10)).build()
 }
 

@@ -1,7 +1,7 @@
 //! Slowing repeated failed sign-ins, per account and per client address. The counters live in
 //! the database so that every server process (and a restart) sees the same ones.
 
-use crate::entities::sign_in_throttle as row;
+use crate::platform::entities::sign_in_throttle as row;
 use crate::{Clock, Error, Result};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set,
@@ -68,7 +68,7 @@ pub async fn record_failure(
     policy: Policy,
 ) -> Result<()> {
     let now = clock.now().timestamp();
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
     // write first: the transaction holds the write lock before it reads, so concurrent
     // failures are counted one after another (each sees the last) and SQLite never has to
     // upgrade a read snapshot that a writer (the engine, say) has made stale

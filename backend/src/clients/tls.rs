@@ -160,7 +160,7 @@ fn config(verifier: Arc<Verifier>) -> Result<rustls::ClientConfig, rustls::Error
 
 /// Connects to `host:port`, completes a TLS handshake and describes the certificate presented.
 pub async fn fetch_certificate(
-    policy: &crate::outbound::OutboundPolicy,
+    policy: &crate::clients::outbound::OutboundPolicy,
     host: &str,
     port: u16,
 ) -> Result<CertificateInfo, TlsProblem> {
@@ -229,7 +229,7 @@ pub fn pinned_verifier(pin: &str) -> Arc<dyn ServerCertVerifier> {
 /// An HTTP client that talks only to a server presenting the certificate with `pin` as its
 /// fingerprint; any other certificate fails with [`CHANGED`] in the error.
 pub fn pinned_client(
-    policy: &crate::outbound::OutboundPolicy,
+    policy: &crate::clients::outbound::OutboundPolicy,
     pin: &str,
 ) -> Result<reqwest::Client, reqwest::Error> {
     let verifier = Arc::new(Verifier {

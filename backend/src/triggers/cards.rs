@@ -1,129 +1,29 @@
 //! Docker webhook cards (Triggers › Docker › Webhooks for Docker): create, edit, enable,
 //! disable, regenerate the secure token, delete; kept in sync with Docker Hub for Docker Hub
-//! endpoints. The listener's token look-up ([`ListenerCache`]) lives here too; what a delivery
-//! does is in [`crate::inbox`].
+//! endpoints (`hub_sync`). The secure token and the listener's look-up are in `listener`;
+//! what a delivery does is in `inbox`.
 
-use crate::accounts::Actor;
-use crate::entities::{
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
+use crate::error::conflict_on_unique;
+use crate::platform::entities::{
     api_tokens, docker_webhooks as row, endpoints, pipelines, users, webhook_activity,
 };
-use crate::error::conflict_on_unique;
-use crate::projects::authorize;
-use crate::secrets::SecretValue;
+use crate::platform::secrets::SecretValue;
+use crate::triggers::listener::{
+    full_url, listener_path, new_token, open_token, token_hash, PURPOSE,
+};
 use crate::{Backend, Error, Result};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use domain::endpoints::{EndpointKind, RegistryServerType};
 use domain::role::{ProjectAction, ProjectRole};
 use domain::views::TokenStatus;
-use domain::webhooks::{
-    ActivityStatus, SyncState, WebhookCard, WebhookForm, DOCKER_HUB_LISTENER, REGISTRY_LISTENER,
-};
-use rand::RngCore;
+use domain::webhooks::{ActivityStatus, SyncState, WebhookCard, WebhookForm};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
-
-const TOKEN_PREFIX: &str = "wharf_wh_";
-const PURPOSE: &str = "webhook-token";
-/// How long another process's card changes may take to reach this process's listener.
-const CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// A new secure token: 256 random bits.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(digest(token))
-}
-
-/// Compares two digests without an early exit.
-fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The listener's view of the cards: secure-token digest → card id, reloaded when this process
-/// changes a card and at most [`CACHE_TTL`] after another process did. A wrong token costs a
-/// hash and a map look-up, never a database query.
-#[derive(Debug, Default)]
-pub struct ListenerCache {
-    inner: RwLock<CacheState>,
-}
-
-#[derive(Debug, Default)]
-struct CacheState {
-    by_digest: HashMap<[u8; 32], i64>,
-    loaded: Option<Instant>,
-}
-
-impl ListenerCache {
-    /// Forgets what it knows (after a card changes).
-    pub fn invalidate(&self) {
-        if let Ok(mut s) = self.inner.write() {
-            s.loaded = None;
-        }
-    }
-
-    fn fresh_lookup(&self, d: &[u8; 32]) -> Option<Option<i64>> {
-        let s = self.inner.read().ok()?;
-        let fresh = s.loaded.is_some_and(|at| at.elapsed() < CACHE_TTL);
-        fresh.then(|| {
-            s.by_digest
-                .get_key_value(d)
-                .filter(|(k, _)| same_digest(k, d))
-                .map(|(_, id)| *id)
-        })
-    }
-
-    /// The card whose secure token this is, if any.
-    pub async fn card_for(&self, db: &impl ConnectionTrait, token: &str) -> Result<Option<i64>> {
-        let d = digest(token.trim());
-        if let Some(found) = self.fresh_lookup(&d) {
-            return Ok(found);
-        }
-        let rows: Vec<(i64, String)> = row::Entity::find()
-            .select_only()
-            .column(row::Column::Id)
-            .column(row::Column::TokenHash)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut map = HashMap::with_capacity(rows.len());
-        for (id, h) in rows {
-            let mut k = [0u8; 32];
-            if hex::decode_to_slice(&h, &mut k).is_ok() {
-                map.insert(k, id);
-            }
-        }
-        let found = map.get(&d).copied();
-        if let Ok(mut s) = self.inner.write() {
-            s.by_digest = map;
-            s.loaded = Some(Instant::now());
-        }
-        Ok(found)
-    }
-}
-
-/// The listener path a card's registry posts to.
-pub fn listener_path(server_type: Option<RegistryServerType>) -> &'static str {
-    match server_type {
-        Some(RegistryServerType::DockerHub) => DOCKER_HUB_LISTENER,
-        _ => REGISTRY_LISTENER,
-    }
-}
 
 pub(crate) fn parse_input(s: &str) -> BTreeMap<String, String> {
     serde_json::from_str(s).unwrap_or_default()
@@ -215,7 +115,7 @@ async fn views(
                 pipeline_name: pipelines.get(&m.pipeline_id).cloned().unwrap_or_default(),
                 input: parse_input(&m.input),
                 api_token_name: token.map(|t| t.name.clone()),
-                api_token_status: token.map(|t| crate::tokens::status(t, now)),
+                api_token_status: token.map(|t| crate::access::tokens::status(t, now)),
                 image: m.image_pattern.clone(),
                 tag: m.tag_pattern.clone(),
                 enabled: m.enabled,
@@ -296,25 +196,6 @@ pub async fn listener_url(
     Ok(full_url(backend, server_type, token.expose()))
 }
 
-pub(crate) fn full_url(
-    backend: &Backend,
-    server_type: Option<RegistryServerType>,
-    token: &str,
-) -> String {
-    format!(
-        "{}{}?secureToken={token}",
-        backend.public_url,
-        listener_path(server_type)
-    )
-}
-
-pub(crate) fn open_token(backend: &Backend, m: &row::Model) -> Result<SecretValue> {
-    backend
-        .sealer
-        .open(&m.token_sealed, PURPOSE)
-        .map_err(|e| Error::Internal(format!("webhook {}: {e}", m.id)))
-}
-
 /// What the form's references resolve to.
 struct Checked {
     endpoint: endpoints::Model,
@@ -366,7 +247,7 @@ async fn check_form(
             ),
         ));
     }
-    let def = crate::pipelines::check(&pipeline.definition)?;
+    let def = crate::project::pipelines::check(&pipeline.definition)?;
     for name in form.input.keys() {
         if !def.input.iter().any(|(n, _)| n == name) {
             return Err(Error::invalid(
@@ -401,10 +282,15 @@ async fn check_form(
         }
     } else {
         let t = api_tokens::Entity::find()
-            .filter(api_tokens::Column::TokenHash.eq(crate::tokens::hash(form.api_token.trim())))
+            .filter(
+                api_tokens::Column::TokenHash
+                    .eq(crate::access::tokens::hash(form.api_token.trim())),
+            )
             .one(db)
             .await?
-            .filter(|t| crate::tokens::status(t, backend.clock.now()) == TokenStatus::Active)
+            .filter(|t| {
+                crate::access::tokens::status(t, backend.clock.now()) == TokenStatus::Active
+            })
             .ok_or_else(|| {
                 Error::invalid(
                     "api_token",
@@ -452,8 +338,8 @@ pub async fn create(
     project_id: i64,
     form: WebhookForm,
 ) -> Result<WebhookCard> {
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let checked = check_form(&txn, backend, role, project_id, &form, None, actor).await?;
     let token = new_token();
@@ -497,7 +383,7 @@ pub async fn create(
     .map_err(|e| conflict_on_unique(e, "This project already has a webhook with that name."))?;
     txn.commit().await?;
     backend.listeners.invalidate();
-    let m = crate::hubsync::sync(backend, m, None).await?;
+    let m = crate::triggers::hub_sync::sync(backend, m, None).await?;
     one_view(backend, m).await
 }
 
@@ -510,8 +396,8 @@ pub async fn update(
     id: i64,
     form: WebhookForm,
 ) -> Result<WebhookCard> {
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find(&txn, project_id, id).await?;
     let checked = check_form(
@@ -549,7 +435,7 @@ pub async fn update(
         .map_err(|e| conflict_on_unique(e, "This project already has a webhook with that name."))?;
     txn.commit().await?;
     backend.listeners.invalidate();
-    let m = crate::hubsync::sync(backend, m, Some(&before)).await?;
+    let m = crate::triggers::hub_sync::sync(backend, m, Some(&before)).await?;
     one_view(backend, m).await
 }
 
@@ -560,8 +446,8 @@ async fn change(
     id: i64,
     f: impl FnOnce(&mut row::ActiveModel) -> Result<()>,
 ) -> Result<(row::Model, row::Model)> {
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find(&txn, project_id, id).await?;
     let before = existing.clone();
@@ -587,7 +473,7 @@ pub async fn set_enabled(
         Ok(())
     })
     .await?;
-    let m = crate::hubsync::sync(backend, m, Some(&before)).await?;
+    let m = crate::triggers::hub_sync::sync(backend, m, Some(&before)).await?;
     one_view(backend, m).await
 }
 
@@ -610,7 +496,7 @@ pub async fn regenerate_token(
     })
     .await?;
     // Docker Hub's hook URL carries the token: update it there too
-    let m = crate::hubsync::sync(backend, m, Some(&before)).await?;
+    let m = crate::triggers::hub_sync::sync(backend, m, Some(&before)).await?;
     one_view(backend, m).await
 }
 
@@ -623,7 +509,7 @@ pub async fn retry_sync(
 ) -> Result<WebhookCard> {
     authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
     let m = find(&backend.db, project_id, id).await?;
-    let m = crate::hubsync::sync(backend, m, None).await?;
+    let m = crate::triggers::hub_sync::sync(backend, m, None).await?;
     one_view(backend, m).await
 }
 
@@ -639,7 +525,7 @@ pub async fn delete(
 ) -> Result<()> {
     authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
     let m = find(&backend.db, project_id, id).await?;
-    if let Err(message) = crate::hubsync::remove(backend, &m).await {
+    if let Err(message) = crate::triggers::hub_sync::remove(backend, &m).await {
         if !force {
             let mut a: row::ActiveModel = m.clone().into();
             a.sync_state = Set(SyncState::Error.as_str().to_owned());
@@ -654,48 +540,4 @@ pub async fn delete(
     row::Entity::delete_by_id(id).exec(&backend.db).await?;
     backend.listeners.invalidate();
     Ok(())
-}
-
-/// The names of a project's cards that use an endpoint (refusing its deletion).
-pub async fn using_endpoint(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<Vec<String>> {
-    Ok(row::Entity::find()
-        .select_only()
-        .column(row::Column::Name)
-        .filter(row::Column::EndpointId.eq(endpoint_id))
-        .into_tuple::<String>()
-        .all(db)
-        .await?)
-}
-
-/// The names of a project's cards that run a pipeline (refusing its deletion).
-pub async fn using_pipeline(db: &impl ConnectionTrait, pipeline_id: i64) -> Result<Vec<String>> {
-    Ok(row::Entity::find()
-        .select_only()
-        .column(row::Column::Name)
-        .filter(row::Column::PipelineId.eq(pipeline_id))
-        .into_tuple::<String>()
-        .all(db)
-        .await?)
-}
-
-/// Stores the outcome of a Docker Hub sync on the card.
-pub(crate) async fn record_sync(
-    backend: &Backend,
-    m: row::Model,
-    outcome: std::result::Result<(), String>,
-) -> Result<row::Model> {
-    let now = backend.clock.now();
-    let mut a: row::ActiveModel = m.into();
-    match outcome {
-        Ok(()) => {
-            a.sync_state = Set(SyncState::InSync.as_str().to_owned());
-            a.sync_error = Set(None);
-            a.synced_at = Set(Some(now));
-        }
-        Err(message) => {
-            a.sync_state = Set(SyncState::Error.as_str().to_owned());
-            a.sync_error = Set(Some(message));
-        }
-    }
-    Ok(a.update(&backend.db).await?)
 }

@@ -5,10 +5,10 @@
 //! Who may do what: viewers read and export; members create, change, enable, run and delete;
 //! a pipeline that uses a restricted endpoint can only be saved by a project administrator.
 
-use crate::accounts::Actor;
-use crate::entities::{endpoints, executions, pipelines as row, variables};
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
 use crate::error::conflict_on_unique;
-use crate::projects::authorize;
+use crate::platform::entities::{endpoints, executions, pipelines as row, variables};
 use crate::{Backend, Error, Result};
 use domain::executions::{PipelineRow, RunStatus};
 use domain::pipeline::{self, PipelineDef, TaskType};
@@ -315,8 +315,8 @@ pub async fn create(
     yaml: &str,
 ) -> Result<PipelineRow> {
     let def = check(yaml)?;
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     check_endpoints(&txn, project_id, role, &def).await?;
     let now = backend.clock.now();
@@ -349,8 +349,8 @@ async fn store(
     id: i64,
     change: impl FnOnce(&row::Model) -> Result<String>,
 ) -> Result<PipelineRow> {
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, id).await?;
     let yaml = change(&existing)?;
@@ -424,8 +424,8 @@ pub async fn inject_docker_inputs(
 /// Deletes a pipeline and its finished executions; refused while one is still active.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, pipeline_id = id))]
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find_in_project(&txn, project_id, id).await?;
     let active = executions::Entity::find()
@@ -439,7 +439,7 @@ pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -
             m.name
         )));
     }
-    let webhooks = crate::webhooks::using_pipeline(&txn, m.id).await?;
+    let webhooks = crate::project::usage::cards_using_pipeline(&txn, m.id).await?;
     if !webhooks.is_empty() {
         return Err(Error::Conflict(format!(
             "{} is run by webhook {}; delete or change {} first.",

@@ -4,15 +4,16 @@
 //! access token, `POST /v2/auth/token`), then `POST` / `DELETE`
 //! `/v2/repositories/{namespace}/{repo}/webhook_pipeline/…`.
 
-use crate::dockerhub::{self, HubSession};
-use crate::endpoints::{self, Resolved};
-use crate::entities::{docker_webhooks as row, endpoints as endpoint_rows};
-use crate::registry;
+use crate::clients::dockerhub::{self, HubSession};
+use crate::clients::registry;
+use crate::platform::entities::{docker_webhooks as row, endpoints as endpoint_rows};
+use crate::project::endpoints::{self, Resolved};
 use crate::{Backend, Result};
 use domain::endpoints::RegistryServerType;
 use domain::registry_events::Pattern;
+use domain::webhooks::SyncState;
 use reqwest::{Client, StatusCode};
-use sea_orm::EntityTrait;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 fn hook_name(card_id: i64) -> String {
     format!("wharf-{card_id}")
@@ -151,7 +152,7 @@ pub(crate) async fn sync(
 ) -> Result<row::Model> {
     let hub = match hub_for(backend, &m).await? {
         None => return Ok(m),
-        Some(Err(message)) => return crate::webhooks::record_sync(backend, m, Err(message)).await,
+        Some(Err(message)) => return record_sync(backend, m, Err(message)).await,
         Some(Ok(hub)) => hub,
     };
     let outcome = async {
@@ -166,8 +167,9 @@ pub(crate) async fn sync(
         // Docker Hub has no "update": the webhook is replaced
         hub.delete(&ns, &repo, m.id).await?;
         if m.enabled {
-            let token = crate::webhooks::open_token(backend, &m).map_err(|e| e.to_string())?;
-            let url = crate::webhooks::full_url(
+            let token =
+                crate::triggers::listener::open_token(backend, &m).map_err(|e| e.to_string())?;
+            let url = crate::triggers::listener::full_url(
                 backend,
                 Some(RegistryServerType::DockerHub),
                 token.expose(),
@@ -180,7 +182,7 @@ pub(crate) async fn sync(
     if let Err(message) = &outcome {
         tracing::warn!(webhook_id = m.id, %message, "Docker Hub sync failed");
     }
-    crate::webhooks::record_sync(backend, m, outcome).await
+    record_sync(backend, m, outcome).await
 }
 
 /// Deletes the card's webhook in Docker Hub (before the card is deleted).
@@ -194,6 +196,28 @@ pub(crate) async fn remove(backend: &Backend, m: &row::Model) -> std::result::Re
         // never synced: nothing in Docker Hub to delete
         Err(_) => Ok(()),
     }
+}
+
+/// Stores the outcome of a Docker Hub sync on the card.
+async fn record_sync(
+    backend: &Backend,
+    m: row::Model,
+    outcome: std::result::Result<(), String>,
+) -> Result<row::Model> {
+    let now = backend.clock.now();
+    let mut a: row::ActiveModel = m.into();
+    match outcome {
+        Ok(()) => {
+            a.sync_state = Set(SyncState::InSync.as_str().to_owned());
+            a.sync_error = Set(None);
+            a.synced_at = Set(Some(now));
+        }
+        Err(message) => {
+            a.sync_state = Set(SyncState::Error.as_str().to_owned());
+            a.sync_error = Set(Some(message));
+        }
+    }
+    Ok(a.update(&backend.db).await?)
 }
 
 #[cfg(test)]

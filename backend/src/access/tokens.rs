@@ -3,17 +3,15 @@
 //! `Authorization: Bearer …`. Tokens are 256 random bits, so a fast hash is enough: there is
 //! nothing to guess.
 
-use crate::accounts::{self, Actor};
-use crate::entities::{access_tokens, api_tokens, users};
+use crate::access::accounts::{self, Actor};
+use crate::platform::entities::{access_tokens, api_tokens, users};
 use crate::{Backend, Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Months, Utc};
 use domain::views::{CurrentUser, IssuedToken, TokenRow, TokenStatus};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use sha2::{Digest, Sha256};
 
 /// How long a refresh token works.
@@ -143,7 +141,7 @@ pub async fn list_mine(backend: &Backend, actor: Actor) -> Result<Vec<TokenRow>>
 /// Revokes one of my tokens and every access token it gave out.
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, token_id))]
 pub async fn revoke(backend: &Backend, actor: Actor, token_id: i64) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let token = api_tokens::Entity::find_by_id(token_id)
         .filter(api_tokens::Column::UserId.eq(actor.user_id))
         .one(&txn)
@@ -159,39 +157,6 @@ pub async fn revoke(backend: &Backend, actor: Actor, token_id: i64) -> Result<()
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(())
-}
-
-/// Revokes every token of a user and deletes the access tokens they gave out: a password reset
-/// or a disabled account must not leave a way in.
-pub(crate) async fn revoke_all_of_user(
-    db: &impl sea_orm::ConnectionTrait,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let ids: Vec<i64> = api_tokens::Entity::find()
-        .select_only()
-        .column(api_tokens::Column::Id)
-        .filter(api_tokens::Column::UserId.eq(user_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    api_tokens::Entity::update_many()
-        .col_expr(
-            api_tokens::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(Some(now)),
-        )
-        .filter(api_tokens::Column::UserId.eq(user_id))
-        .filter(api_tokens::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    access_tokens::Entity::delete_many()
-        .filter(access_tokens::Column::ApiTokenId.is_in(ids))
-        .exec(db)
-        .await?;
     Ok(())
 }
 
@@ -218,7 +183,7 @@ pub async fn exchange(backend: &Backend, refresh: &str) -> Result<(String, DateT
     let now = backend.clock.now();
     let expires_at = now + Duration::minutes(ACCESS_LIFETIME_MINUTES);
     let access = new_token(ACCESS_PREFIX);
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     access_tokens::ActiveModel {
         api_token_id: Set(token.id),
         token_hash: Set(hash(&access)),

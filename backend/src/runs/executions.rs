@@ -2,11 +2,13 @@
 //! concurrency policy, stored as durable jobs that the engine's workers claim, and acted on
 //! (cancel, pause, resume, rerun, delete).
 
-use crate::accounts::Actor;
-use crate::entities::{executions as row, pipelines as pipeline_rows, stage_runs, task_runs};
-use crate::events::ExecutionEvent;
-use crate::pipelines::{self, active_strings};
-use crate::projects::authorize;
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
+use crate::platform::entities::{
+    executions as row, pipelines as pipeline_rows, stage_runs, task_runs,
+};
+use crate::platform::events::publish;
+use crate::project::pipelines::{self, active_strings};
 use crate::{Backend, Error, Result};
 use domain::executions::{ExecutionDetail, ExecutionRow, RunStatus, StageRunView, TaskRunView};
 use domain::pipeline::{Concurrency, PipelineDef};
@@ -116,7 +118,7 @@ pub async fn start(
     comments: &str,
     trigger: Trigger,
 ) -> Result<Started> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let (started, events) = start_in(
         &txn,
         backend,
@@ -301,24 +303,6 @@ pub(crate) async fn start_in(
     Ok((Started::Queued(row_view(&m)?), events))
 }
 
-pub(crate) fn publish(
-    backend: &Backend,
-    execution_id: i64,
-    project_id: i64,
-    stage: Option<&str>,
-    task: Option<&str>,
-    status: RunStatus,
-) {
-    backend.events.publish(ExecutionEvent {
-        execution_id,
-        project_id,
-        stage: stage.map(str::to_owned),
-        task: task.map(str::to_owned),
-        status,
-        at: backend.clock.now(),
-    });
-}
-
 /// Marks every stage and task of an execution that has not finished with `status`.
 pub(crate) async fn finish_open_runs(
     db: &impl ConnectionTrait,
@@ -332,15 +316,15 @@ pub(crate) async fn finish_open_runs(
         RunStatus::Waiting.as_str(),
         RunStatus::Paused.as_str(),
     ];
-    crate::entities::user_operations::Entity::update_many()
+    crate::platform::entities::user_operations::Entity::update_many()
         .col_expr(
-            crate::entities::user_operations::Column::Status,
-            Expr::value(crate::user_operations::Status::Canceled.as_str()),
+            crate::platform::entities::user_operations::Column::Status,
+            Expr::value(crate::runs::user_operations::Status::Canceled.as_str()),
         )
-        .filter(crate::entities::user_operations::Column::ExecutionId.eq(execution_id))
+        .filter(crate::platform::entities::user_operations::Column::ExecutionId.eq(execution_id))
         .filter(
-            crate::entities::user_operations::Column::Status
-                .eq(crate::user_operations::Status::Pending.as_str()),
+            crate::platform::entities::user_operations::Column::Status
+                .eq(crate::runs::user_operations::Status::Pending.as_str()),
         )
         .exec(db)
         .await?;
@@ -435,7 +419,7 @@ pub async fn get(
         .into_iter()
         .map(|(name, value)| {
             if domain::executions::looks_secret(&name) && !value.is_empty() {
-                (name, crate::masking::MASK.to_owned())
+                (name, crate::platform::masking::MASK.to_owned())
             } else {
                 (name, value)
             }
@@ -517,7 +501,7 @@ pub async fn task_log(
     stage: &str,
     task: &str,
 ) -> Result<Vec<String>> {
-    use crate::entities::task_logs;
+    use crate::platform::entities::task_logs;
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
     find(&backend.db, project_id, id).await?;
     let t = find_task(&backend.db, id, stage, task).await?;
@@ -542,7 +526,7 @@ pub async fn task_log_after(
     task: &str,
     after: i64,
 ) -> Result<(Vec<(i32, String)>, bool)> {
-    use crate::entities::task_logs;
+    use crate::platform::entities::task_logs;
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
     find(&backend.db, project_id, id).await?;
     let t = find_task(&backend.db, id, stage, task).await?;
@@ -581,7 +565,7 @@ pub async fn act(
     id: i64,
     action: Action,
 ) -> Result<ExecutionRow> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find(&txn, project_id, id).await?;
     let current = status(&m.status)?;
@@ -671,7 +655,7 @@ pub async fn rerun(backend: &Backend, actor: Actor, project_id: i64, id: i64) ->
 
 /// Deletes an execution that has ended.
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find(&txn, project_id, id).await?;
     if !status(&m.status)?.is_final() {

@@ -7,15 +7,15 @@
 //! accepted event nor starts its execution twice. Callbacks to Docker Hub go out once the
 //! execution ends ([`send_due_callbacks`]).
 
-use crate::accounts::Actor;
-use crate::entities::{
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
+use crate::access::tokens::status as token_status;
+use crate::platform::entities::{
     api_tokens, docker_webhooks as cards, executions as execution_rows, pipelines, users,
     webhook_activity as activity, webhook_deliveries as deliveries,
 };
-use crate::executions::{self, Started, Trigger};
-use crate::projects::authorize;
-use crate::tokens::status as token_status;
-use crate::webhooks::parse_input;
+use crate::runs::executions::{self, Started, Trigger};
+use crate::triggers::cards::parse_input;
 use crate::{Backend, Error, Result};
 use chrono::{DateTime, Duration, Utc};
 use domain::executions::RunStatus;
@@ -250,7 +250,7 @@ async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Resul
         ..Default::default()
     });
     let _turn = backend.inbox_gate.writer_turn().await;
-    let txn = crate::db::begin_write(&backend.db)
+    let txn = crate::platform::db::begin_write(&backend.db)
         .await
         .map_err(|e| e.to_string())?;
     deliveries::Entity::insert_many(models)
@@ -450,7 +450,7 @@ pub async fn process_pending(backend: &Backend) -> Result<usize> {
 /// of them first.
 async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
     let _turn = backend.inbox_gate.processor_turn().await;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     // the claim is the transaction's first write; another process on the same database
     // that took some of these first makes it fall short: let go and look again
     let claimed = deliveries::Entity::update_many()
@@ -522,7 +522,7 @@ async fn retry_later(backend: &Backend, id: i64, error: &Error) -> Result<()> {
         other => other.public_message(),
     };
     tracing::warn!(delivery_id = id, error = %reason, "a webhook delivery failed to process");
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let Some(d) = deliveries::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(());
     };
@@ -608,7 +608,7 @@ impl Seen {
         let mut seen = Seen::default();
         // keys bound in statements of at most MAX_BOUND_VALUES (a batch can carry tens of
         // thousands); each chunk is read in id order, so the first row kept is the earliest
-        for chunk in content_keys.chunks(crate::db::MAX_BOUND_VALUES) {
+        for chunk in content_keys.chunks(crate::platform::db::MAX_BOUND_VALUES) {
             let rows = activity::Entity::find()
                 .select_only()
                 .columns([
@@ -629,7 +629,7 @@ impl Seen {
                 seen.by_content.entry((card, key)).or_insert((id, at));
             }
         }
-        for chunk in event_keys.chunks(crate::db::MAX_BOUND_VALUES) {
+        for chunk in event_keys.chunks(crate::platform::db::MAX_BOUND_VALUES) {
             let rows = activity::Entity::find()
                 .select_only()
                 .columns([
@@ -916,7 +916,7 @@ async fn start_for(
         ));
     };
     let pipeline = Some((p.id, p.name.clone()));
-    let declared: Vec<String> = crate::pipelines::check(&p.definition)
+    let declared: Vec<String> = crate::project::pipelines::check(&p.definition)
         .map(|d| d.input.into_iter().map(|(n, _)| n).collect())
         .unwrap_or_default();
     let mut input: BTreeMap<String, String> = parse_input(&card.input)
@@ -1040,8 +1040,8 @@ pub async fn resubmit(
     project_id: i64,
     id: i64,
 ) -> Result<ActivityRow> {
-    let txn = crate::db::begin_write(&backend.db).await?;
-    crate::projects::write_first(&txn, project_id).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    crate::access::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let original = activity::Entity::find_by_id(id)
         .filter(activity::Column::ProjectId.eq(project_id))
@@ -1273,7 +1273,9 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
     let running = sea_orm::sea_query::Query::select()
         .column(execution_rows::Column::Id)
         .from(execution_rows::Entity)
-        .and_where(execution_rows::Column::Status.is_in(crate::pipelines::active_strings()))
+        .and_where(
+            execution_rows::Column::Status.is_in(crate::project::pipelines::active_strings()),
+        )
         .to_owned();
     let due = activity::Entity::find()
         .filter(activity::Column::CallbackState.eq("PENDING"))
@@ -1376,7 +1378,7 @@ async fn post_with_retries(
 
 /// The client callbacks go out with: no redirects, 10 s.
 pub fn callback_client(
-    policy: &crate::outbound::OutboundPolicy,
+    policy: &crate::clients::outbound::OutboundPolicy,
 ) -> reqwest::Result<reqwest::Client> {
     policy
         .builder()

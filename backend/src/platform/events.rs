@@ -44,3 +44,23 @@ impl EventBus {
         self.0.subscribe()
     }
 }
+
+/// Announces that an execution (or one of its stages or tasks) reached `status`, after the
+/// transaction that changed it committed.
+pub(crate) fn publish(
+    backend: &crate::Backend,
+    execution_id: i64,
+    project_id: i64,
+    stage: Option<&str>,
+    task: Option<&str>,
+    status: RunStatus,
+) {
+    backend.events.publish(ExecutionEvent {
+        execution_id,
+        project_id,
+        stage: stage.map(str::to_owned),
+        task: task.map(str::to_owned),
+        status,
+        at: backend.clock.now(),
+    });
+}

@@ -5,11 +5,11 @@
 //! Who may do what: viewers read the list; members create, change and delete REGULAR and SECRET
 //! variables; only administrators touch RESTRICTED ones.
 
-use crate::accounts::Actor;
-use crate::entities::variables as row;
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
 use crate::error::conflict_on_unique;
-use crate::projects::authorize;
-use crate::secrets::SecretValue;
+use crate::platform::entities::variables as row;
+use crate::platform::secrets::SecretValue;
 use crate::{Backend, Error, Result};
 use domain::role::ProjectAction;
 use domain::variables::{VariableKind, VariableName, VariableRow};
@@ -140,7 +140,7 @@ pub async fn create(
         .value
         .ok_or_else(|| Error::invalid("value", "Enter a value."))?;
     let (plain, sealed) = split_value(backend, kind, &value)?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     require_for_kind(role, kind)?;
     let now = backend.clock.now();
@@ -187,7 +187,7 @@ pub async fn update(
     let name = VariableName::parse(&input.name)?;
     let kind = parse_kind(&input.kind)?;
     let description = check_description(&input.description)?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, variable_id).await?;
     let old_kind = parse_kind(&existing.kind)?;
@@ -229,7 +229,7 @@ pub async fn delete(
     project_id: i64,
     variable_id: i64,
 ) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, variable_id).await?;
     require_for_kind(role, parse_kind(&existing.kind)?)?;

@@ -3,9 +3,9 @@
 //! is a conditional UPDATE on a PENDING, unexpired row, so two answers (or an answer racing the
 //! expiry) cannot both count; it then wakes the execution.
 
-use crate::accounts::Actor;
-use crate::entities::{executions as exec_rows, user_operations as ops, users};
-use crate::executions::publish;
+use crate::access::accounts::Actor;
+use crate::platform::entities::{executions as exec_rows, user_operations as ops, users};
+use crate::platform::events::publish;
 use crate::{Backend, Error, Result};
 use domain::executions::{RunStatus, UserOperationRow};
 use sea_orm::sea_query::Expr;
@@ -137,7 +137,8 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
         let admin = match administered.get(&op.project_id) {
             Some(a) => *a,
             None => {
-                let a = crate::projects::administers(&backend.db, actor, op.project_id).await?;
+                let a =
+                    crate::access::projects::administers(&backend.db, actor, op.project_id).await?;
                 administered.insert(op.project_id, a);
                 a
             }
@@ -168,7 +169,7 @@ async fn readable(
         .ok_or(Error::NotFound("user operation"))?;
     let op = view(m);
     if !op.approvers.iter().any(|a| a == email) {
-        crate::projects::authorize(
+        crate::access::projects::authorize(
             &backend.db,
             actor,
             op.project_id,
@@ -202,7 +203,7 @@ pub async fn respond(
         .await?
         .is_some_and(|m| m.kind == Kind::Restricted.as_str());
     if restricted {
-        if !crate::projects::administers(&backend.db, actor, op.project_id).await? {
+        if !crate::access::projects::administers(&backend.db, actor, op.project_id).await? {
             return Err(Error::Forbidden(
                 "Only the project's administrators can release restricted values.".to_owned(),
             ));
@@ -218,7 +219,7 @@ pub async fn respond(
     } else {
         Status::Rejected
     };
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let answered = ops::Entity::update_many()
         .col_expr(ops::Column::Status, Expr::value(status.as_str()))
         .col_expr(ops::Column::RespondedBy, Expr::value(email.clone()))

@@ -1,9 +1,9 @@
 //! Projects and their members. Every project-scoped service calls [`authorize`] first: one rule
 //! set for the UI and the API alike. A project the caller cannot see answers "not found".
 
-use crate::accounts::Actor;
-use crate::entities::{project_members as members, projects, users};
+use crate::access::accounts::Actor;
 use crate::error::conflict_on_unique;
+use crate::platform::entities::{project_members as members, projects, users};
 use crate::{Backend, Error, Result};
 use domain::role::ProjectAction;
 use domain::views::{MemberRow, ProjectDetail, ProjectSummary};
@@ -212,7 +212,7 @@ pub async fn create(
     let name = ProjectName::parse(name)?;
     let description = parse_description(description)?;
     let now = backend.clock.now();
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let project = projects::ActiveModel {
         name: Set(name.as_str().to_owned()),
         name_key: Set(name.unique_key()),
@@ -247,7 +247,7 @@ pub async fn update(
 ) -> Result<()> {
     let name = ProjectName::parse(name)?;
     let description = parse_description(description)?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let project = projects::Entity::find_by_id(project_id)
         .one(&txn)
@@ -269,7 +269,7 @@ pub async fn update(
 /// Deletes a project and its memberships (project administrators).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id))]
 pub async fn delete(backend: &Backend, actor: Actor, project_id: i64) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     projects::Entity::delete_by_id(project_id)
         .exec(&txn)
@@ -299,7 +299,7 @@ pub async fn add_member(
     role: ProjectRole,
 ) -> Result<()> {
     let email = Email::parse(email)?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
@@ -328,7 +328,7 @@ pub async fn change_role(
     user_id: i64,
     role: ProjectRole,
 ) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let member = members::Entity::find_by_id((project_id, user_id))
         .one(&txn)
@@ -356,7 +356,7 @@ pub async fn remove_member(
     project_id: i64,
     user_id: i64,
 ) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Manage).await?;
     let member = members::Entity::find_by_id((project_id, user_id))
         .one(&txn)

@@ -2,7 +2,7 @@
 //! PostgreSQL) and survive a restart. `tower-sessions-sqlx-store` is built on sqlx 0.8 while
 //! SeaORM 2 uses sqlx 0.9, hence this small store of our own.
 
-use crate::entities::sessions;
+use crate::platform::entities::sessions;
 use crate::Clock;
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
@@ -156,7 +156,7 @@ pub async fn still_signed_in(
     else {
         return Ok(false);
     };
-    let enabled = crate::entities::users::Entity::find_by_id(user_id)
+    let enabled = crate::platform::entities::users::Entity::find_by_id(user_id)
         .one(db)
         .await?
         .is_some_and(|u| !u.disabled);

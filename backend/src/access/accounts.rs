@@ -1,8 +1,9 @@
 //! People: the first administrator, sign-in, and the Users page's operations.
 
-use crate::entities::users;
 use crate::error::conflict_on_unique;
-use crate::{sessions, throttle, Backend, Error, Result};
+use crate::platform::entities::users;
+use crate::platform::{sessions, throttle};
+use crate::{Backend, Error, Result};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -11,7 +12,7 @@ use domain::views::{CurrentUser, UserRow};
 use domain::{DisplayName, Email, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use std::sync::OnceLock;
 
@@ -134,7 +135,7 @@ pub async fn create_first_admin(
     let password = Password::parse(password)?;
     let hash = hash_password(&password).await?;
     let now = backend.clock.now();
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     if users::Entity::find().count(&txn).await? > 0 {
         return Err(Error::Conflict(
             "Wharf already has an administrator. Sign in instead.".to_owned(),
@@ -278,7 +279,7 @@ pub async fn reset_password(
     actor.require_admin()?;
     let password = Password::parse(password)?;
     let hash = hash_password(&password).await?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -288,7 +289,7 @@ pub async fn reset_password(
     model.updated_at = Set(backend.clock.now());
     model.update(&txn).await?;
     sessions::end_sessions_of_user(&txn, user_id).await?;
-    crate::tokens::revoke_all_of_user(&txn, user_id, backend.clock.now()).await?;
+    revoke_all_of_user(&txn, user_id, backend.clock.now()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -308,7 +309,7 @@ pub async fn set_disabled(
             "You cannot disable your own account.".to_owned(),
         ));
     }
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -331,8 +332,41 @@ pub async fn set_disabled(
     let updated = model.update(&txn).await?;
     if disabled {
         sessions::end_sessions_of_user(&txn, user_id).await?;
-        crate::tokens::revoke_all_of_user(&txn, user_id, backend.clock.now()).await?;
+        revoke_all_of_user(&txn, user_id, backend.clock.now()).await?;
     }
     txn.commit().await?;
     Ok(user_row(updated))
+}
+
+/// Revokes every token of a user and deletes the access tokens they gave out: a password reset
+/// or a disabled account must not leave a way in.
+async fn revoke_all_of_user(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let ids: Vec<i64> = crate::platform::entities::api_tokens::Entity::find()
+        .select_only()
+        .column(crate::platform::entities::api_tokens::Column::Id)
+        .filter(crate::platform::entities::api_tokens::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    crate::platform::entities::api_tokens::Entity::update_many()
+        .col_expr(
+            crate::platform::entities::api_tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(crate::platform::entities::api_tokens::Column::UserId.eq(user_id))
+        .filter(crate::platform::entities::api_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    crate::platform::entities::access_tokens::Entity::delete_many()
+        .filter(crate::platform::entities::access_tokens::Column::ApiTokenId.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! with a password, or `POST /v2/auth/token` with a personal or organisation access token
 //! (`dckr_pat_…`, `dckr_oat_…`). The base URL is configurable so tests use a stand-in.
 
-use crate::registry::{RegistryCredentials, RegistryProblem};
+use crate::clients::registry::{RegistryCredentials, RegistryProblem};
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 

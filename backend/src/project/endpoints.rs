@@ -6,15 +6,16 @@
 //! Who may do what: viewers read; members create, change, validate and delete unrestricted
 //! endpoints; only project administrators mark an endpoint restricted or touch a restricted one.
 
-use crate::accounts::Actor;
-use crate::entities::endpoints as row;
+use crate::access::accounts::Actor;
+use crate::access::projects::authorize;
+use crate::clients::dockerhub;
+use crate::clients::kubernetes::{self, ClusterAccess};
+use crate::clients::registry::{self, RegistryCredentials};
+use crate::clients::tls::{self, CertificateInfo};
 use crate::error::conflict_on_unique;
-use crate::kubernetes::{self, ClusterAccess};
-use crate::projects::authorize;
-use crate::registry::{self, RegistryCredentials};
-use crate::secrets::SecretValue;
-use crate::tls::{self, CertificateInfo};
-use crate::{dockerhub, Backend, Error, Result};
+use crate::platform::entities::endpoints as row;
+use crate::platform::secrets::SecretValue;
+use crate::{Backend, Error, Result};
 use domain::endpoints::{
     parse_namespace, EndpointKind, EndpointName, EndpointRow, KubernetesAuth, KubernetesSettings,
     RegistryServerType, Validation,
@@ -414,7 +415,7 @@ pub async fn create(
         .as_ref()
         .map(|s| seal(backend, s))
         .transpose()?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     require_for_restricted(role, input.restricted)?;
     let now = backend.clock.now();
@@ -462,7 +463,7 @@ pub async fn update(
         .as_ref()
         .map(|s| seal(backend, s))
         .transpose()?;
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted || input.restricted)?;
@@ -559,17 +560,18 @@ pub async fn delete(
     project_id: i64,
     endpoint_id: i64,
 ) -> Result<()> {
-    let txn = crate::db::begin_write(&backend.db).await?;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing = find_in_project(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;
-    let mut users: Vec<String> = crate::pipelines::using_endpoint(&txn, project_id, &existing.name)
-        .await?
-        .into_iter()
-        .map(|p| format!("pipeline {p}"))
-        .collect();
+    let mut users: Vec<String> =
+        crate::project::pipelines::using_endpoint(&txn, project_id, &existing.name)
+            .await?
+            .into_iter()
+            .map(|p| format!("pipeline {p}"))
+            .collect();
     users.extend(
-        crate::webhooks::using_endpoint(&txn, endpoint_id)
+        crate::project::usage::cards_using_endpoint(&txn, endpoint_id)
             .await?
             .into_iter()
             .map(|w| format!("webhook {w}")),
