@@ -36,7 +36,7 @@ stages:
       Tag: { type: Condition, input: { condition: '"'"'${input.DOCKER_TAG} matches "."'"'"' } }
 """}))')
 pipeline=$(call "$base/projects/$project/pipelines" -d "$body" | json "['id']")
-card=$(call "$base/projects/$project/docker-webhooks" -d "{\"name\":\"testhook\",\"endpoint_id\":$endpoint,\"pipeline_id\":$pipeline,\"api_token\":\"$refresh\",\"image\":\"svendowideit/testhook\"}" | json "['id']")
+card=$(call "$base/projects/$project/docker-webhooks" -d "{\"name\":\"testhook\",\"endpointId\":$endpoint,\"pipelineId\":$pipeline,\"apiToken\":\"$refresh\",\"image\":\"svendowideit/testhook\"}" | json "['id']")
 url=$(call "$base/docker-webhooks/$card/listener-url" | json "['url']" | sed 's/registry-webhooks/docker-hub-webhooks/')
 
 cat > "$work/post.lua" <<'LUA'

@@ -61,7 +61,7 @@ stages:
       B: { type: Condition, input: { condition: '${executionIndex} >= 1' } }
 """
 _, pl = api("POST", f"/projects/{project}/pipelines", {"yaml": yaml})
-_, card = api("POST", f"/projects/{project}/docker-webhooks", {"name": "soak", "endpoint_id": e["id"], "pipeline_id": pl["id"], "api_token": refresh, "image": "acme/web"})
+_, card = api("POST", f"/projects/{project}/docker-webhooks", {"name": "soak", "endpointId": e["id"], "pipelineId": pl["id"], "apiToken": refresh, "image": "acme/web"})
 _, u = api("GET", f"/docker-webhooks/{card['id']}/listener-url")
 listener = urllib.parse.urlparse(u["url"].replace("registry-webhooks", "docker-hub-webhooks"))
 listener_path = listener.path + "?" + listener.query

@@ -44,6 +44,9 @@ trap 'rm -f "$log"; "$ROOT/scripts/postgres.sh" stop "$pg_dir"; rm -rf "$pg_dir"
   run_tests -p server --test integration
 )
 
+# the REST API against its OpenAPI document, all of schemathesis's checks (scripts/schemathesis.toml)
+"$ROOT/scripts/schemathesis.sh" 120
+
 say "building the site for the end-to-end suite"
 cargo leptos build
 cargo build --quiet -p testkit --bin wharf-standins

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::ssr::{actor, backend, session, session_error};
 #[cfg(feature = "ssr")]
-use backend::access::accounts;
-use backend::access::projects;
+use backend::access::{accounts, projects};
 
 /// The session key of the project picked in the header's selector.
 #[cfg(feature = "ssr")]

@@ -24,11 +24,33 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The body is not in a format the endpoint takes.
     UnsupportedMediaType,
+    /// The path exists but does not take this method.
+    MethodNotAllowed,
     /// Something failed inside the server; details are in its log, never on the wire.
     Internal,
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Malformed,
+        ErrorCode::Invalid,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Internal,
+    ];
+
+    /// The code an HTTP status carries, when one does.
+    pub fn for_status(status: u16) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.http_status() == status)
+    }
+
     /// The HTTP status that carries this code.
     pub fn http_status(self) -> u16 {
         match self {
@@ -41,6 +63,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Internal => 500,
         }
     }
@@ -57,23 +80,10 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Internal => "internal",
         }
     }
-
-    /// Every code.
-    pub const ALL: [ErrorCode; 10] = [
-        ErrorCode::Unauthenticated,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::Malformed,
-        ErrorCode::Invalid,
-        ErrorCode::Conflict,
-        ErrorCode::RateLimited,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::Internal,
-    ];
 
     /// Parses the stable string form.
     pub fn parse(s: &str) -> Option<Self> {

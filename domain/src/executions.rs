@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The status of an execution, a stage or a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RunStatus {
     /// Waiting for a worker (or, for stages and tasks, for earlier ones).
     Queued,

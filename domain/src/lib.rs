@@ -9,6 +9,7 @@ pub mod names;
 pub mod pipeline;
 pub mod registry_events;
 pub mod role;
+pub mod serde_util;
 pub mod variables;
 pub mod views;
 pub mod webhooks;

@@ -77,6 +77,7 @@ pub struct ProjectDetail {
 /// Where an API token stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TokenStatus {
     /// Usable.
     Active,

@@ -19,6 +19,7 @@ pub const DUPLICATE_WINDOW_MINUTES: i64 = 10;
 /// Where a card stands with Docker Hub's copy of its webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SyncState {
     /// Not a Docker Hub card: nothing to keep in sync.
     None,
@@ -50,7 +51,8 @@ impl SyncState {
 
 /// What the New/Edit Webhook for Docker form sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookForm {
     /// The card's name.
     pub name: String,
@@ -58,8 +60,10 @@ pub struct WebhookForm {
     #[serde(default)]
     pub description: String,
     /// The Docker Registry endpoint whose pushes it listens to.
+    #[serde(deserialize_with = "crate::serde_util::integral")]
     pub endpoint_id: i64,
     /// The pipeline it runs (it must have the Docker inputs).
+    #[serde(deserialize_with = "crate::serde_util::integral")]
     pub pipeline_id: i64,
     /// Values for the pipeline's inputs; the event's values override the Docker ones.
     #[serde(default)]
@@ -120,6 +124,8 @@ impl WebhookForm {
 
 /// A webhook card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookCard {
     /// Its id.
     pub id: i64,
@@ -178,6 +184,7 @@ pub struct WebhookCard {
 /// What an event did for a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ActivityStatus {
     /// An execution started.
     Triggered,
@@ -247,6 +254,8 @@ impl ActivityStatus {
 
 /// One Activity row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityRow {
     /// Its id (the keyset for pages).
     pub id: i64,
@@ -292,6 +301,8 @@ pub struct ActivityRow {
 
 /// One Activity row with what the registry sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityDetail {
     /// The row.
     pub row: ActivityRow,
@@ -303,6 +314,7 @@ pub struct ActivityDetail {
 
 /// One page of Activity, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ActivityPage {
     /// The rows.
     pub rows: Vec<ActivityRow>,

@@ -203,9 +203,9 @@ test('a disabled card records the push and runs nothing; a tag filter picks v2 o
 
 test('the documented Docker Hub payload, sent as raw bytes, is accepted and triggers', async ({ page, request }) => {
   const card = await api(request, 'POST', `/projects/${ctx.project}/docker-webhooks`, {
-    name: 'testhook', endpoint_id: (await api(request, 'GET', `/projects/${ctx.project}/endpoints`)).items.find((e: { name: string }) => e.name === 'local-registry').id,
-    pipeline_id: (await api(request, 'GET', `/projects/${ctx.project}/pipelines`)).items[0].id,
-    api_token: ctx.refresh, image: 'svendowideit/testhook', tag: '',
+    name: 'testhook', endpointId: (await api(request, 'GET', `/projects/${ctx.project}/endpoints`)).items.find((e: { name: string }) => e.name === 'local-registry').id,
+    pipelineId: (await api(request, 'GET', `/projects/${ctx.project}/pipelines`)).items[0].id,
+    apiToken: ctx.refresh, image: 'svendowideit/testhook', tag: '',
   });
   const url = (await api(request, 'GET', `/docker-webhooks/${card.id}/listener-url`)).url.replace('registry-webhooks', 'docker-hub-webhooks');
   const res = await request.post(url, { headers: { 'content-type': 'application/json' }, data: HUB_EXAMPLE });
@@ -242,7 +242,7 @@ test('Docker Hub cards are kept in sync, and Retry sync repairs a failure', asyn
   });
   const pipeline = (await api(request, 'GET', `/projects/${ctx.project}/pipelines`)).items[0].id;
   const created = await api(request, 'POST', `/projects/${ctx.project}/docker-webhooks`, {
-    name: 'hub-web', endpoint_id: hub.id, pipeline_id: pipeline, api_token: ctx.refresh, image: 'wharfci/web', tag: 'v*',
+    name: 'hub-web', endpointId: hub.id, pipelineId: pipeline, apiToken: ctx.refresh, image: 'wharfci/web', tag: 'v*',
   });
   expect(created.sync_state).toBe('in_sync');
   const control = standins().hubControl;

@@ -292,6 +292,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
     let backend = state.backend.clone();
     let options = state.leptos_options.clone();
     let (api, _) = api::router();
+    let api = api.layer(mw::from_fn_with_state(state.clone(), api::bearer_first));
     Router::new()
         .merge(api)
         .route("/healthz", get(healthz))
@@ -309,7 +310,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .layer(sessions)
         .layer(mw::from_fn(middleware::csrf_guard))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(mw::from_fn(api::json_413))
+        .layer(mw::from_fn(api::json_errors))
         .layer(mw::from_fn(middleware::security_headers))
         .layer(
             // the path only: query strings may carry tokens

@@ -1162,31 +1162,9 @@ pub async fn list(
 ) -> Result<ActivityPage> {
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
     let limit = filter.limit.unwrap_or(50).clamp(1, 200);
-    let mut q = activity::Entity::find().filter(activity::Column::ProjectId.eq(project_id));
-    if let Some(w) = filter.webhook_id {
-        q = q.filter(activity::Column::WebhookId.eq(w));
-    }
-    if let Some(s) = filter.status {
-        q = q.filter(activity::Column::Status.eq(s.as_str()));
-    }
+    let mut q = filtered(project_id, filter);
     if let Some(before) = filter.before {
         q = q.filter(activity::Column::Id.lt(before));
-    }
-    if let Some(text) = filter
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let text: String = text.chars().take(200).collect();
-        q = q.filter(
-            sea_orm::Condition::any()
-                .add(activity::Column::Image.contains(&text))
-                .add(activity::Column::Owner.contains(&text))
-                .add(activity::Column::Tag.contains(&text))
-                .add(activity::Column::Message.contains(&text))
-                .add(activity::Column::PipelineName.contains(&text)),
-        );
     }
     let mut models = q
         .order_by_desc(activity::Column::Id)
@@ -1204,6 +1182,57 @@ pub async fn list(
         rows: rows_view(&backend.db, models).await?,
         next_before,
     })
+}
+
+/// Page `page` (from 1) of `size` rows of a project's Activity, newest first, and how many
+/// rows match in all: the REST API's pages (the Activity tab pages by keyset, [`list`]).
+pub async fn page(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+    filter: &ActivityFilter,
+    page: u64,
+    size: u64,
+) -> Result<(Vec<ActivityRow>, u64)> {
+    use sea_orm::PaginatorTrait;
+    authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
+    let q = filtered(project_id, filter);
+    let total = q.clone().count(&backend.db).await?;
+    let models = q
+        .order_by_desc(activity::Column::Id)
+        .offset(page.saturating_sub(1).saturating_mul(size))
+        .limit(size)
+        .all(&backend.db)
+        .await?;
+    Ok((rows_view(&backend.db, models).await?, total))
+}
+
+/// A project's Activity rows that pass `filter`'s card, status and text.
+fn filtered(project_id: i64, filter: &ActivityFilter) -> sea_orm::Select<activity::Entity> {
+    let mut q = activity::Entity::find().filter(activity::Column::ProjectId.eq(project_id));
+    if let Some(w) = filter.webhook_id {
+        q = q.filter(activity::Column::WebhookId.eq(w));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(activity::Column::Status.eq(s.as_str()));
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let text: String = text.chars().take(200).collect();
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(activity::Column::Image.contains(&text))
+                .add(activity::Column::Owner.contains(&text))
+                .add(activity::Column::Tag.contains(&text))
+                .add(activity::Column::Message.contains(&text))
+                .add(activity::Column::PipelineName.contains(&text)),
+        );
+    }
+    q
 }
 
 /// One Activity row with the payload as received (pretty-printed when it is JSON).

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiErrorBody {
     /// Stable code: unauthenticated, forbidden, not_found, malformed, invalid, conflict,
-    /// rate_limited, payload_too_large, unsupported_media_type, internal.
+    /// rate_limited, payload_too_large, unsupported_media_type, method_not_allowed, internal.
     #[schema(example = "invalid")]
     pub code: &'static str,
     /// What went wrong, for people.
@@ -21,6 +21,12 @@ pub struct ApiErrorBody {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// The stable code an answer with `status` carries, when there is one (any 5xx: internal).
+pub fn code_for(status: StatusCode) -> Option<ErrorCode> {
+    ErrorCode::for_status(status.as_u16())
+        .or_else(|| status.is_server_error().then_some(ErrorCode::Internal))
 }
 
 /// An error on its way out.

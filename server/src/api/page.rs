@@ -8,14 +8,19 @@ use utoipa::{IntoParams, ToSchema};
 /// The largest page.
 pub const MAX_PAGE_SIZE: u64 = 200;
 
+/// The last page number a list call takes (200 million rows at the largest size).
+pub const MAX_PAGE: u64 = 1_000_000;
+
 /// Which page to return.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct PageQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<u64>,
 }
 
@@ -38,8 +43,11 @@ impl PageQuery {
     pub fn bounds(&self) -> Result<(u64, u64), ApiError> {
         let page = self.page.unwrap_or(1);
         let size = self.page_size.unwrap_or(50);
-        if page == 0 {
-            return Err(ApiError::new(ErrorCode::Invalid, "page starts at 1."));
+        if page == 0 || page > MAX_PAGE {
+            return Err(ApiError::new(
+                ErrorCode::Invalid,
+                format!("page is between 1 and {MAX_PAGE}."),
+            ));
         }
         if size == 0 || size > MAX_PAGE_SIZE {
             return Err(ApiError::new(
@@ -90,6 +98,7 @@ mod tests {
         assert!(q(Some(0), None).bounds().is_err());
         assert!(q(None, Some(0)).bounds().is_err());
         assert!(q(None, Some(201)).bounds().is_err());
-        assert!(q(Some(u64::MAX), Some(200)).slice(vec![1]).is_ok());
+        assert!(q(Some(u64::MAX), Some(200)).bounds().is_err());
+        assert!(q(Some(MAX_PAGE), Some(200)).slice(vec![1]).is_ok());
     }
 }

@@ -259,8 +259,10 @@ pub struct LogOut {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ExecutionQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
     /// Only this pipeline's executions.
     pipeline_id: Option<i64>,

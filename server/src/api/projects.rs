@@ -98,6 +98,7 @@ pub struct UpdateProject {
 pub struct AddMember {
     email: String,
     /// administrator, member or viewer
+    #[schema(pattern = "^(administrator|member|viewer)$")]
     role: String,
 }
 
@@ -106,6 +107,7 @@ pub struct AddMember {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     /// administrator, member or viewer
+    #[schema(pattern = "^(administrator|member|viewer)$")]
     role: String,
 }
 
@@ -261,6 +263,7 @@ impl From<VariableRow> for VariableOut {
 pub struct CreateVariable {
     name: String,
     /// REGULAR, SECRET or RESTRICTED
+    #[schema(pattern = "^(REGULAR|SECRET|RESTRICTED)$")]
     kind: String,
     value: String,
     #[serde(default)]
@@ -272,6 +275,8 @@ pub struct CreateVariable {
 #[serde(deny_unknown_fields)]
 pub struct UpdateVariable {
     name: Option<String>,
+    /// REGULAR, SECRET or RESTRICTED
+    #[schema(pattern = "^(REGULAR|SECRET|RESTRICTED)$")]
     kind: Option<String>,
     value: Option<String>,
     description: Option<String>,

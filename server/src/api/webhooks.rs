@@ -5,6 +5,7 @@
 
 use super::error::{ApiError, ApiErrorBody};
 use super::extract::{ApiJson, Bearer};
+use super::page::{Page, PageQuery};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -14,8 +15,7 @@ use axum::Json;
 use backend::triggers::cards;
 use backend::triggers::inbox::{self, Source};
 use domain::webhooks::{
-    ActivityDetail, ActivityFilter, ActivityPage, ActivityRow, ActivityStatus, WebhookCard,
-    WebhookForm,
+    ActivityDetail, ActivityFilter, ActivityRow, ActivityStatus, WebhookCard, WebhookForm,
 };
 use domain::ErrorCode;
 use serde::Deserialize;
@@ -34,12 +34,12 @@ pub struct TokenQuery {
     secure_token: Option<String>,
 }
 
+/// A listener's answer in the API's error format (`{"code", "message"}`).
 fn plain(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "code": status.as_u16(), "message": message })),
-    )
-        .into_response()
+    let code = super::error::code_for(status).unwrap_or(ErrorCode::Malformed);
+    let mut res = ApiError::new(code, message).into_response();
+    *res.status_mut() = status;
+    res
 }
 
 fn json_content(headers: &HeaderMap) -> bool {
@@ -90,7 +90,10 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
             refused_since_start = n,
             "webhook delivery refused: missing or unknown token"
         );
-        return StatusCode::UNAUTHORIZED.into_response();
+        return plain(
+            StatusCode::UNAUTHORIZED,
+            "Missing or unknown secure token: send the card's listener URL as given.",
+        );
     };
     if !json_content(req.headers()) {
         return plain(
@@ -186,7 +189,7 @@ pub async fn registry_listener(
 
 /// A project's webhook cards.
 #[utoipa::path(get, path = "/projects/{id}/docker-webhooks", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The cards"), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, body = Vec<WebhookCard>, description = "The cards"), (status = 404, body = ApiErrorBody)))]
 pub async fn list_webhooks(
     State(s): State<AppState>,
     Bearer(actor): Bearer,
@@ -197,8 +200,8 @@ pub async fn list_webhooks(
 
 /// Creates a webhook card with a new secure token (synced to Docker Hub for Docker Hub endpoints).
 #[utoipa::path(post, path = "/projects/{id}/docker-webhooks", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
-    request_body(content = String, content_type = "application/json", description = "name, description, endpoint_id, pipeline_id, input {name: value}, api_token, image, tag, enabled, send_result"),
-    responses((status = 201, description = "The card"), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    request_body = WebhookForm,
+    responses((status = 201, body = WebhookCard, description = "The card"), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn create_webhook(
     State(s): State<AppState>,
     Bearer(actor): Bearer,
@@ -223,8 +226,8 @@ pub async fn get_webhook(
 
 /// Replaces a card's settings (an empty api_token keeps the one set).
 #[utoipa::path(put, path = "/docker-webhooks/{id}", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
-    request_body(content = String, content_type = "application/json", description = "as for create"),
-    responses((status = 200, description = "The card"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    request_body = WebhookForm,
+    responses((status = 200, body = WebhookCard, description = "The card"), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn update_webhook(
     State(s): State<AppState>,
     Bearer(actor): Bearer,
@@ -324,25 +327,28 @@ pub async fn listener_url(
 pub struct ActivityQuery {
     /// One card.
     webhook_id: Option<i64>,
-    /// TRIGGERED, DUPLICATE, DISABLED, NOT_MATCHED, INVALID_TOKEN, FAILED, SKIPPED or REJECTED.
+    /// One status.
+    #[param(value_type = Option<ActivityStatus>)]
     status: Option<String>,
     /// Text in the image, owner, tag, pipeline or message.
     text: Option<String>,
-    /// Rows older than this id (the previous page's nextBefore).
-    before: Option<i64>,
-    /// Page size, 1 to 200 (default 50).
-    limit: Option<u64>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<u64>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    page_size: Option<u64>,
 }
 
-/// A project's Activity, newest first, with keyset pagination.
+/// A project's Activity, newest first.
 #[utoipa::path(get, path = "/projects/{id}/docker-activity", tag = "docker webhooks", params(("id" = i64, Path), ActivityQuery), security(("bearer" = [])),
-    responses((status = 200, description = "{rows, next_before}"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, body = Page<ActivityRow>), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn list_activity(
     State(s): State<AppState>,
     Bearer(actor): Bearer,
     Path(project): Path<i64>,
     Query(q): Query<ActivityQuery>,
-) -> Result<Json<ActivityPage>, ApiError> {
+) -> Result<Json<Page<ActivityRow>>, ApiError> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(x) => Some(ActivityStatus::parse(x).ok_or_else(|| {
@@ -352,21 +358,29 @@ pub async fn list_activity(
             )
         })?),
     };
+    let (page, size) = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    }
+    .bounds()?;
     let filter = ActivityFilter {
         webhook_id: q.webhook_id,
         status,
         text: q.text,
-        before: q.before,
-        limit: q.limit,
+        ..ActivityFilter::default()
     };
-    Ok(Json(
-        inbox::list(&s.backend, actor, project, &filter).await?,
-    ))
+    let (items, total) = inbox::page(&s.backend, actor, project, &filter, page, size).await?;
+    Ok(Json(Page {
+        items,
+        page,
+        page_size: size,
+        total,
+    }))
 }
 
 /// One Activity row with the payload as received.
 #[utoipa::path(get, path = "/docker-activity/{id}", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "{row, source, payload}"), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, body = ActivityDetail), (status = 404, body = ApiErrorBody)))]
 pub async fn get_activity(
     State(s): State<AppState>,
     Bearer(actor): Bearer,
@@ -378,7 +392,7 @@ pub async fn get_activity(
 
 /// Starts a new execution from a stored event, recording who resubmitted it.
 #[utoipa::path(post, path = "/docker-activity/{id}/resubmit", tag = "docker webhooks", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 201, description = "The new Activity row"), (status = 404, body = ApiErrorBody)))]
+    responses((status = 201, body = ActivityRow, description = "The new Activity row"), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
 pub async fn resubmit_activity(
     State(s): State<AppState>,
     Bearer(actor): Bearer,

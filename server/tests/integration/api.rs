@@ -104,6 +104,7 @@ async fn a_token_is_created_exchanged_used_and_revoked_over_the_api() {
 async fn bad_requests_get_clear_errors_with_stable_codes() {
     let (server, _dir) = started().await;
     let c = reqwest::Client::new();
+    let token = access_for(&c, &server, "root@example.com").await;
     let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
         (
             c.post(api(&server, "/tokens"))
@@ -154,10 +155,50 @@ async fn bad_requests_get_clear_errors_with_stable_codes() {
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
         ),
+        // 401 before anything else: an anonymous caller learns nothing of routes or methods
         (
             c.get(api(&server, "/no-such-thing")),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            c.delete(api(&server, "/projects")),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            c.get(api(&server, "/no-such-thing")).bearer_auth(&token),
             StatusCode::NOT_FOUND,
             "not_found",
+        ),
+        (
+            c.delete(api(&server, "/projects")).bearer_auth(&token),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            c.get(api(&server, "/projects/not-a-number"))
+                .bearer_auth(&token),
+            StatusCode::BAD_REQUEST,
+            "malformed",
+        ),
+        (
+            c.get(api(&server, "/projects?pageSize=0"))
+                .bearer_auth(&token),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            c.get(api(&server, "/projects?colour=red"))
+                .bearer_auth(&token),
+            StatusCode::BAD_REQUEST,
+            "malformed",
+        ),
+        (
+            c.post(api(&server, "/registry-webhooks"))
+                .json(&json!({"events": []})),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
         ),
         (
             c.post(api(&server, "/login"))

@@ -306,7 +306,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
         json!({"email": "root@example.com", "password": PASSWORD, "name": "card"}),
     )
     .await;
-    let card_form = |name: &str| json!({"name": name, "endpoint_id": endpoint, "pipeline_id": pipeline, "api_token": refresh["refreshToken"], "image": "acme/web", "tag": ""});
+    let card_form = |name: &str| json!({"name": name, "endpointId": endpoint, "pipelineId": pipeline, "apiToken": refresh["refreshToken"], "image": "acme/web", "tag": ""});
     let card = created(
         &root,
         &format!("/projects/{w}/docker-webhooks"),
@@ -340,11 +340,11 @@ async fn every_operation_answers_each_role_as_the_table_says() {
         let (_, a) = root
             .send("GET", &format!("/projects/{w}/docker-activity"), None)
             .await;
-        let ours = a["rows"]
+        let ours = a["items"]
             .as_array()
             .into_iter()
             .flatten()
-            .find(|r| r["webhook_id"].as_i64() == Some(card));
+            .find(|r| r["webhookId"].as_i64() == Some(card));
         if let Some(id) = ours.and_then(|r| r["id"].as_i64()) {
             break id;
         }

@@ -79,9 +79,9 @@ async fn setup(server: &TestServer, endpoint: Value) -> Setup {
 impl Setup {
     fn card(&self, name: &str, image: &str, tag: &str) -> Value {
         json!({
-            "name": name, "description": "deploys on push", "endpoint_id": self.endpoint,
-            "pipeline_id": self.pipeline, "input": {"ENVIRONMENT": "production"},
-            "api_token": self.refresh, "image": image, "tag": tag, "send_result": false,
+            "name": name, "description": "deploys on push", "endpointId": self.endpoint,
+            "pipelineId": self.pipeline, "input": {"ENVIRONMENT": "production"},
+            "apiToken": self.refresh, "image": image, "tag": tag, "sendResult": false,
         })
     }
 
@@ -127,8 +127,8 @@ impl Setup {
     async fn rows(&self, n: usize) -> Vec<Value> {
         let start = Instant::now();
         loop {
-            let a = self.activity("limit=200").await;
-            let rows = a["rows"].as_array().unwrap().clone();
+            let a = self.activity("pageSize=200").await;
+            let rows = a["items"].as_array().unwrap().clone();
             if rows.len() >= n {
                 assert_eq!(rows.len(), n, "{rows:#?}");
                 return rows;
@@ -192,7 +192,7 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
         .create(s.card("testhook", "svendowideit/testhook", ""))
         .await;
     let id = card["id"].as_i64().unwrap();
-    assert_eq!(card["listener_path"], "/pipelines/api/registry-webhooks");
+    assert_eq!(card["listenerPath"], "/pipelines/api/registry-webhooks");
     assert_eq!(card["enabled"], true);
     assert!(card.get("token_sealed").is_none() && !card.to_string().contains("wharf_wh_"));
     let url = s.listener_url(id).await;
@@ -205,7 +205,9 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
 
     // refused deliveries store nothing
     let (status, body) = post(&hub, "application/json", HUB_EXAMPLE).await;
-    assert_eq!((status, body.as_str()), (StatusCode::UNAUTHORIZED, ""));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["code"], "unauthenticated", "the API's error format");
     let wrong = format!("{hub}?secureToken=wharf_wh_{}", "A".repeat(43));
     assert_eq!(
         post(&wrong, "application/json", HUB_EXAMPLE).await.0,
@@ -229,7 +231,7 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
         post(&hub_url, "application/json", "{}").await.0,
         StatusCode::BAD_REQUEST
     );
-    assert!(s.activity("").await["rows"].as_array().unwrap().is_empty());
+    assert!(s.activity("").await["items"].as_array().unwrap().is_empty());
 
     // the documented example, byte for byte: accepted, triggers, inputs from the event
     let (status, body) = post(&hub_url, "application/json", HUB_EXAMPLE).await;
@@ -238,8 +240,8 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
     assert_eq!(rows[0]["status"], "TRIGGERED", "{:#}", rows[0]);
     assert_eq!(rows[0]["owner"], "trustedbuilder");
     assert_eq!(rows[0]["image"], "svendowideit/testhook:latest");
-    assert_eq!(rows[0]["webhook_name"], "testhook");
-    let execution = rows[0]["execution_id"].as_i64().unwrap();
+    assert_eq!(rows[0]["webhookName"], "testhook");
+    let execution = rows[0]["executionId"].as_i64().unwrap();
     let e = s.api.wait_for(execution, "COMPLETED").await;
     assert_eq!(e["trigger"], "docker");
     assert_eq!(e["input"]["DOCKER_IMAGE"], "svendowideit/testhook:latest");
@@ -289,14 +291,14 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
 
     // a tag filter: latest ignored, v2 triggers
     let mut changed = s.card("testhook", "svendowideit/testhook", "v*");
-    changed["api_token"] = json!("");
+    changed["apiToken"] = json!("");
     let (status, c) = s
         .api
         .send("PUT", &format!("/docker-webhooks/{id}"), Some(changed))
         .await;
     assert_eq!(status, StatusCode::OK, "{c}");
     assert_eq!(
-        c["api_token_name"], "webhooks",
+        c["apiTokenName"], "webhooks",
         "the empty token kept the one set"
     );
     post(
@@ -347,8 +349,8 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
     assert_eq!(r["status"], "TRIGGERED");
-    assert_eq!(r["resubmitted_by"], "root@example.com");
-    assert_eq!(r["resubmit_of"], first);
+    assert_eq!(r["resubmittedBy"], "root@example.com");
+    assert_eq!(r["resubmitOf"], first);
     assert_eq!(s.executions().await.len(), 3);
 
     // the raw payload, exactly what was sent (pretty-printed)
@@ -364,17 +366,27 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
 
     // filters and keyset pages
     let a = s.activity("status=DUPLICATE").await;
-    assert_eq!(a["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(a["items"].as_array().unwrap().len(), 1);
     let a = s.activity("text=script").await;
-    assert_eq!(a["rows"].as_array().unwrap().len(), 1);
-    let a = s.activity(&format!("webhookId={id}&limit=4")).await;
-    assert_eq!(a["rows"].as_array().unwrap().len(), 4);
-    let before = a["next_before"].as_i64().unwrap();
+    assert_eq!(a["items"].as_array().unwrap().len(), 1);
+    let a = s.activity(&format!("webhookId={id}&pageSize=4")).await;
+    assert_eq!(a["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        (
+            a["page"].as_u64(),
+            a["pageSize"].as_u64(),
+            a["total"].as_u64()
+        ),
+        (Some(1), Some(4), Some(7))
+    );
     let b = s
-        .activity(&format!("webhookId={id}&limit=4&before={before}"))
+        .activity(&format!("webhookId={id}&pageSize=4&page=2"))
         .await;
-    assert_eq!(b["rows"].as_array().unwrap().len(), 3);
-    assert!(b["next_before"].is_null());
+    assert_eq!(b["items"].as_array().unwrap().len(), 3);
+    assert!(
+        b["items"][0]["id"].as_i64() < a["items"][3]["id"].as_i64(),
+        "newest first"
+    );
     let (status, _) = s
         .api
         .send(
@@ -443,7 +455,7 @@ async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
         .send("DELETE", &format!("/docker-webhooks/{id}"), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(s.activity("").await["rows"].as_array().unwrap().is_empty());
+    assert!(s.activity("").await["items"].as_array().unwrap().is_empty());
     server.stop().await;
 }
 
@@ -469,7 +481,7 @@ async fn a_real_registry_push_triggers_with_the_registry_host_in_the_image() {
     assert_eq!(rows[0]["digest"], digest.as_str());
     let e = s
         .api
-        .wait_for(rows[0]["execution_id"].as_i64().unwrap(), "COMPLETED")
+        .wait_for(rows[0]["executionId"].as_i64().unwrap(), "COMPLETED")
         .await;
     assert_eq!(e["input"]["DOCKER_IMAGE"], image.as_str());
     assert_eq!(e["input"]["DOCKER_DIGEST"], digest.as_str());
@@ -549,8 +561,8 @@ async fn docker_hub_cards_are_kept_in_sync_with_docker_hub() {
     .await;
     let card = s.create(s.card("web", "svendowideit/web", "")).await;
     let id = card["id"].as_i64().unwrap();
-    assert_eq!(card["sync_state"], "in_sync", "{card:#}");
-    assert_eq!(card["listener_path"], "/pipelines/api/docker-hub-webhooks");
+    assert_eq!(card["syncState"], "in_sync", "{card:#}");
+    assert_eq!(card["listenerPath"], "/pipelines/api/docker-hub-webhooks");
     let hooks = hub.hooks();
     assert_eq!(hooks.len(), 1);
     assert_eq!(hooks[0].repository, "svendowideit/web");
@@ -576,8 +588,8 @@ async fn docker_hub_cards_are_kept_in_sync_with_docker_hub() {
             None,
         )
         .await;
-    assert_eq!(c["sync_state"], "error");
-    assert!(c["sync_error"].as_str().unwrap().contains("503"), "{c:#}");
+    assert_eq!(c["syncState"], "error");
+    assert!(c["syncError"].as_str().unwrap().contains("503"), "{c:#}");
     let (status, err) = s
         .api
         .send("DELETE", &format!("/docker-webhooks/{id}"), None)
@@ -588,8 +600,8 @@ async fn docker_hub_cards_are_kept_in_sync_with_docker_hub() {
         .api
         .send("POST", &format!("/docker-webhooks/{id}/retry-sync"), None)
         .await;
-    assert_eq!(c["sync_state"], "in_sync", "{c:#}");
-    assert!(c["sync_error"].is_null());
+    assert_eq!(c["syncState"], "in_sync", "{c:#}");
+    assert!(c["syncError"].is_null());
     assert_eq!(
         hub.hooks()[0].hook_url,
         s.listener_url(id).await,
@@ -598,10 +610,10 @@ async fn docker_hub_cards_are_kept_in_sync_with_docker_hub() {
 
     // a pattern cannot be a Docker Hub webhook: said on the card
     let mut pattern = s.card("many", "svendowideit/*", "");
-    pattern["api_token"] = json!(s.refresh);
+    pattern["apiToken"] = json!(s.refresh);
     let c = s.create(pattern).await;
-    assert_eq!(c["sync_state"], "error");
-    assert!(c["sync_error"]
+    assert_eq!(c["syncState"], "error");
+    assert!(c["syncError"]
         .as_str()
         .unwrap()
         .contains("exact repository name"));
