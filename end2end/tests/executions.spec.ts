@@ -424,13 +424,13 @@ test('the home dashboard: counts, the latest executions live, Activity; the pipe
   await filters.getByLabel('Pipeline').selectOption({ label: 'live-rollout' });
   await filters.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(new RegExp(`[?&]pipeline=${ctx.rollout}(&|$)`));
-  await expect(page.getByTestId(ids.executionList).locator('tbody')).toHaveCount(3);
+  await expect(page.getByTestId(ids.executionList).locator('tbody')).toHaveCount(4);
   await expect(page.getByText('One pipeline only.')).toBeVisible();
 
   await gotoHydrated(page, `/pipelines/${ctx.rollout}`);
   const recent = page.getByTestId(ids.pipelineExecutions);
-  await expect(recent.locator('tbody')).toHaveCount(3);
-  await expect(recent.locator('tbody[data-status="COMPLETED"] .stage-icon.stage-completed')).toHaveCount(6);
+  await expect(recent.locator('tbody')).toHaveCount(4);
+  await expect(recent.locator('tbody[data-status="COMPLETED"] .stage-icon.stage-completed')).toHaveCount(8);
   await expect(recent.getByRole('link', { name: 'All executions of this pipeline' })).toHaveAttribute('href', `/executions?project=${ctx.project}&pipeline=${ctx.rollout}`);
   await screenshot(page, '64-pipeline-recent-executions');
 });

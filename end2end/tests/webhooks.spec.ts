@@ -244,7 +244,7 @@ test('Docker Hub cards are kept in sync, and Retry sync repairs a failure', asyn
   const created = await api(request, 'POST', `/projects/${ctx.project}/docker-webhooks`, {
     name: 'hub-web', endpointId: hub.id, pipelineId: pipeline, apiToken: ctx.refresh, image: 'wharfci/web', tag: 'v*',
   });
-  expect(created.sync_state).toBe('in_sync');
+  expect(created.syncState).toBe('in_sync');
   const control = standins().hubControl;
   const hooks = async () => (await request.get(`${control}/hooks`)).json();
   expect((await hooks()).map((h: { repository: string }) => h.repository)).toEqual(['wharfci/web']);

@@ -1,0 +1,40 @@
+//! The webhook inbox. The listener authenticates a delivery, reads it into push events and
+//! hands it to [`Inbox::accept`], which returns once the raw payload and the events are
+//! committed (a single writer commits whatever has queued up in one transaction: group commit).
+//! Only then does the listener answer 2xx. The processor ([`process_pending`]) then matches each
+//! event against the cards and, in one transaction per batch, records Activity, starts
+//! executions and marks the delivery processed, so a crash at any point neither loses an
+//! accepted event nor starts its execution twice. Callbacks to Docker Hub go out once the
+//! execution ends ([`send_due_callbacks`]).
+
+mod activity;
+mod callbacks;
+mod matching;
+mod payload;
+mod processor;
+mod writer;
+
+pub(crate) use activity::rows_view;
+pub use activity::{get, list, page, project_of, resubmit};
+pub use callbacks::{callback_client, callback_refusal, run_callbacks, send_due_callbacks};
+pub use payload::{read_docker_hub, read_registry, Source};
+pub use processor::{process_pending, run_processor, MAX_ATTEMPTS};
+pub use writer::{Gate, Inbox};
+
+/// Where Docker Hub callbacks may go unless configured otherwise.
+pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.docker.com"];
+/// Most deliveries one commit takes.
+const WRITE_BATCH: usize = 512;
+/// Most deliveries one processing transaction takes.
+const PROCESS_BATCH: u64 = 256;
+/// The most image pushes one delivery may carry; a larger one is refused (413) unread.
+pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
+/// The most executions one delivery may start (its events times the cards they match); the
+/// rest are recorded as "Not started: limit of 100 executions per delivery."
+pub const MAX_EXECUTIONS_PER_DELIVERY: usize = 100;
+/// Most Activity rows one multi-row insert takes (23 values each).
+const ROWS_PER_INSERT: usize = 500;
+/// The processor waits while the writer has committed within this long (a burst is on).
+const WRITER_QUIET: std::time::Duration = std::time::Duration::from_millis(3);
+/// ... but never longer than this, so that a sustained burst cannot starve it.
+const PROCESSOR_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(200);

@@ -1,0 +1,418 @@
+//! The processor: claims pending deliveries in batches, hands their events to matching, writes
+//! Activity and started executions in one transaction per batch, retries a failing delivery
+//! with backoff and sets it aside after [`MAX_ATTEMPTS`].
+
+use super::matching::{
+    row_model, sha, start_for, Keys, Lookups, Origin, Outcome, Seen, StartedList,
+};
+use super::*;
+use crate::platform::entities::{
+    docker_webhooks as cards, webhook_activity as activity, webhook_deliveries as deliveries,
+};
+use crate::runs::executions::{self};
+use crate::{Backend, Error, Result};
+use chrono::{DateTime, Duration, Utc};
+use domain::registry_events::PushEvent;
+use domain::webhooks::{ActivityStatus, DUPLICATE_WINDOW_MINUTES};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Processes deliveries until `stop` resolves: woken by the writer, and every second anyway
+/// (deliveries left by a crash, or accepted by another Wharf on the same database).
+pub async fn run_processor(backend: Backend, wake: Arc<Notify>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        let n = match process_pending(&backend).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "processing webhook deliveries failed");
+                0
+            }
+        };
+        if n > 0 {
+            continue;
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// A claimed delivery: what processing needs of it (not its raw payload).
+struct Claimed {
+    id: i64,
+    webhook_id: i64,
+    received_at: DateTime<Utc>,
+    events: String,
+}
+
+/// How many times a delivery is tried before it is set aside.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// Takes the pending deliveries (a batch) and processes them; returns how many it took.
+///
+/// Set-based: one statement claims the batch, one reads it, one looks up every earlier row
+/// the batch's events could duplicate, and the Activity rows go in with multi-row inserts
+/// (a row a later event may name as its original is inserted alone, for its id). When a batch
+/// fails, its deliveries are processed one by one, so one that cannot be processed holds
+/// back no other: it is tried again later, backing off, and after [`MAX_ATTEMPTS`] it is
+/// set aside in Activity ("Failed to process: …").
+pub async fn process_pending(backend: &Backend) -> Result<usize> {
+    for _ in 0..3 {
+        let now = backend.clock.now();
+        let ids = deliveries::Entity::find()
+            .select_only()
+            .column(deliveries::Column::Id)
+            .filter(deliveries::Column::Processed.eq(false))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(deliveries::Column::NextAttemptAt.is_null())
+                    .add(deliveries::Column::NextAttemptAt.lte(now)),
+            )
+            .order_by_asc(deliveries::Column::Id)
+            .limit(PROCESS_BATCH)
+            .into_tuple::<i64>()
+            .all(&backend.db)
+            .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        match process_ids(backend, &ids).await {
+            Ok(Some(n)) => return Ok(n),
+            // another process took some of them first: look again
+            Ok(None) => continue,
+            Err(e) if ids.len() == 1 => {
+                retry_later(backend, ids[0], &e).await?;
+                return Ok(1);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, deliveries = ids.len(), "a webhook batch failed; processing its deliveries one by one");
+                for id in &ids {
+                    if let Err(e) = process_ids(backend, &[*id]).await {
+                        retry_later(backend, *id, &e).await?;
+                    }
+                }
+                return Ok(ids.len());
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Processes deliveries `ids` in one transaction; `None` when another process claimed some
+/// of them first.
+async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
+    let _turn = backend.inbox_gate.processor_turn().await;
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    // the claim is the transaction's first write; another process on the same database
+    // that took some of these first makes it fall short: let go and look again
+    let claimed = deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::Processed, Expr::value(true))
+        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
+        .filter(deliveries::Column::Processed.eq(false))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != ids.len() as u64 {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let batch: Vec<Claimed> = deliveries::Entity::find()
+        .select_only()
+        .columns([
+            deliveries::Column::Id,
+            deliveries::Column::WebhookId,
+            deliveries::Column::ReceivedAt,
+            deliveries::Column::Events,
+        ])
+        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(deliveries::Column::Id)
+        .into_tuple::<(i64, i64, DateTime<Utc>, String)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|(id, webhook_id, received_at, events)| Claimed {
+            id,
+            webhook_id,
+            received_at,
+            events,
+        })
+        .collect();
+    let mut events: Vec<(usize, PushEvent)> = Vec::new();
+    for (i, d) in batch.iter().enumerate() {
+        let read: Vec<PushEvent> = serde_json::from_str(&d.events).map_err(|e| {
+            Error::Internal(format!(
+                "the stored events of delivery {} cannot be read: {e}",
+                d.id
+            ))
+        })?;
+        events.extend(read.into_iter().map(|e| (i, e)));
+    }
+    let mut work = Work {
+        started_per_delivery: HashMap::new(),
+        lookups: Lookups::default(),
+        seen: Seen::load(backend, &txn, events.iter().map(|(_, e)| e)).await?,
+        rows: Vec::new(),
+        started: Vec::new(),
+    };
+    for (i, event) in &events {
+        work.handle_event(backend, &txn, &batch[*i], event).await?;
+    }
+    work.flush(&txn).await?;
+    txn.commit().await?;
+    for (project_id, s, events) in work.started {
+        executions::publish_started(backend, project_id, &s, events);
+    }
+    Ok(Some(ids.len()))
+}
+
+/// Delivery `id` failed to process with `error`: try it again later (2 s, then 4 s), or,
+/// after [`MAX_ATTEMPTS`], set it aside: processed, with one FAILED Activity row per event
+/// it carries (Resubmit starts that event again) or one for the delivery when its events
+/// cannot be read.
+async fn retry_later(backend: &Backend, id: i64, error: &Error) -> Result<()> {
+    let reason = match error {
+        Error::Internal(m) => m.clone(),
+        other => other.public_message(),
+    };
+    tracing::warn!(delivery_id = id, error = %reason, "a webhook delivery failed to process");
+    let txn = crate::platform::db::begin_write(&backend.db).await?;
+    let Some(d) = deliveries::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(());
+    };
+    let now = backend.clock.now();
+    let attempts = d.attempts + 1;
+    let mut m: deliveries::ActiveModel = d.clone().into();
+    m.attempts = Set(attempts);
+    if attempts < MAX_ATTEMPTS {
+        m.next_attempt_at = Set(Some(now + Duration::seconds(1 << attempts)));
+        m.update(&txn).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    m.processed = Set(true);
+    m.update(&txn).await?;
+    let card = cards::Entity::find_by_id(d.webhook_id).one(&txn).await?;
+    if let Some(card) = card {
+        let message = format!(
+            "Failed to process after {attempts} attempts: {}. Resubmit to try again.",
+            reason.chars().take(300).collect::<String>()
+        );
+        let events: Vec<PushEvent> = serde_json::from_str(&d.events).unwrap_or_default();
+        let unreadable = PushEvent {
+            event_id: None,
+            owner: String::new(),
+            host: None,
+            namespace: String::new(),
+            repository: String::new(),
+            tag: None,
+            digest: None,
+            callback_url: None,
+            pushed_at: None,
+            rejected: Some("its stored form cannot be read".to_owned()),
+        };
+        let events = if events.is_empty() {
+            vec![unreadable]
+        } else {
+            events
+        };
+        for event in &events {
+            let keys = Keys {
+                content: sha(&event.dedup_material()),
+                event: None,
+            };
+            let o = Outcome::says(ActivityStatus::Failed, message.clone());
+            row_model(backend, (d.id, d.received_at), &card, event, &keys, o, None)?
+                .insert(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// One processing batch under way.
+struct Work {
+    lookups: Lookups,
+    seen: Seen,
+    /// Executions each delivery of the batch has started.
+    started_per_delivery: HashMap<i64, usize>,
+    /// Activity rows waiting for the next multi-row insert.
+    rows: Vec<activity::ActiveModel>,
+    started: StartedList,
+}
+
+impl Work {
+    async fn handle_event(
+        &mut self,
+        backend: &Backend,
+        txn: &DatabaseTransaction,
+        d: &Claimed,
+        event: &PushEvent,
+    ) -> Result<()> {
+        let Some(via) = self.lookups.card(txn, d.webhook_id).await? else {
+            return Ok(());
+        };
+        if let Some(why) = &event.rejected {
+            return self.reject(backend, txn, d, &via, event, why).await;
+        }
+        let mut candidates = self.lookups.cards_on(txn, via.endpoint_id).await?;
+        candidates.retain(|c| self.lookups.matches(&c.image_pattern, &event.repository));
+        let keys = Keys {
+            content: sha(&event.dedup_material()),
+            event: event.event_id.as_deref().map(sha),
+        };
+        let at = (d.id, d.received_at);
+        if candidates.is_empty() {
+            let o = Outcome::says(
+                ActivityStatus::NotMatched,
+                format!(
+                    "No webhook on this endpoint takes image {} (this webhook's image is {}).",
+                    event.repository, via.image_pattern
+                ),
+            );
+            let row = row_model(backend, at, &via, event, &keys, o, None)?;
+            return self.add(txn, via.id, row).await;
+        }
+        for card in candidates {
+            let o = self
+                .evaluate(backend, txn, &card, event, &keys, d.id)
+                .await?;
+            let row = row_model(backend, at, &card, event, &keys, o, None)?;
+            self.add(txn, card.id, row).await?;
+        }
+        Ok(())
+    }
+
+    /// A refused event: one REJECTED row on the delivering card, unless the registry is
+    /// resending an event already rejected within the duplicate window (it retries non-2xx).
+    async fn reject(
+        &mut self,
+        backend: &Backend,
+        txn: &DatabaseTransaction,
+        d: &Claimed,
+        via: &cards::Model,
+        event: &PushEvent,
+        why: &str,
+    ) -> Result<()> {
+        let keys = Keys {
+            content: sha(&event.dedup_material()),
+            event: None,
+        };
+        let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
+        let again = activity::Entity::find()
+            .select_only()
+            .column(activity::Column::Id)
+            .filter(activity::Column::WebhookId.eq(via.id))
+            .filter(activity::Column::DedupKey.eq(keys.content.clone()))
+            .filter(activity::Column::Status.eq(ActivityStatus::Rejected.as_str()))
+            .filter(activity::Column::ReceivedAt.gt(since))
+            .into_tuple::<i64>()
+            .one(txn)
+            .await?
+            .is_some()
+            || self.rows.iter().any(|r| {
+                matches!(&r.dedup_key, sea_orm::ActiveValue::Set(k) if *k == keys.content)
+                    && matches!(&r.status, sea_orm::ActiveValue::Set(s) if s == ActivityStatus::Rejected.as_str())
+                    && matches!(&r.webhook_id, sea_orm::ActiveValue::Set(w) if *w == via.id)
+            });
+        if again {
+            return Ok(());
+        }
+        let o = Outcome::says(ActivityStatus::Rejected, format!("Rejected: {why}."));
+        let row = row_model(backend, (d.id, d.received_at), via, event, &keys, o, None)?;
+        self.add(txn, via.id, row).await
+    }
+
+    async fn evaluate(
+        &mut self,
+        backend: &Backend,
+        txn: &DatabaseTransaction,
+        card: &cards::Model,
+        event: &PushEvent,
+        keys: &Keys,
+        delivery: i64,
+    ) -> Result<Outcome> {
+        if !card.enabled {
+            return Ok(Outcome::says(ActivityStatus::Disabled, "Webhook disabled"));
+        }
+        let tag = event.tag.clone().unwrap_or_default();
+        if !self.lookups.matches(&card.tag_pattern, &tag) {
+            return Ok(Outcome::says(
+                ActivityStatus::NotMatched,
+                format!("Tag {tag} does not match {}.", card.tag_pattern),
+            ));
+        }
+        if let Some((id, at)) = self
+            .seen
+            .original(card.id, &keys.content, keys.event.as_deref())
+        {
+            return Ok(Outcome::says(
+                ActivityStatus::Duplicate,
+                format!(
+                    "Duplicate of the event received at {} (Activity #{id}); no execution.",
+                    at.format("%Y-%m-%d %H:%M:%S UTC"),
+                ),
+            ));
+        }
+        let started = self.started_per_delivery.entry(delivery).or_insert(0);
+        if *started >= MAX_EXECUTIONS_PER_DELIVERY {
+            return Ok(Outcome::says(
+                ActivityStatus::Skipped,
+                format!(
+                    "Not started: limit of {MAX_EXECUTIONS_PER_DELIVERY} executions per delivery."
+                ),
+            ));
+        }
+        let o = start_for(
+            backend,
+            txn,
+            &mut self.lookups,
+            card,
+            event,
+            &Origin::Delivery,
+            &mut self.started,
+        )
+        .await?;
+        if o.status == ActivityStatus::Triggered {
+            *self.started_per_delivery.entry(delivery).or_insert(0) += 1;
+        }
+        Ok(o)
+    }
+
+    /// Queues a row for the next multi-row insert, or inserts it now (after the queue, to
+    /// keep ids in arrival order) when a later event may name it as its original.
+    async fn add(
+        &mut self,
+        txn: &DatabaseTransaction,
+        card: i64,
+        row: activity::ActiveModel,
+    ) -> Result<()> {
+        if !self.seen.would_be_original(card, &row) {
+            self.rows.push(row);
+            return Ok(());
+        }
+        self.flush(txn).await?;
+        let m = row.insert(txn).await?;
+        self.seen.remember(&m);
+        Ok(())
+    }
+
+    async fn flush(&mut self, txn: &DatabaseTransaction) -> Result<()> {
+        // a statement's bound values stay well under SQLite's limit (32,766)
+        while !self.rows.is_empty() {
+            let n = self.rows.len().min(ROWS_PER_INSERT);
+            let chunk: Vec<_> = self.rows.drain(..n).collect();
+            activity::Entity::insert_many(chunk).exec(txn).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,165 @@
+//! ① intake: the group-commit writer. [`Inbox::accept`] returns once the raw payload and its
+//! events are committed with others that queued meanwhile; [`Gate`] lets the writer go before
+//! the processor.
+
+use super::*;
+use crate::platform::entities::webhook_deliveries as deliveries;
+use crate::{Backend, Error, Result};
+use chrono::{DateTime, Utc};
+use domain::registry_events::PushEvent;
+use sea_orm::{EntityTrait, Set};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// How the inbox's writer and processor take turns. A delivery's 2xx waits for its commit, so
+/// the writer goes first: the processor, whose work can wait, lets a burst of writes pass
+/// (up to [`PROCESSOR_MAX_WAIT`]) before it takes the lock.
+#[derive(Debug)]
+pub struct Gate {
+    lock: tokio::sync::Mutex<()>,
+    epoch: std::time::Instant,
+    /// When the writer last committed, in microseconds since `epoch`.
+    last_write: AtomicU64,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            lock: tokio::sync::Mutex::new(()),
+            epoch: std::time::Instant::now(),
+            last_write: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Gate {
+    fn now_micros(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    async fn writer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+
+    fn wrote(&self) {
+        self.last_write.store(self.now_micros(), Ordering::Relaxed);
+    }
+
+    pub(super) async fn processor_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        let begun = std::time::Instant::now();
+        let quiet = u64::try_from(WRITER_QUIET.as_micros()).unwrap_or(u64::MAX);
+        while begun.elapsed() < PROCESSOR_MAX_WAIT
+            && self
+                .now_micros()
+                .saturating_sub(self.last_write.load(Ordering::Relaxed))
+                < quiet
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        self.lock.lock().await
+    }
+}
+
+struct Pending {
+    webhook_id: i64,
+    source: Source,
+    payload: String,
+    events: String,
+    received_at: DateTime<Utc>,
+    reply: oneshot::Sender<std::result::Result<(), String>>,
+}
+
+/// The durable inbox's front door.
+#[derive(Clone, Debug)]
+pub struct Inbox {
+    tx: mpsc::Sender<Pending>,
+    wake: Arc<Notify>,
+}
+
+impl Inbox {
+    /// Starts the writer (on the current tokio runtime).
+    pub fn start(backend: Backend) -> Inbox {
+        let (tx, rx) = mpsc::channel(8192);
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(writer(backend, rx, wake.clone()));
+        Inbox { tx, wake }
+    }
+
+    /// What wakes the processor.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Stores a delivery; returns once it is committed.
+    pub async fn accept(
+        &self,
+        backend: &Backend,
+        webhook_id: i64,
+        source: Source,
+        payload: &[u8],
+        events: &[PushEvent],
+    ) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            webhook_id,
+            source,
+            payload: String::from_utf8_lossy(payload).into_owned(),
+            events: serde_json::to_string(events).map_err(|e| Error::Internal(e.to_string()))?,
+            received_at: backend.clock.now(),
+            reply,
+        };
+        self.tx
+            .send(pending)
+            .await
+            .map_err(|_| Error::Internal("the inbox writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the inbox writer has stopped".to_owned()))?
+            .map_err(Error::Internal)
+    }
+}
+
+async fn writer(backend: Backend, mut rx: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < WRITE_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let outcome = write_batch(&backend, &batch).await;
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, n = batch.len(), "storing webhook deliveries failed");
+        }
+        for p in batch.drain(..) {
+            let _ = p.reply.send(outcome.clone());
+        }
+        wake.notify_one();
+    }
+}
+
+async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Result<(), String> {
+    let models = batch.iter().map(|p| deliveries::ActiveModel {
+        webhook_id: Set(p.webhook_id),
+        received_at: Set(p.received_at),
+        source: Set(p.source.as_str().to_owned()),
+        payload: Set(p.payload.clone()),
+        events: Set(p.events.clone()),
+        processed: Set(false),
+        ..Default::default()
+    });
+    let _turn = backend.inbox_gate.writer_turn().await;
+    let txn = crate::platform::db::begin_write(&backend.db)
+        .await
+        .map_err(|e| e.to_string())?;
+    deliveries::Entity::insert_many(models)
+        .exec(&txn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let done = txn.commit().await.map_err(|e| e.to_string());
+    backend.inbox_gate.wrote();
+    done
+}
