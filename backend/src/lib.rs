@@ -15,7 +15,7 @@
 //!                 ▼                  in the same transaction as the Activity row
 //! ⑤ engine     engine               a worker claims a pipeline's head, holds a lease, steps it
 //!                 ▼
-//! ⑥ task       engine, engine::kube, engine::registry, engine::user_operation
+//! ⑥ task       engine::tasks (one file per type), engine::user_operation for approvals
 //!                 ▼
 //! ⑦ live       live                 the change feed and summaries the pages follow
 //! ```
