@@ -3,4 +3,5 @@
 
 pub mod accounts;
 pub mod projects;
+pub mod scoped;
 pub mod tokens;

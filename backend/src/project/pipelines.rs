@@ -265,13 +265,7 @@ pub async fn list(
 
 /// The project a pipeline belongs to (for routes that name only the pipeline).
 pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
-    row::Entity::find_by_id(id)
-        .select_only()
-        .column(row::Column::ProjectId)
-        .into_tuple::<i64>()
-        .one(&backend.db)
-        .await?
-        .ok_or(Error::NotFound("pipeline"))
+    crate::access::scoped::project_of::<row::Entity>(&backend.db, id).await
 }
 
 pub(crate) async fn find_in_project(
@@ -279,11 +273,7 @@ pub(crate) async fn find_in_project(
     project_id: i64,
     id: i64,
 ) -> Result<row::Model> {
-    row::Entity::find_by_id(id)
-        .filter(row::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("pipeline"))
+    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
 }
 
 /// One pipeline with its YAML.

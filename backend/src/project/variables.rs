@@ -167,11 +167,7 @@ async fn find_in_project(
     project_id: i64,
     id: i64,
 ) -> Result<row::Model> {
-    row::Entity::find_by_id(id)
-        .filter(row::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("variable"))
+    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
 }
 
 /// Changes a variable. Leaving the value out of a hidden kind keeps the stored one, unless the

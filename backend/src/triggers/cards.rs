@@ -148,21 +148,11 @@ pub async fn list(backend: &Backend, actor: Actor, project_id: i64) -> Result<Ve
 
 /// The project a card belongs to (for routes that name only the card).
 pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
-    row::Entity::find_by_id(id)
-        .select_only()
-        .column(row::Column::ProjectId)
-        .into_tuple::<i64>()
-        .one(&backend.db)
-        .await?
-        .ok_or(Error::NotFound("webhook"))
+    crate::access::scoped::project_of::<row::Entity>(&backend.db, id).await
 }
 
 async fn find(db: &impl ConnectionTrait, project_id: i64, id: i64) -> Result<row::Model> {
-    row::Entity::find_by_id(id)
-        .filter(row::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("webhook"))
+    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
 }
 
 async fn one_view(backend: &Backend, m: row::Model) -> Result<WebhookCard> {

@@ -126,11 +126,7 @@ async fn find_in_project(
     project_id: i64,
     id: i64,
 ) -> Result<row::Model> {
-    row::Entity::find_by_id(id)
-        .filter(row::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("endpoint"))
+    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
 }
 
 /// One endpoint.

@@ -40,13 +40,7 @@ pub async fn list(
 
 /// The project an execution belongs to (for routes that name only the execution).
 pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
-    row::Entity::find_by_id(id)
-        .select_only()
-        .column(row::Column::ProjectId)
-        .into_tuple::<i64>()
-        .one(&backend.db)
-        .await?
-        .ok_or(Error::NotFound("execution"))
+    crate::access::scoped::project_of::<row::Entity>(&backend.db, id).await
 }
 
 pub(super) async fn find(
@@ -54,11 +48,7 @@ pub(super) async fn find(
     project_id: i64,
     id: i64,
 ) -> Result<row::Model> {
-    row::Entity::find_by_id(id)
-        .filter(row::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("execution"))
+    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
 }
 
 /// One execution with its stages and tasks.

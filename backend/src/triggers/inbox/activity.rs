@@ -257,11 +257,5 @@ pub async fn get(
 
 /// The project an Activity row belongs to.
 pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
-    activity::Entity::find_by_id(id)
-        .select_only()
-        .column(activity::Column::ProjectId)
-        .into_tuple::<i64>()
-        .one(&backend.db)
-        .await?
-        .ok_or(Error::NotFound("activity"))
+    crate::access::scoped::project_of::<activity::Entity>(&backend.db, id).await
 }
