@@ -208,9 +208,61 @@ pub struct UserOperationRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a person can do to an execution, spelled as the pages and the API send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionAction {
+    /// Stop it.
+    Cancel,
+    /// Stop after the running tasks.
+    Pause,
+    /// Continue a paused one.
+    Resume,
+    /// Start it again with the same inputs.
+    Rerun,
+    /// Remove it and its logs.
+    Delete,
+}
+
+impl ExecutionAction {
+    /// Every action.
+    pub const ALL: [ExecutionAction; 5] = [
+        ExecutionAction::Cancel,
+        ExecutionAction::Pause,
+        ExecutionAction::Resume,
+        ExecutionAction::Rerun,
+        ExecutionAction::Delete,
+    ];
+
+    /// The action spelled `s` (`cancel`, `pause`, `resume`, `rerun`, `delete`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Its spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionAction::Cancel => "cancel",
+            ExecutionAction::Pause => "pause",
+            ExecutionAction::Resume => "resume",
+            ExecutionAction::Rerun => "rerun",
+            ExecutionAction::Delete => "delete",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn execution_actions_are_read_as_they_are_spelled_and_nothing_else() {
+        for a in ExecutionAction::ALL {
+            assert_eq!(ExecutionAction::parse(a.as_str()), Some(a));
+        }
+        for wrong in ["", "Cancel", "cancel ", "stop", "delete\n"] {
+            assert_eq!(ExecutionAction::parse(wrong), None, "{wrong:?}");
+        }
+    }
 
     #[test]
     fn statuses_round_trip_and_know_when_they_are_final() {

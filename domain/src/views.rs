@@ -112,3 +112,7 @@ pub struct IssuedToken {
     /// Its row, as "My tokens" lists it.
     pub row: TokenRow,
 }
+
+/// What every view shows in place of a hidden value (a secret variable, a token, a password
+/// in a log or an output): one string for the pages, the API and the engine's masking.
+pub const MASK: &str = "********";

@@ -63,31 +63,32 @@ pub async fn execution_action(id: i64, action: String) -> Result<Option<i64>, Ap
     let (actor, _) = actor()?;
     let b = backend()?;
     let project = backend::runs::executions::project_of(&b, id).await?;
-    let simple = match action.as_str() {
-        "cancel" => Some(Action::Cancel),
-        "pause" => Some(Action::Pause),
-        "resume" => Some(Action::Resume),
+    use domain::executions::ExecutionAction as Asked;
+    let simple = match Asked::parse(&action) {
+        Some(Asked::Cancel) => Some(Action::Cancel),
+        Some(Asked::Pause) => Some(Action::Pause),
+        Some(Asked::Resume) => Some(Action::Resume),
         _ => None,
     };
     if let Some(a) = simple {
         act(&b, actor, project, id, a).await?;
         return Ok(None);
     }
-    match action.as_str() {
-        "rerun" => Ok(match rerun(&b, actor, project, id).await? {
-            Started::Queued(r) => Some(r.id),
-            Started::Skipped { active_index } => {
-                return Err(AppError::new(
-                    domain::ErrorCode::Conflict,
-                    format!("Not started: execution #{active_index} is still running and this pipeline skips runs while one is active."),
-                ))
-            }
-        }),
-        "delete" => {
+    match Asked::parse(&action) {
+        Some(Asked::Cancel | Asked::Pause | Asked::Resume) | None => {
+            Err(AppError::invalid("action", "Unknown action."))
+        }
+        Some(Asked::Rerun) => match rerun(&b, actor, project, id).await? {
+            Started::Queued(r) => Ok(Some(r.id)),
+            Started::Skipped { active_index } => Err(AppError::new(
+                domain::ErrorCode::Conflict,
+                format!("Not started: execution #{active_index} is still running and this pipeline skips runs while one is active."),
+            )),
+        },
+        Some(Asked::Delete) => {
             delete(&b, actor, project, id).await?;
             Ok(None)
         }
-        _ => Err(AppError::invalid("action", "Unknown action.")),
     }
 }
 

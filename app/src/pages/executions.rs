@@ -556,6 +556,7 @@ pub fn ExecutionDetailPage() -> impl IntoView {
 
 #[component]
 fn Detail(v: ExecutionView) -> impl IntoView {
+    use domain::executions::ExecutionAction as Asked;
     let id = v.summary.row.id;
     let summary = RwSignal::new(v.summary.clone());
     let detail = RwSignal::new(v.detail.clone());
@@ -607,7 +608,9 @@ fn Detail(v: ExecutionView) -> impl IntoView {
             let last = act.input().get_untracked();
             match (result, last.as_ref().map(|a| a.action.as_str())) {
                 (Some(new_id), _) => navigate(&format!("/executions/{new_id}"), Default::default()),
-                (None, Some("delete")) => navigate("/executions", Default::default()),
+                (None, Some(a)) if a == Asked::Delete.as_str() => {
+                    navigate("/executions", Default::default())
+                }
                 _ => refresh(),
             }
         }
@@ -638,19 +641,19 @@ fn Detail(v: ExecutionView) -> impl IntoView {
                 <div class="actions" role="group" aria-label="Execution actions">
                     {move || {
                         let s = r().status;
-                        let button = move |action: &'static str, label: &'static str| view! {
-                            <button type="button" class=if action == "delete" || action == "cancel" { "danger" } else { "button" }
+                        let button = move |action: Asked, label: &'static str| view! {
+                            <button type="button" class=if matches!(action, Asked::Delete | Asked::Cancel) { "danger" } else { "button" }
                                 disabled=move || act.pending().get()
-                                on:click=move |_| { act.dispatch(crate::api::ExecutionAction { id, action: action.to_owned() }); }>
+                                on:click=move |_| { act.dispatch(crate::api::ExecutionAction { id, action: action.as_str().to_owned() }); }>
                                 {label}
                             </button>
                         };
                         view! {
-                            {(!s.is_final()).then(|| button("cancel", "Cancel"))}
-                            {matches!(s, RunStatus::Queued | RunStatus::Running).then(|| button("pause", "Pause"))}
-                            {(s == RunStatus::Paused).then(|| button("resume", "Resume"))}
-                            {button("rerun", "Rerun")}
-                            {s.is_final().then(|| button("delete", "Delete"))}
+                            {(!s.is_final()).then(|| button(Asked::Cancel, "Cancel"))}
+                            {matches!(s, RunStatus::Queued | RunStatus::Running).then(|| button(Asked::Pause, "Pause"))}
+                            {(s == RunStatus::Paused).then(|| button(Asked::Resume, "Resume"))}
+                            {button(Asked::Rerun, "Rerun")}
+                            {s.is_final().then(|| button(Asked::Delete, "Delete"))}
                         }
                     }}
                 </div>

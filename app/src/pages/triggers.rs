@@ -199,7 +199,7 @@ fn WebhookCardView(
     let delete_failed = Signal::derive(
         move || matches!(delete.value().get(), Some(Err(ref e)) if e.message.contains("Docker Hub")),
     );
-    let masked = format!("{}?secureToken=••••••••", c.listener_path);
+    let masked = format!("{}?secureToken={}", c.listener_path, domain::views::MASK);
     let token = match (&c.api_token_name, c.api_token_status) {
         (Some(n), Some(TokenStatus::Active)) => n.clone(),
         (Some(n), Some(TokenStatus::Expired)) => format!("{n} (expired)"),

@@ -199,7 +199,7 @@ fn VariableRowView(
             <td>
                 {match &v.value {
                     Some(value) => view! { <code class="value">{value.clone()}</code> }.into_any(),
-                    None => view! { <span class="hidden-value" aria-label="hidden value">"•••••• hidden"</span> }.into_any(),
+                    None => view! { <span class="hidden-value" aria-label="hidden value">{domain::views::MASK}" hidden"</span> }.into_any(),
                 }}
             </td>
             <td class="muted">{v.description.clone()}</td>

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 /// What a hidden value is shown as, everywhere.
-pub const MASK: &str = "********";
+pub use domain::views::MASK;
 
 /// Base64 fragments shorter than this are not masked: they would match by chance.
 const MIN_BASE64_FRAGMENT: usize = 6;

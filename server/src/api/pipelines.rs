@@ -590,24 +590,24 @@ pub async fn execution_action(
     ApiJson(r): ApiJson<ActionRequest>,
 ) -> Result<Json<RunOut>, ApiError> {
     let project = executions::project_of(&s.backend, id).await?;
-    let action = match r.action.as_str() {
-        "cancel" => Action::Cancel,
-        "pause" => Action::Pause,
-        "resume" => Action::Resume,
-        "rerun" => {
-            return Ok(Json(
-                executions::rerun(&s.backend, actor, project, id)
-                    .await?
-                    .into(),
-            ))
-        }
-        _ => {
-            return Err(ApiError::new(
+    use domain::executions::ExecutionAction as Asked;
+    let action =
+        match Asked::parse(&r.action) {
+            Some(Asked::Cancel) => Action::Cancel,
+            Some(Asked::Pause) => Action::Pause,
+            Some(Asked::Resume) => Action::Resume,
+            Some(Asked::Rerun) => {
+                return Ok(Json(
+                    executions::rerun(&s.backend, actor, project, id)
+                        .await?
+                        .into(),
+                ))
+            }
+            Some(Asked::Delete) | None => return Err(ApiError::new(
                 ErrorCode::Invalid,
-                "action is one of cancel, pause, resume, rerun.",
-            ))
-        }
-    };
+                "action is one of cancel, pause, resume, rerun (DELETE /executions/{id} deletes).",
+            )),
+        };
     let row = executions::act(&s.backend, actor, project, id, action).await?;
     Ok(Json(Started::Queued(row).into()))
 }
