@@ -4,11 +4,13 @@
 
 pub mod endpoints;
 pub mod error;
+pub mod executions;
 pub mod extract;
 pub mod page;
 pub mod pipelines;
 pub mod projects;
 pub mod tokens;
+pub mod user_operations;
 pub mod users;
 pub mod webhooks;
 
@@ -101,18 +103,18 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(pipelines::export_pipeline))
         .routes(routes!(pipelines::inject_docker_inputs))
-        .routes(routes!(pipelines::run_pipeline))
-        .routes(routes!(pipelines::list_executions))
+        .routes(routes!(executions::run_pipeline))
+        .routes(routes!(executions::list_executions))
         .routes(routes!(
-            pipelines::get_execution,
-            pipelines::delete_execution
+            executions::get_execution,
+            executions::delete_execution
         ))
-        .routes(routes!(pipelines::execution_action))
-        .routes(routes!(pipelines::task_log))
-        .routes(routes!(pipelines::list_user_operations))
-        .routes(routes!(pipelines::get_user_operation))
-        .routes(routes!(pipelines::approve_user_operation))
-        .routes(routes!(pipelines::reject_user_operation))
+        .routes(routes!(executions::execution_action))
+        .routes(routes!(executions::task_log))
+        .routes(routes!(user_operations::list_user_operations))
+        .routes(routes!(user_operations::get_user_operation))
+        .routes(routes!(user_operations::approve_user_operation))
+        .routes(routes!(user_operations::reject_user_operation))
         .routes(routes!(webhooks::docker_hub_listener))
         .routes(routes!(webhooks::registry_listener))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
