@@ -1,0 +1,254 @@
+//! A pipeline's page: the editor (YAML checked as you type, the diagram, the Input tab) and its recent executions.
+
+use super::*;
+
+/// New (`/pipelines/new`) and Edit (`/pipelines/:id`).
+#[component]
+pub fn PipelineEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    view! {
+        <WithProject title="Pipeline" what="Pipelines" render=Box::new(move |project| {
+            let id = params.with_untracked(|p| p.get("id")).and_then(|s| s.parse::<i64>().ok());
+            view! { <Editor project pipeline_id=id/> }.into_any()
+        })/>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Tab {
+    Definition,
+    Input,
+}
+
+#[component]
+pub(super) fn Editor(project: ProjectSummary, pipeline_id: Option<i64>) -> impl IntoView {
+    let project_id = project.id;
+    let loaded = Resource::new(
+        move || (project_id, pipeline_id),
+        |(p, id)| async move {
+            match id {
+                Some(id) => get_pipeline(p, id).await.map(|(_, yaml)| yaml),
+                None => Ok(STARTER.to_owned()),
+            }
+        },
+    );
+    let can_use = project.my_role.allows(ProjectAction::Use);
+    view! {
+        <Title text=if pipeline_id.is_some() { "Edit pipeline · Wharf" } else { "New pipeline · Wharf" }/>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match loaded.await {
+                    Err(e) => view! { <PageHeader title="Pipeline"/><ErrorPanel error=e/> }.into_any(),
+                    Ok(yaml) => view! { <EditorBody project_id pipeline_id yaml can_use/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        {pipeline_id.map(|pipeline| view! { <RecentExecutions project_id pipeline/> })}
+    }
+}
+
+/// The pipeline's recent executions, live, with their stage icons.
+#[component]
+pub(super) fn RecentExecutions(project_id: i64, pipeline: i64) -> impl IntoView {
+    let filter = ExecutionFilter {
+        project: Some(project_id),
+        pipeline: Some(pipeline),
+        ..ExecutionFilter::default()
+    };
+    let filter = StoredValue::new(filter);
+    let page = Resource::new(move || filter.get_value(), crate::api::list_executions);
+    view! {
+        <section class="recent-executions" aria-labelledby="recent-executions" data-testid=ids::PIPELINE_EXECUTIONS>
+            <div class="section-header">
+                <h2 id="recent-executions">"Recent executions"</h2>
+                <a href=format!("/executions?project={project_id}&pipeline={pipeline}")>"All executions of this pipeline"</a>
+            </div>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(p) => view! { <LiveList page=p filter=filter.get_value() compact=true/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub(super) fn EditorBody(
+    project_id: i64,
+    pipeline_id: Option<i64>,
+    yaml: String,
+    can_use: bool,
+) -> impl IntoView {
+    let text = RwSignal::new(yaml);
+    let tab = RwSignal::new(Tab::Definition);
+    let parsed = Memo::new(move |_| text.with(|t| pipeline::parse(t)));
+    // the last definition that parsed, for the diagram while the text has problems
+    let last_good = RwSignal::new(None::<PipelineDef>);
+    Effect::new(move |_| {
+        if let Ok(d) = parsed.get() {
+            last_good.set(Some(d));
+        }
+    });
+    let save = ServerAction::<SavePipeline>::new();
+    let error = action_error(save.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            navigate("/pipelines", Default::default());
+        }
+    });
+    let title = match pipeline_id {
+        Some(_) => "Edit pipeline",
+        None => "New pipeline",
+    };
+    let problems = move || parsed.with(|p| p.as_ref().err().cloned().unwrap_or_default());
+    let inject = move |_| {
+        if let Ok(mut d) = parsed.get_untracked() {
+            d.inject_docker_inputs();
+            text.set(pipeline::to_yaml(&d));
+        }
+    };
+    view! {
+        <PageHeader title=title>
+            <a class="button" href="/pipelines">"Back to pipelines"</a>
+        </PageHeader>
+        <div class="tabs" role="tablist">
+            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Definition).to_string()
+                on:click=move |_| tab.set(Tab::Definition)>"Definition"</button>
+            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Input).to_string()
+                on:click=move |_| tab.set(Tab::Input)>"Input"</button>
+        </div>
+        <div class="editor">
+            <div class="editor-main">
+                <Show when=move || tab.get() == Tab::Definition>
+                    <label for="pipeline-yaml">"YAML definition"</label>
+                    <textarea id="pipeline-yaml" class="code" rows="28" spellcheck="false" readonly=!can_use
+                        aria-describedby="pipeline-problems" data-testid=ids::PIPELINE_YAML
+                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    <div id="pipeline-problems" aria-live="polite">
+                        {move || {
+                            let ps = problems();
+                            if ps.is_empty() {
+                                view! { <p class="valid" data-testid=ids::PIPELINE_VALID>"✓ The definition is valid."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="problems" data-testid=ids::PIPELINE_PROBLEMS>
+                                        {ps.into_iter().map(|p| view! { <li>{p.to_string()}</li> }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }
+                        }}
+                    </div>
+                </Show>
+                <Show when=move || tab.get() == Tab::Input>
+                    <InputTab parsed inject can_use/>
+                </Show>
+                {can_use.then(|| view! {
+                    <form on:submit=move |ev| {
+                        ev.prevent_default();
+                        save.dispatch(SavePipeline { project_id, pipeline_id, yaml: text.get_untracked() });
+                    }>
+                        <ProblemList error/>
+                        <div class="dialog-actions">
+                            <button type="submit" class="primary" data-testid=ids::SAVE_PIPELINE
+                                disabled=move || save.pending().get() || parsed.with(|p| p.is_err())>
+                                {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                            </button>
+                            <a class="button" href="/pipelines">"Cancel"</a>
+                        </div>
+                    </form>
+                })}
+            </div>
+            <aside class="editor-diagram" aria-label="Stages and tasks" data-testid=ids::PIPELINE_DIAGRAM>
+                <h2>"Stages"</h2>
+                {move || match last_good.get() {
+                    None => view! { <p class="muted">"The diagram appears once the definition is valid."</p> }.into_any(),
+                    Some(d) => diagram(&d).into_any(),
+                }}
+            </aside>
+        </div>
+    }
+}
+
+pub(super) fn diagram(d: &PipelineDef) -> impl IntoView {
+    d.stages
+        .iter()
+        .map(|s| {
+            let groups = s
+                .task_order
+                .iter()
+                .map(|g| {
+                    let tasks = g
+                        .iter()
+                        .map(|t| {
+                            let kind = s.task(t).map(|t| t.kind.as_str()).unwrap_or("?");
+                            view! { <li class="task-box"><strong>{t.clone()}</strong> <span class="muted">{kind}</span></li> }
+                        })
+                        .collect_view();
+                    let class = if g.len() > 1 { "group parallel" } else { "group" };
+                    let hint = if g.len() > 1 { "These tasks run in parallel" } else { "" };
+                    view! { <ul class=class title=hint>{tasks}</ul> }
+                })
+                .collect_view();
+            view! {
+                <section class="stage-box">
+                    <h3>{s.name.clone()}</h3>
+                    {groups}
+                </section>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+pub(super) fn InputTab<F>(
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    inject: F,
+    can_use: bool,
+) -> impl IntoView
+where
+    F: Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+{
+    view! {
+        {move || match parsed.get() {
+            Err(_) => view! { <p class="notice">"Fix the definition's problems first (Definition tab)."</p> }.into_any(),
+            Ok(d) => {
+                let docker = d.takes_docker_inputs();
+                let inject = inject.clone();
+                view! {
+                    <p class="page-lead">"Inputs are set when the pipeline runs (the Run dialog, the API, or a Docker webhook) and read as " <code>"${input.NAME}"</code> "."</p>
+                    {if d.input.is_empty() {
+                        view! { <p class="muted">"This pipeline takes no inputs."</p> }.into_any()
+                    } else {
+                        view! {
+                            <table class="table" data-testid=ids::PIPELINE_INPUTS>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Default"</th></tr></thead>
+                                <tbody>
+                                    {d.input.iter().map(|(n, v)| view! {
+                                        <tr>
+                                            <td><code>{n.clone()}</code> {DOCKER_INPUTS.contains(&n.as_str()).then(|| view! { " " <span class="badge">"Docker"</span> })}</td>
+                                            <td>{v.clone()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }}
+                    {if docker {
+                        view! { <p class="notice success">"Docker parameters are injected: a Docker webhook may trigger this pipeline and fills them from the pushed image."</p> }.into_any()
+                    } else if can_use {
+                        view! {
+                            <button type="button" data-testid=ids::INJECT_DOCKER on:click=inject>"Inject parameters: Docker"</button>
+                            <p class="muted">"Adds " {DOCKER_INPUTS.join(", ")} " to the inputs, so a Docker webhook may trigger this pipeline."</p>
+                        }.into_any()
+                    } else {
+                        view! { <span></span> }.into_any()
+                    }}
+                }.into_any()
+            }
+        }}
+    }
+}
