@@ -280,3 +280,209 @@ fn the_reader_sees_groups_and_paths() {
         "{joined:?}"
     );
 }
+
+/// The product's source folders, each crate's `src/` (tests and test support apart; entities
+/// are generated).
+fn product_sources() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if !path.ends_with("entities") {
+                    walk(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    for krate in [
+        "domain",
+        "migrations",
+        "backend",
+        "app",
+        "server",
+        "frontend",
+    ] {
+        walk(&root.join(krate).join("src"), &mut out);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let long: Vec<String> = product_sources()
+        .into_iter()
+        .filter_map(|p| {
+            let n = std::fs::read_to_string(&p).ok()?.lines().count();
+            (n > 600).then(|| format!("{} ({n} lines)", p.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by job: {long:#?}");
+}
+
+/// Functions still longer than 80 lines: this list may only shrink (a function that gets
+/// shorter must leave it, and no other may join it).
+const LONG_FUNCTIONS_LEFT: &[&str] = &[
+    "app/src/pages/endpoints/editor.rs EndpointEditor",
+    "app/src/pages/endpoints/mod.rs EndpointRowView",
+    "app/src/pages/endpoints/mod.rs ProjectEndpoints",
+    "app/src/pages/executions/detail.rs Detail",
+    "app/src/pages/executions/mod.rs LiveList",
+    "app/src/pages/home.rs DashboardView",
+    "app/src/pages/pipelines/editor.rs EditorBody",
+    "app/src/pages/projects.rs ProjectView",
+    "app/src/pages/projects.rs ProjectsPage",
+    "app/src/pages/triggers/activity.rs Activity",
+    "app/src/pages/triggers/mod.rs WebhookCardView",
+    "app/src/pages/triggers/mod.rs WebhookEditor",
+    "app/src/pages/variables.rs ProjectVariables",
+    "app/src/pages/variables.rs VariableRowView",
+    "backend/src/clients/registry.rs retag",
+    "backend/src/engine/lease.rs claim",
+    "backend/src/engine/restricted.rs restricted_gate",
+    "backend/src/engine/tasks/kubernetes.rs run",
+    "backend/src/engine/tasks/registry.rs run",
+    "backend/src/engine/tasks/rest.rs rest",
+    "backend/src/engine/user_operation.rs user_operation",
+    "backend/src/live.rs summaries",
+    "backend/src/project/endpoints/input.rs parse",
+    "backend/src/runs/executions/mod.rs start_in",
+    "backend/src/runs/user_operations.rs respond",
+    "backend/src/triggers/cards.rs check_form",
+    "backend/src/triggers/cards.rs views",
+    "backend/src/triggers/inbox/matching.rs start_for",
+    "domain/src/pipeline/expr.rs lex",
+    "domain/src/pipeline/yaml/tasks.rs check_task_input",
+    "domain/src/pipeline/yaml/tasks.rs parse_stage",
+    "domain/src/pipeline/yaml/tasks.rs parse_task",
+    "migrations/src/m20261121_000009_create_pipelines.rs up",
+    "migrations/src/m20261121_000011_create_docker_webhooks.rs up",
+    "migrations/src/m20261202_000017_pipeline_heads.rs up",
+    "server/src/api/mod.rs router",
+    "server/src/api/webhooks.rs listen",
+    "server/src/lib.rs prepare",
+    "server/src/middleware.rs auth_gate",
+];
+
+/// Every function of `text` (before its unit tests) longer than `max` lines, by name.
+fn long_functions(text: &str, max: usize) -> Vec<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("#[cfg(test)]"))
+        .collect();
+    let name_of = |line: &str| -> Option<String> {
+        let mut rest = line.trim_start();
+        for prefix in [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "const ",
+            "async ",
+            "unsafe ",
+        ] {
+            rest = rest.strip_prefix(prefix).unwrap_or(rest);
+        }
+        for prefix in ["async ", "unsafe "] {
+            rest = rest.strip_prefix(prefix).unwrap_or(rest);
+        }
+        let name = rest.strip_prefix("fn ")?;
+        Some(
+            name.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect(),
+        )
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(name) = name_of(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let (mut depth, mut opened, mut j) = (0i32, false, i);
+        while j < lines.len() {
+            // char literals of braces and quotes are not code
+            let code = lines[j]
+                .split("//")
+                .next()
+                .unwrap_or_default()
+                .replace("'{'", "' '")
+                .replace("'}'", "' '")
+                .replace("'\"'", "' '");
+            let mut in_str = false;
+            let mut prev = ' ';
+            for c in code.chars() {
+                match c {
+                    '"' if prev != '\\' => in_str = !in_str,
+                    '{' if !in_str => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' if !in_str => depth -= 1,
+                    _ => {}
+                }
+                prev = c;
+            }
+            if (opened && depth <= 0) || (!opened && code.trim_end().ends_with(';')) {
+                break;
+            }
+            j += 1;
+        }
+        if opened && j - i + 1 > max {
+            out.push(name);
+        }
+        i = if opened { j + 1 } else { i + 1 };
+    }
+    out
+}
+
+#[test]
+fn no_function_is_over_80_lines_beyond_the_shrinking_list() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    for path in product_sources() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        for name in long_functions(&text, 80) {
+            found.push(format!("{rel} {name}"));
+        }
+    }
+    let new: Vec<&String> = found
+        .iter()
+        .filter(|f| !LONG_FUNCTIONS_LEFT.contains(&f.as_str()))
+        .collect();
+    let fixed: Vec<&&str> = LONG_FUNCTIONS_LEFT
+        .iter()
+        .filter(|f| !found.iter().any(|x| x == *f))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "functions over 80 lines: split them into steps: {new:#?}"
+    );
+    assert!(
+        fixed.is_empty(),
+        "no longer over 80 lines: remove from the list: {fixed:#?}"
+    );
+}
+
+#[test]
+fn the_length_reader_counts_a_function_from_its_line_to_its_brace() {
+    let short = "fn a() {\n    let x = \"{\";\n    let y = '}';\n}\n";
+    assert!(long_functions(short, 4).is_empty());
+    assert_eq!(long_functions(short, 3), vec!["a".to_owned()]);
+    let long = format!("pub async fn b() {{\n{}}}\n", "    x();\n".repeat(90));
+    assert_eq!(long_functions(&long, 80), vec!["b".to_owned()]);
+}

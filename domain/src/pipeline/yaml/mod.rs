@@ -9,9 +9,11 @@ use crate::names::parse_label;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Number, Value};
 
+mod bindings;
 mod tasks;
 mod write;
 
+use bindings::{check_bindings, check_expression};
 use tasks::parse_stage;
 pub use write::to_yaml;
 
@@ -138,77 +140,6 @@ fn to_json(c: &mut Check, n: &Node<'_>, path: &str) -> Value {
                 "tags, anchors and aliases are not supported here",
             );
             Value::Null
-        }
-    }
-}
-
-/// Checks the bindings of every string inside `v`.
-fn check_bindings(
-    c: &mut Check,
-    v: &Value,
-    at: usize,
-    path: &str,
-    inputs: &[(String, String)],
-    position: (usize, usize),
-) {
-    match v {
-        Value::String(s) => match expr::bindings_in(s) {
-            Err(e) => c.err(at, path, e),
-            Ok(bs) => {
-                for b in bs {
-                    note_binding(c, b, at, path, inputs, position);
-                }
-            }
-        },
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                check_bindings(c, item, at, &join(path, &i.to_string()), inputs, position);
-            }
-        }
-        Value::Object(m) => {
-            for (k, item) in m {
-                check_bindings(c, item, at, &join(path, k), inputs, position);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn note_binding(
-    c: &mut Check,
-    b: Binding,
-    at: usize,
-    path: &str,
-    inputs: &[(String, String)],
-    position: (usize, usize),
-) {
-    match &b {
-        Binding::Input(n) if !inputs.iter().any(|(i, _)| i == n) => c.err(
-            at,
-            path,
-            format!("{b} names an input the pipeline does not declare; add it under input"),
-        ),
-        Binding::Output { .. } => c
-            .outputs
-            .push((b, at, path.to_owned(), position.0, position.1)),
-        _ => {}
-    }
-}
-
-fn check_expression(
-    c: &mut Check,
-    src: &str,
-    at: usize,
-    path: &str,
-    inputs: &[(String, String)],
-    position: (usize, usize),
-) {
-    match expr::parse_expr(src) {
-        Err(e) => c.err(at, path, format!("not a valid expression: {e}")),
-        Ok(e) => {
-            for b in e.bindings() {
-                note_binding(c, b, at, path, inputs, position);
-            }
         }
     }
 }
