@@ -10,14 +10,9 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery staple";
+use testkit::wharf::free_port;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+const PASSWORD: &str = "correct horse battery staple";
 
 fn summary(label: &str, mut ms: Vec<f64>) {
     ms.sort_by(|a, b| a.total_cmp(b));

@@ -9,3 +9,4 @@ pub mod dockerhub;
 pub mod kube;
 pub mod listener;
 pub mod registry;
+pub mod wharf;

@@ -1,7 +1,6 @@
 //! Debian's `docker-registry` (CNCF distribution 2.8) on a loopback port, and `skopeo` pushing
 //! real images to it. Real parts, started by tests; the binaries come from scripts/setup.sh --test.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -9,13 +8,7 @@ use std::time::{Duration, Instant};
 /// are refused at once.
 pub const CLOSED_PORT: u16 = 1;
 
-/// A free loopback port (the listener is closed before the helper binds it).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use crate::wharf::free_port;
 
 /// Debian's `docker-registry` (CNCF distribution 2.8), killed when dropped.
 pub struct Registry {

@@ -6,87 +6,22 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use testkit::kube::{Cluster, KubeApi, Rollout};
+use testkit::wharf::{access_token, Wharf};
 
 const PASSWORD: &str = "crash-test-password-1";
 const TOKEN: &str = "crash-test-kube-token";
 
-struct Wharf {
-    child: std::process::Child,
-    base: String,
+/// Starts the real binary on `dir` with short leases (3 s), so a restart takes over quickly.
+async fn start(dir: &Path, port: u16) -> Wharf {
+    let extra = [("WHARF_LOG", "warn"), ("WHARF_LEASE_SECONDS", "3")];
+    let bin = env!("CARGO_BIN_EXE_wharf");
+    Wharf::start(bin, dir, port, PASSWORD, &extra, None).await
 }
 
-impl Wharf {
-    async fn start(dir: &Path, port: u16) -> Wharf {
-        let child = Command::new(env!("CARGO_BIN_EXE_wharf"))
-            .env_clear()
-            .env("WHARF_LISTEN", format!("127.0.0.1:{port}"))
-            .env("WHARF_DATA_DIR", dir)
-            .env("WHARF_DATABASE_URL", testkit::database::url(dir))
-            .env("WHARF_SITE_ROOT", dir.join("site"))
-            .env("WHARF_LOG", "warn")
-            .env("WHARF_LEASE_SECONDS", "3")
-            .env("WHARF_ADMIN_EMAIL", "root@example.com")
-            .env("WHARF_ADMIN_PASSWORD", PASSWORD)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("wharf starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let c = reqwest::Client::new();
-        let started = Instant::now();
-        while c
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() != StatusCode::OK)
-            .unwrap_or(true)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "wharf did not get ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Wharf { child, base }
-    }
-
-    fn kill9(mut self) {
-        // Child::kill sends SIGKILL on Unix: no shutdown code runs
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Wharf {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn token(c: &reqwest::Client, base: &str) -> String {
-    let refresh: Value = c
-        .post(format!("{base}/pipelines/api/tokens"))
-        .json(&json!({"email": "root@example.com", "password": PASSWORD, "name": "crash"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let login: Value = c
-        .post(format!("{base}/pipelines/api/login"))
-        .json(&json!({"refreshToken": refresh["refreshToken"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"].as_str().unwrap().to_owned()
+async fn token(base: &str) -> String {
+    access_token(base, "root@example.com", PASSWORD).await
 }
 
 fn pipeline(name: &str, action: &str) -> String {
@@ -164,10 +99,10 @@ async fn a_sigkill_mid_task_never_repeats_a_create_and_leaves_nothing_stuck() {
         .local_addr()
         .unwrap()
         .port();
-    let wharf = Wharf::start(dir.path(), port).await;
+    let wharf = start(dir.path(), port).await;
     let base = wharf.base.clone();
     let c = reqwest::Client::new();
-    let t = token(&c, &base).await;
+    let t = token(&base).await;
     let api = |p: &str| format!("{base}/pipelines/api{p}");
     let project: Value = c
         .post(api("/projects"))
@@ -246,8 +181,8 @@ async fn a_sigkill_mid_task_never_repeats_a_create_and_leaves_nothing_stuck() {
 
     // the cluster finishes rolling out while Wharf is down; Wharf comes back on the same data
     kube.cluster.lock().unwrap().rollout = Rollout::Complete;
-    let wharf = Wharf::start(dir.path(), port).await;
-    let t = token(&c, &wharf.base).await;
+    let wharf = start(dir.path(), port).await;
+    let t = token(&wharf.base).await;
     let created = until(&c, &wharf.base, &t, runs[0], |e| e["status"] != "RUNNING").await;
     assert_eq!(created["status"], "FAILED", "{created:#}");
     assert!(

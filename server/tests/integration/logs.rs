@@ -5,30 +5,13 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use testkit::kube::{Cluster, KubeApi};
+use testkit::wharf::{free_port, Wharf};
 
 const ADMIN_PASSWORD: &str = "admin-pass-9c1d-never-logged";
 const VARIABLE_VALUE: &str = "variable-value-41aa-never-logged";
 const KUBE_TOKEN: &str = "kube-token-77b2-never-logged";
 const REGISTRY_PASSWORD: &str = "registry-pass-5e0f-never-logged";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn no_secret_appears_in_the_logs_even_at_debug_level() {
@@ -36,37 +19,11 @@ async fn no_secret_appears_in_the_logs_even_at_debug_level() {
     let log_path = dir.path().join("wharf.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let port = free_port();
-    let child = Child(
-        Command::new(env!("CARGO_BIN_EXE_wharf"))
-            .env_clear()
-            .env("WHARF_LISTEN", format!("127.0.0.1:{port}"))
-            .env("WHARF_DATA_DIR", dir.path())
-            .env("WHARF_DATABASE_URL", testkit::database::url(dir.path()))
-            .env("WHARF_SITE_ROOT", dir.path().join("site"))
-            .env("WHARF_LOG", "debug")
-            .env("WHARF_ADMIN_EMAIL", "root@example.com")
-            .env("WHARF_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("wharf starts"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let bin = env!("CARGO_BIN_EXE_wharf");
+    let extra = [("WHARF_LOG", "debug")];
+    let child = Wharf::start(bin, dir.path(), port, ADMIN_PASSWORD, &extra, Some(&log)).await;
+    let base = child.base.clone();
     let c = reqwest::Client::new();
-    let started = Instant::now();
-    while c
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != StatusCode::OK)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "wharf did not get ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let api = |path: &str| format!("{base}/pipelines/api{path}");
 
     let created: Value = c
