@@ -8,7 +8,7 @@ use crate::platform::events::publish;
 use crate::runs::user_operations::{Status as OpStatus, DEFAULT_EXPIRY_HOURS};
 use crate::Result;
 use domain::executions::RunStatus;
-use domain::pipeline::{expr, Task};
+use domain::pipeline::Task;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
@@ -33,89 +33,90 @@ impl Engine {
         task: &Task,
         ctx: &Context,
     ) -> Result<()> {
-        let db = &self.backend.db;
-        let now = self.backend.clock.now();
         let existing = ops::Entity::find()
             .filter(ops::Column::TaskRunId.eq(r.id))
-            .one(db)
+            .one(&self.backend.db)
             .await?;
-        let Some(op) = existing else {
-            if let Some(pre) = &task.pre_condition {
-                match expr::evaluate(pre, &|b| ctx.resolve(b)) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let o = Outcome {
-                            status: RunStatus::Skipped,
-                            message: Some(format!("Skipped: the precondition {pre} is false.")),
-                            output: Value::Null,
-                            logs: Vec::new(),
-                        };
-                        return self.record(e, r, o).await;
-                    }
-                    Err(m) => {
-                        let o =
-                            Outcome::failed(format!("The precondition cannot be evaluated: {m}"));
-                        return self.record(e, r, o).await;
-                    }
-                }
-            }
-            let text = |k: &str| {
-                ctx.substitute(task.input.get(k).and_then(Value::as_str).unwrap_or(""))
-                    .map(|s| ctx.mask(&s))
-            };
-            let (summary, description) = match (text("summary"), text("description")) {
-                (Ok(s), Ok(d)) => (s, d),
-                (Err(m), _) | (_, Err(m)) => return self.record(e, r, Outcome::failed(m)).await,
-            };
-            let mut approvers = Vec::new();
-            for a in task
-                .input
-                .get("approvers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                match ctx.substitute(a.as_str().unwrap_or_default()) {
-                    // approvers are shown to everyone who can see the execution
-                    Ok(v) if ctx.mask(&v) != v => {
-                        let o = Outcome::failed(
-                            "An approver comes from a SECRET or RESTRICTED variable; approvers \
-                             are shown to everyone, so name them with a regular variable or \
-                             plain text.",
-                        );
-                        return self.record(e, r, o).await;
-                    }
-                    Ok(v) => approvers.push(v.trim().to_lowercase()),
-                    Err(m) => return self.record(e, r, Outcome::failed(m)).await,
-                }
-            }
-            let hours = task
-                .input
-                .get("expiry")
-                .and_then(Value::as_i64)
-                .unwrap_or(DEFAULT_EXPIRY_HOURS);
-            let expires_at = now + chrono::Duration::hours(hours);
-            let message = format!(
-                "Waiting for {} to approve, until {} UTC.",
-                approvers.join(", "),
-                expires_at.format("%Y-%m-%d %H:%M")
-            );
-            self.open_wait(
-                e,
-                r,
-                stage,
-                Wait {
-                    kind: crate::runs::user_operations::Kind::Approval,
-                    summary,
-                    description,
-                    approvers,
-                    expires_at,
-                    message,
-                },
-            )
-            .await?;
-            return Ok(());
+        match existing {
+            None => self.open_approval(e, r, stage, task, ctx).await,
+            Some(op) => self.settle_approval(e, r, op).await,
+        }
+    }
+
+    /// The first step of a User Operation task: its precondition, then the operation opened
+    /// with its summary, description and approvers bound (none from a hidden variable).
+    async fn open_approval(
+        &self,
+        e: &exec_rows::Model,
+        r: &task_runs::Model,
+        stage: &str,
+        task: &Task,
+        ctx: &Context,
+    ) -> Result<()> {
+        if let Some(instead) = super::tasks::precondition(ctx, task) {
+            return self.record(e, r, instead).await;
+        }
+        let text = |k: &str| {
+            ctx.substitute(task.input.get(k).and_then(Value::as_str).unwrap_or(""))
+                .map(|s| ctx.mask(&s))
         };
+        let (summary, description) = match (text("summary"), text("description")) {
+            (Ok(s), Ok(d)) => (s, d),
+            (Err(m), _) | (_, Err(m)) => return self.record(e, r, Outcome::failed(m)).await,
+        };
+        let mut approvers = Vec::new();
+        for a in task
+            .input
+            .get("approvers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match ctx.substitute(a.as_str().unwrap_or_default()) {
+                // approvers are shown to everyone who can see the execution
+                Ok(v) if ctx.mask(&v) != v => {
+                    let o = Outcome::failed(
+                        "An approver comes from a SECRET or RESTRICTED variable; approvers \
+                         are shown to everyone, so name them with a regular variable or \
+                         plain text.",
+                    );
+                    return self.record(e, r, o).await;
+                }
+                Ok(v) => approvers.push(v.trim().to_lowercase()),
+                Err(m) => return self.record(e, r, Outcome::failed(m)).await,
+            }
+        }
+        let hours = task
+            .input
+            .get("expiry")
+            .and_then(Value::as_i64)
+            .unwrap_or(DEFAULT_EXPIRY_HOURS);
+        let expires_at = self.backend.clock.now() + chrono::Duration::hours(hours);
+        let message = format!(
+            "Waiting for {} to approve, until {} UTC.",
+            approvers.join(", "),
+            expires_at.format("%Y-%m-%d %H:%M")
+        );
+        let wait = Wait {
+            kind: crate::runs::user_operations::Kind::Approval,
+            summary,
+            description,
+            approvers,
+            expires_at,
+            message,
+        };
+        self.open_wait(e, r, stage, wait).await
+    }
+
+    /// A later step: the answer (or the expiry) becomes the task's outcome; a pending
+    /// operation woken early keeps waiting.
+    async fn settle_approval(
+        &self,
+        e: &exec_rows::Model,
+        r: &task_runs::Model,
+        op: ops::Model,
+    ) -> Result<()> {
+        let now = self.backend.clock.now();
         let by = op.responded_by.clone().unwrap_or_default();
         let comment = op.response_comment.clone().unwrap_or_default();
         let said = if comment.is_empty() {
@@ -144,7 +145,7 @@ impl Engine {
                     )
                     .filter(ops::Column::Id.eq(op.id))
                     .filter(ops::Column::Status.eq(OpStatus::Pending.as_str()))
-                    .exec(db)
+                    .exec(&self.backend.db)
                     .await?;
                 if updated.rows_affected == 0 {
                     // answered in the meantime: the next step reads the answer

@@ -19,20 +19,27 @@ use condition::condition;
 use poll::poll;
 use rest::rest;
 
+/// A task's precondition: `None` when the task runs (no precondition, or it holds), else
+/// the outcome instead (SKIPPED when false, FAILED when it cannot be evaluated).
+pub(in crate::engine) fn precondition(ctx: &Context, task: &Task) -> Option<Outcome> {
+    let pre = task.pre_condition.as_ref()?;
+    match expr::evaluate(pre, &|b| ctx.resolve(b)) {
+        Ok(true) => None,
+        Ok(false) => Some(Outcome {
+            status: RunStatus::Skipped,
+            message: Some(format!("Skipped: the precondition {pre} is false.")),
+            output: Value::Null,
+            logs: Vec::new(),
+        }),
+        Err(m) => Some(Outcome::failed(format!(
+            "The precondition cannot be evaluated: {m}"
+        ))),
+    }
+}
+
 pub(super) async fn run_task(ctx: &Context, tools: &Tools, stage: &str, task: &Task) -> Outcome {
-    if let Some(pre) = &task.pre_condition {
-        match expr::evaluate(pre, &|b| ctx.resolve(b)) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Outcome {
-                    status: RunStatus::Skipped,
-                    message: Some(format!("Skipped: the precondition {pre} is false.")),
-                    output: Value::Null,
-                    logs: Vec::new(),
-                }
-            }
-            Err(m) => return Outcome::failed(format!("The precondition cannot be evaluated: {m}")),
-        }
+    if let Some(instead) = precondition(ctx, task) {
+        return instead;
     }
     match task.kind {
         TaskType::Condition => condition(ctx, task),

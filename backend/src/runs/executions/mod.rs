@@ -206,40 +206,70 @@ pub(crate) async fn start_in(
     let now = backend.clock.now();
     if def.concurrency == Concurrency::SkipIfRunning {
         if let Some(a) = active.first() {
-            return Ok((
-                Started::Skipped {
-                    active_index: a.run_index,
-                },
-                Vec::new(),
-            ));
+            let skipped = Started::Skipped {
+                active_index: a.run_index,
+            };
+            return Ok((skipped, Vec::new()));
         }
     }
     let index = pipelines::next_index(txn, pipeline_id).await?;
+    let events = if def.concurrency == Concurrency::CancelPrevious {
+        cancel_previous(txn, &active, index, now).await?
+    } else {
+        Vec::new()
+    };
+    let m = insert_run(txn, actor, &p, &def, &input, index, comments, trigger, now).await?;
+    insert_stages_and_tasks(txn, m.id, &def).await?;
+    Ok((Started::Queued(row_view(&m)?), events))
+}
+
+/// Cancel-previous: the active runs before execution #`index` are canceled (at once when they
+/// hold no worker, after their current step otherwise); returns the changes to publish.
+async fn cancel_previous(
+    txn: &DatabaseTransaction,
+    active: &[row::Model],
+    index: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(i64, RunStatus)>> {
     let mut events = Vec::new();
-    if def.concurrency == Concurrency::CancelPrevious {
-        for a in active.iter().filter(|a| !a.cancel_requested) {
-            let message = format!("Canceled by execution #{index} (cancel-previous).");
-            let mut m: row::ActiveModel = a.clone().into();
-            if a.status == RunStatus::Queued.as_str()
-                || a.status == RunStatus::Paused.as_str()
-                || a.status == RunStatus::Waiting.as_str()
-            {
-                m.status = Set(RunStatus::Canceled.as_str().to_owned());
-                m.ended_at = Set(Some(now));
-                finish_open_runs(txn, a.id, RunStatus::Canceled, now).await?;
-                events.push((a.id, RunStatus::Canceled));
-            }
-            m.cancel_requested = Set(true);
-            m.message = Set(Some(message));
-            m.updated_at = Set(now);
-            m.update(txn).await?;
+    for a in active.iter().filter(|a| !a.cancel_requested) {
+        let message = format!("Canceled by execution #{index} (cancel-previous).");
+        let mut m: row::ActiveModel = a.clone().into();
+        let idle = [RunStatus::Queued, RunStatus::Paused, RunStatus::Waiting]
+            .iter()
+            .any(|s| a.status == s.as_str());
+        if idle {
+            m.status = Set(RunStatus::Canceled.as_str().to_owned());
+            m.ended_at = Set(Some(now));
+            finish_open_runs(txn, a.id, RunStatus::Canceled, now).await?;
+            events.push((a.id, RunStatus::Canceled));
         }
+        m.cancel_requested = Set(true);
+        m.message = Set(Some(message));
+        m.updated_at = Set(now);
+        m.update(txn).await?;
     }
-    let plan = serde_json::to_string(&def).map_err(|e| Error::Internal(e.to_string()))?;
-    let input_json = serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?;
-    let m = row::ActiveModel {
-        pipeline_id: Set(pipeline_id),
-        project_id: Set(project_id),
+    Ok(events)
+}
+
+/// The execution's row, QUEUED, with the plan it will run (the definition as checked now).
+#[allow(clippy::too_many_arguments)]
+async fn insert_run(
+    txn: &DatabaseTransaction,
+    actor: Actor,
+    p: &pipeline_rows::Model,
+    def: &PipelineDef,
+    input: &[(String, String)],
+    index: i64,
+    comments: &str,
+    trigger: Trigger,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<row::Model> {
+    let plan = serde_json::to_string(def).map_err(|e| Error::Internal(e.to_string()))?;
+    let input_json = serde_json::to_string(input).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(row::ActiveModel {
+        pipeline_id: Set(p.id),
+        project_id: Set(p.project_id),
         run_index: Set(index),
         pipeline_name: Set(p.name.clone()),
         status: Set(RunStatus::Queued.as_str().to_owned()),
@@ -262,10 +292,18 @@ pub(crate) async fn start_in(
         ..Default::default()
     }
     .insert(txn)
-    .await?;
+    .await?)
+}
+
+/// A QUEUED row for each stage and each task of the plan.
+async fn insert_stages_and_tasks(
+    txn: &DatabaseTransaction,
+    execution_id: i64,
+    def: &PipelineDef,
+) -> Result<()> {
     for (position, stage) in def.stages.iter().enumerate() {
         stage_runs::ActiveModel {
-            execution_id: Set(m.id),
+            execution_id: Set(execution_id),
             position: Set(position as i32),
             name: Set(stage.name.clone()),
             status: Set(RunStatus::Queued.as_str().to_owned()),
@@ -279,7 +317,7 @@ pub(crate) async fn start_in(
             for name in names {
                 let kind = stage.task(name).map(|t| t.kind.as_str()).unwrap_or("?");
                 task_runs::ActiveModel {
-                    execution_id: Set(m.id),
+                    execution_id: Set(execution_id),
                     stage_position: Set(position as i32),
                     group_position: Set(group as i32),
                     stage_name: Set(stage.name.clone()),
@@ -287,12 +325,6 @@ pub(crate) async fn start_in(
                     kind: Set(kind.to_owned()),
                     status: Set(RunStatus::Queued.as_str().to_owned()),
                     attempts: Set(0),
-                    message: Set(None),
-                    output: Set(None),
-                    state: Set(None),
-                    started_at: Set(None),
-                    ended_at: Set(None),
-                    input: Set(None),
                     ..Default::default()
                 }
                 .insert(txn)
@@ -300,7 +332,7 @@ pub(crate) async fn start_in(
             }
         }
     }
-    Ok((Started::Queued(row_view(&m)?), events))
+    Ok(())
 }
 
 /// Marks every stage and task of an execution that has not finished with `status`.
