@@ -19,46 +19,13 @@ impl Engine {
     /// runs behind them, and takes projects round-robin (the one whose work was claimed longest
     /// ago first).
     pub(super) async fn claim(&self) -> Result<Option<exec_rows::Model>> {
-        let db = &self.backend.db;
         let now = self.backend.clock.now();
-        let free = Condition::any()
-            .add(exec_rows::Column::LeaseUntil.is_null())
-            .add(exec_rows::Column::LeaseUntil.lt(now));
-        let heads: Vec<i64> = pipeline_heads::Entity::find()
-            .select_only()
-            .column(pipeline_heads::Column::HeadId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        if heads.is_empty() {
+        let mut candidates = self.claimable_heads(now).await?;
+        if candidates.is_empty() {
             return Ok(None);
         }
-        let mut candidates = Vec::new();
-        for chunk in heads.chunks(crate::platform::db::MAX_BOUND_VALUES) {
-            candidates.extend(
-                exec_rows::Entity::find()
-                    .filter(exec_rows::Column::Id.is_in(chunk.iter().copied()))
-                    .filter(
-                        Condition::any()
-                            .add(exec_rows::Column::Status.eq(RunStatus::Queued.as_str()))
-                            .add(
-                                Condition::all()
-                                    .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
-                                    .add(free.clone()),
-                            )
-                            // a wait's deadline (lease_until) passed: see whether it expired
-                            .add(
-                                Condition::all()
-                                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
-                                    .add(exec_rows::Column::LeaseUntil.lt(now)),
-                            ),
-                    )
-                    .all(db)
-                    .await?,
-            );
-        }
         let last: HashMap<i64, i64> = project_claims::Entity::find()
-            .all(db)
+            .all(&self.backend.db)
             .await?
             .into_iter()
             .map(|c| (c.project_id, c.last_claim))
@@ -66,45 +33,82 @@ impl Engine {
         candidates.sort_by_key(|c| (last.get(&c.project_id).copied().unwrap_or(0), c.id));
         let next_claim = last.values().max().copied().unwrap_or(0) + 1;
         for c in candidates {
-            let claimed = exec_rows::Entity::update_many()
-                .col_expr(
-                    exec_rows::Column::LeaseOwner,
-                    Expr::value(self.owner.clone()),
-                )
-                .col_expr(
-                    exec_rows::Column::LeaseUntil,
-                    Expr::value(now + self.lease_chrono()),
-                )
-                .col_expr(
-                    exec_rows::Column::Status,
-                    Expr::value(RunStatus::Running.as_str()),
-                )
-                .col_expr(
-                    exec_rows::Column::StartedAt,
-                    Expr::value(c.started_at.unwrap_or(now)),
-                )
-                .filter(exec_rows::Column::Id.eq(c.id))
-                .filter(exec_rows::Column::Status.eq(c.status.clone()))
-                .filter(free.clone())
-                .exec(db)
-                .await?;
-            if claimed.rows_affected == 1 {
+            if self.take(&c, now).await? {
                 self.took_from(c.project_id, next_claim).await?;
                 if c.status != RunStatus::Running.as_str() {
-                    publish(
-                        &self.backend,
-                        c.id,
-                        c.project_id,
-                        None,
-                        None,
-                        RunStatus::Running,
-                    );
+                    let running = RunStatus::Running;
+                    publish(&self.backend, c.id, c.project_id, None, None, running);
                 }
-                return Ok(exec_rows::Entity::find_by_id(c.id).one(db).await?);
+                return Ok(exec_rows::Entity::find_by_id(c.id)
+                    .one(&self.backend.db)
+                    .await?);
             }
         }
         Ok(None)
     }
+
+    /// The pipelines' heads that can go now: QUEUED, RUNNING with a free lease (its worker
+    /// stopped), or WAITING past its deadline (to see whether the wait expired).
+    async fn claimable_heads(&self, now: DateTime<Utc>) -> Result<Vec<exec_rows::Model>> {
+        let db = &self.backend.db;
+        let heads: Vec<i64> = pipeline_heads::Entity::find()
+            .select_only()
+            .column(pipeline_heads::Column::HeadId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let ready = Condition::any()
+            .add(exec_rows::Column::Status.eq(RunStatus::Queued.as_str()))
+            .add(
+                Condition::all()
+                    .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
+                    .add(free(now)),
+            )
+            .add(
+                Condition::all()
+                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
+                    .add(exec_rows::Column::LeaseUntil.lt(now)),
+            );
+        let mut candidates = Vec::new();
+        for chunk in heads.chunks(crate::platform::db::MAX_BOUND_VALUES) {
+            let found = exec_rows::Entity::find()
+                .filter(exec_rows::Column::Id.is_in(chunk.iter().copied()))
+                .filter(ready.clone())
+                .all(db)
+                .await?;
+            candidates.extend(found);
+        }
+        Ok(candidates)
+    }
+
+    /// Takes candidate `c` under this worker's lease if nobody changed it meanwhile (one
+    /// conditional UPDATE, so two workers never both take it).
+    async fn take(&self, c: &exec_rows::Model, now: DateTime<Utc>) -> Result<bool> {
+        let claimed = exec_rows::Entity::update_many()
+            .col_expr(
+                exec_rows::Column::LeaseOwner,
+                Expr::value(self.owner.clone()),
+            )
+            .col_expr(
+                exec_rows::Column::LeaseUntil,
+                Expr::value(now + self.lease_chrono()),
+            )
+            .col_expr(
+                exec_rows::Column::Status,
+                Expr::value(RunStatus::Running.as_str()),
+            )
+            .col_expr(
+                exec_rows::Column::StartedAt,
+                Expr::value(c.started_at.unwrap_or(now)),
+            )
+            .filter(exec_rows::Column::Id.eq(c.id))
+            .filter(exec_rows::Column::Status.eq(c.status.clone()))
+            .filter(free(now))
+            .exec(&self.backend.db)
+            .await?;
+        Ok(claimed.rows_affected == 1)
+    }
+
     /// Notes that work of `project` was claimed as the `n`th claim (round-robin order).
     pub(super) async fn took_from(&self, project: i64, n: i64) -> Result<()> {
         use sea_orm::sea_query::OnConflict;
@@ -226,4 +230,11 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// A lease nobody holds now: none, or run out.
+fn free(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(exec_rows::Column::LeaseUntil.is_null())
+        .add(exec_rows::Column::LeaseUntil.lt(now))
 }
