@@ -351,7 +351,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "backend/src/live.rs summaries",
     "backend/src/project/endpoints/input.rs parse",
     "backend/src/runs/user_operations.rs respond",
-    "backend/src/triggers/cards.rs check_form",
     "backend/src/triggers/cards.rs views",
     "backend/src/triggers/inbox/matching.rs start_for",
     "domain/src/pipeline/expr.rs lex",
