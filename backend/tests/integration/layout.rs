@@ -361,7 +361,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "migrations/src/m20261121_000011_create_docker_webhooks.rs up",
     "migrations/src/m20261202_000017_pipeline_heads.rs up",
     "server/src/api/mod.rs router",
-    "server/src/api/webhooks.rs listen",
     "server/src/lib.rs prepare",
     "server/src/middleware.rs auth_gate",
 ];

@@ -66,73 +66,21 @@ enum Listener {
 }
 
 async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Request) -> Response {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let token = token.or(bearer).unwrap_or_default();
-    let card = if token.is_empty() {
-        None
-    } else {
-        match s.backend.listeners.card_for(&s.backend.db, &token).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook token look-up failed");
-                return plain(StatusCode::SERVICE_UNAVAILABLE, "Try again later.");
-            }
-        }
+    // 1. the card, by its secure token (query string or bearer)
+    let card = match card_of(&s, token, req.headers()).await {
+        Ok(card) => card,
+        Err(refused) => return refused,
     };
-    let Some(card) = card else {
-        let n = s.refused_deliveries.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::warn!(
-            refused_since_start = n,
-            "webhook delivery refused: missing or unknown token"
-        );
-        return plain(
-            StatusCode::UNAUTHORIZED,
-            "Missing or unknown secure token: send the card's listener URL as given.",
-        );
+    // 2. the delivery, read into push events (JSON, at most 1 MiB and 100 pushes)
+    let (source, events, body) = match read_delivery(listener, req).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    if !json_content(req.headers()) {
-        return plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send JSON: Content-Type application/json or a registry's +json type.",
-        );
-    }
-    let body = match axum::body::to_bytes(req.into_body(), MAX_DELIVERY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "The body is over 1 MiB."),
-    };
-    let read = match listener {
-        Listener::DockerHub => inbox::read_docker_hub(&body).map(|e| (Source::DockerHub, e)),
-        Listener::Registry => inbox::read_registry(&body),
-    };
-    let (source, events) = match read {
-        Ok(r) => r,
-        Err(why) => {
-            let why: String = why.chars().take(200).collect();
-            return plain(
-                StatusCode::BAD_REQUEST,
-                &format!("Malformed delivery: {why}"),
-            );
-        }
-    };
-    if events.len() > inbox::MAX_EVENTS_PER_DELIVERY {
-        return plain(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!(
-                "At most {} image pushes per delivery; this one has {}. Send them in smaller envelopes.",
-                inbox::MAX_EVENTS_PER_DELIVERY,
-                events.len()
-            ),
-        );
-    }
     if events.is_empty() {
         // pulls, blob pushes, per-platform manifests: nothing to record
         return (StatusCode::OK, Json(serde_json::json!({ "accepted": 0 }))).into_response();
     }
+    // 3. stored durably before the answer
     match s
         .inbox
         .accept(&s.backend, card, source, &body, &events)
@@ -142,8 +90,7 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
         Ok(()) if events.iter().all(|e| e.rejected.is_some()) => {
             let why = events
                 .iter()
-                .filter_map(|e| e.rejected.as_deref())
-                .next()
+                .find_map(|e| e.rejected.as_deref())
                 .unwrap_or_default();
             plain(StatusCode::BAD_REQUEST, &format!("Rejected: {why}."))
         }
@@ -163,6 +110,89 @@ async fn listen(s: AppState, listener: Listener, token: Option<String>, req: Req
             )
         }
     }
+}
+
+/// Step 1: the card whose secure token came with the delivery, or the answer refusing it.
+async fn card_of(
+    s: &AppState,
+    token: Option<String>,
+    headers: &HeaderMap,
+) -> std::result::Result<i64, Response> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = token.or(bearer).unwrap_or_default();
+    let card = if token.is_empty() {
+        None
+    } else {
+        s.backend
+            .listeners
+            .card_for(&s.backend.db, &token)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "webhook token look-up failed");
+                plain(StatusCode::SERVICE_UNAVAILABLE, "Try again later.")
+            })?
+    };
+    card.ok_or_else(|| {
+        let n = s.refused_deliveries.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(
+            refused_since_start = n,
+            "webhook delivery refused: missing or unknown token"
+        );
+        plain(
+            StatusCode::UNAUTHORIZED,
+            "Missing or unknown secure token: send the card's listener URL as given.",
+        )
+    })
+}
+
+/// Step 2: the body (JSON, at most [`MAX_DELIVERY_BYTES`]) read into push events, at most
+/// `inbox::MAX_EVENTS_PER_DELIVERY` of them, or the answer refusing it.
+async fn read_delivery(
+    listener: Listener,
+    req: Request,
+) -> std::result::Result<
+    (
+        Source,
+        Vec<domain::registry_events::PushEvent>,
+        axum::body::Bytes,
+    ),
+    Response,
+> {
+    if !json_content(req.headers()) {
+        return Err(plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send JSON: Content-Type application/json or a registry's +json type.",
+        ));
+    }
+    let body = axum::body::to_bytes(req.into_body(), MAX_DELIVERY_BYTES)
+        .await
+        .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, "The body is over 1 MiB."))?;
+    let read = match listener {
+        Listener::DockerHub => inbox::read_docker_hub(&body).map(|e| (Source::DockerHub, e)),
+        Listener::Registry => inbox::read_registry(&body),
+    };
+    let (source, events) = read.map_err(|why| {
+        let why: String = why.chars().take(200).collect();
+        plain(
+            StatusCode::BAD_REQUEST,
+            &format!("Malformed delivery: {why}"),
+        )
+    })?;
+    if events.len() > inbox::MAX_EVENTS_PER_DELIVERY {
+        return Err(plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "At most {} image pushes per delivery; this one has {}. Send them in smaller envelopes.",
+                inbox::MAX_EVENTS_PER_DELIVERY,
+                events.len()
+            ),
+        ));
+    }
+    Ok((source, events, body))
 }
 
 /// Docker Hub's webhook: its payload as Docker Hub sends it (and as the documentation prints it).
