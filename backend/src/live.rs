@@ -246,53 +246,11 @@ async fn summaries(backend: &Backend, models: Vec<row::Model>) -> Result<Vec<Exe
     if models.is_empty() {
         return Ok(Vec::new());
     }
-    let db = &backend.db;
+    // everything the rows need, read in a few statements for all of them
     let mut waits = queue_waits(backend, &models).await?;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
-    let stages = stage_runs::Entity::find()
-        .filter(stage_runs::Column::ExecutionId.is_in(ids.clone()))
-        .order_by_asc(stage_runs::Column::Position)
-        .all(db)
-        .await?;
-    let tasks = task_runs::Entity::find()
-        .filter(task_runs::Column::ExecutionId.is_in(ids.clone()))
-        .order_by_asc(task_runs::Column::StagePosition)
-        .order_by_asc(task_runs::Column::GroupPosition)
-        .order_by_asc(task_runs::Column::Id)
-        .all(db)
-        .await?;
-    let project_ids: Vec<i64> = models.iter().map(|m| m.project_id).collect();
-    let project_names: HashMap<i64, String> = projects::Entity::find()
-        .filter(projects::Column::Id.is_in(project_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
-    let user_ids: Vec<i64> = models.iter().filter_map(|m| m.created_by).collect();
-    let emails: HashMap<i64, String> = users::Entity::find()
-        .filter(users::Column::Id.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
-    let docker: Vec<activity::Model> = activity::Entity::find()
-        .filter(activity::Column::ExecutionId.is_in(ids))
-        .all(db)
-        .await?;
-    let card_ids: Vec<i64> = docker.iter().map(|a| a.webhook_id).collect();
-    let card_names: HashMap<i64, String> = cards::Entity::find()
-        .filter(cards::Column::Id.is_in(card_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let by_execution: HashMap<i64, &activity::Model> = docker
-        .iter()
-        .filter_map(|a| a.execution_id.map(|e| (e, a)))
-        .collect();
+    let (stages, tasks) = runs_of(&backend.db, &ids).await?;
+    let names = Names::load(&backend.db, &models).await?;
     let mut out = Vec::with_capacity(models.len());
     for m in models {
         let own: Vec<stage_runs::Model> = stages
@@ -309,40 +267,112 @@ async fn summaries(backend: &Backend, models: Vec<row::Model>) -> Result<Vec<Exe
                 v.status = RunStatus::Waiting;
             }
         }
-        let who = m.created_by.and_then(|u| emails.get(&u).cloned());
-        let started_by = match m.trigger.as_str() {
-            "docker" => match by_execution.get(&m.id) {
-                Some(a) => format!(
-                    "Docker webhook {} · {}",
-                    card_names
-                        .get(&a.webhook_id)
-                        .map(String::as_str)
-                        .unwrap_or("(deleted)"),
-                    a.image
-                ),
-                None => "Docker webhook".to_owned(),
-            },
-            "rerun" => m.comments.clone(),
-            "api" => format!(
-                "{} (API)",
-                who.unwrap_or_else(|| "a deleted user".to_owned())
-            ),
-            _ => who.unwrap_or_else(|| "a deleted user".to_owned()),
-        };
         out.push(ExecutionSummary {
             row: row_view(&m)?,
             project_id: m.project_id,
-            project_name: project_names
+            project_name: names
+                .projects
                 .get(&m.project_id)
                 .cloned()
                 .unwrap_or_default(),
-            started_by,
+            started_by: names.started_by(&m),
             stages: views,
             version: m.live_version,
             queue: waits.remove(&m.id),
         });
     }
     Ok(out)
+}
+
+/// The stage and task runs of executions `ids`, in plan order.
+async fn runs_of(
+    db: &sea_orm::DatabaseConnection,
+    ids: &[i64],
+) -> Result<(Vec<stage_runs::Model>, Vec<task_runs::Model>)> {
+    let stages = stage_runs::Entity::find()
+        .filter(stage_runs::Column::ExecutionId.is_in(ids.iter().copied()))
+        .order_by_asc(stage_runs::Column::Position)
+        .all(db)
+        .await?;
+    let tasks = task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.is_in(ids.iter().copied()))
+        .order_by_asc(task_runs::Column::StagePosition)
+        .order_by_asc(task_runs::Column::GroupPosition)
+        .order_by_asc(task_runs::Column::Id)
+        .all(db)
+        .await?;
+    Ok((stages, tasks))
+}
+
+/// The names a page of executions shows: projects, who started each, and the Docker webhook
+/// (card and image) behind those a push started.
+struct Names {
+    projects: HashMap<i64, String>,
+    emails: HashMap<i64, String>,
+    cards: HashMap<i64, String>,
+    /// execution → (card, image)
+    pushes: HashMap<i64, (i64, String)>,
+}
+
+impl Names {
+    async fn load(db: &sea_orm::DatabaseConnection, models: &[row::Model]) -> Result<Names> {
+        let projects = projects::Entity::find()
+            .filter(projects::Column::Id.is_in(models.iter().map(|m| m.project_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        let emails = users::Entity::find()
+            .filter(users::Column::Id.is_in(models.iter().filter_map(|m| m.created_by)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect();
+        let pushes: HashMap<i64, (i64, String)> = activity::Entity::find()
+            .filter(activity::Column::ExecutionId.is_in(models.iter().map(|m| m.id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|a| a.execution_id.map(|e| (e, (a.webhook_id, a.image))))
+            .collect();
+        let cards = cards::Entity::find()
+            .filter(cards::Column::Id.is_in(pushes.values().map(|(card, _)| *card)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        Ok(Names {
+            projects,
+            emails,
+            cards,
+            pushes,
+        })
+    }
+
+    /// "Docker webhook web-deploy · acme/web:v2", "ada@example.com (API)", a rerun's comment,
+    /// or the person who pressed Run.
+    fn started_by(&self, m: &row::Model) -> String {
+        let who = || {
+            m.created_by
+                .and_then(|u| self.emails.get(&u).cloned())
+                .unwrap_or_else(|| "a deleted user".to_owned())
+        };
+        match m.trigger.as_str() {
+            "docker" => match self.pushes.get(&m.id) {
+                Some((card, image)) => {
+                    let card = self.cards.get(card).map_or("(deleted)", String::as_str);
+                    format!("Docker webhook {card} · {image}")
+                }
+                None => "Docker webhook".to_owned(),
+            },
+            "rerun" => m.comments.clone(),
+            "api" => format!("{} (API)", who()),
+            _ => who(),
+        }
+    }
 }
 
 /// How many latest executions and Activity rows the dashboard shows.

@@ -348,7 +348,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "backend/src/engine/restricted.rs restricted_gate",
     "backend/src/engine/tasks/kubernetes.rs run",
     "backend/src/engine/tasks/registry.rs run",
-    "backend/src/live.rs summaries",
     "backend/src/project/endpoints/input.rs parse",
     "backend/src/runs/user_operations.rs respond",
     "backend/src/triggers/cards.rs views",
