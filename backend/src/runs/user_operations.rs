@@ -198,21 +198,7 @@ pub async fn respond(
     }
     let email = email_of(backend, actor).await?;
     let op = readable(backend, actor, &email, id).await?;
-    let restricted = ops::Entity::find_by_id(id)
-        .one(&backend.db)
-        .await?
-        .is_some_and(|m| m.kind == Kind::Restricted.as_str());
-    if restricted {
-        if !crate::access::projects::administers(&backend.db, actor, op.project_id).await? {
-            return Err(Error::Forbidden(
-                "Only the project's administrators can release restricted values.".to_owned(),
-            ));
-        }
-    } else if !op.approvers.contains(&email) {
-        return Err(Error::Forbidden(
-            "Only the approvers this operation names can answer it.".to_owned(),
-        ));
-    }
+    may_answer(backend, actor, &email, &op).await?;
     let now = backend.clock.now();
     let status = if approve {
         Status::Approved
@@ -242,7 +228,44 @@ pub async fn respond(
             "This operation can no longer be answered: {why}."
         )));
     }
-    // wake the execution: a worker claims it and reads the answer
+    let woke = wake(&txn, op.execution_id).await?;
+    txn.commit().await?;
+    if woke {
+        let running = RunStatus::Running;
+        publish(backend, op.execution_id, op.project_id, None, None, running);
+    }
+    readable(backend, actor, &email, id).await
+}
+
+/// Who may answer: a project administrator releases restricted values; an approval is
+/// answered by the approvers it names.
+async fn may_answer(
+    backend: &Backend,
+    actor: Actor,
+    email: &str,
+    op: &UserOperationRow,
+) -> Result<()> {
+    let restricted = ops::Entity::find_by_id(op.id)
+        .one(&backend.db)
+        .await?
+        .is_some_and(|m| m.kind == Kind::Restricted.as_str());
+    if restricted {
+        if !crate::access::projects::administers(&backend.db, actor, op.project_id).await? {
+            return Err(Error::Forbidden(
+                "Only the project's administrators can release restricted values.".to_owned(),
+            ));
+        }
+    } else if !op.approvers.iter().any(|a| a == email) {
+        return Err(Error::Forbidden(
+            "Only the approvers this operation names can answer it.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Wakes the execution waiting for an answer: RUNNING with no lease, so a worker claims it and
+/// reads the answer. False when it was not waiting (canceled meanwhile, say).
+async fn wake(txn: &sea_orm::DatabaseTransaction, execution_id: i64) -> Result<bool> {
     let woke = exec_rows::Entity::update_many()
         .col_expr(
             exec_rows::Column::Status,
@@ -256,20 +279,9 @@ pub async fn respond(
             exec_rows::Column::LeaseOwner,
             Expr::value(Option::<String>::None),
         )
-        .filter(exec_rows::Column::Id.eq(op.execution_id))
+        .filter(exec_rows::Column::Id.eq(execution_id))
         .filter(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    txn.commit().await?;
-    if woke.rows_affected == 1 {
-        publish(
-            backend,
-            op.execution_id,
-            op.project_id,
-            None,
-            None,
-            RunStatus::Running,
-        );
-    }
-    readable(backend, actor, &email, id).await
+    Ok(woke.rows_affected == 1)
 }

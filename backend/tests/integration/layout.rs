@@ -349,7 +349,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "backend/src/engine/tasks/kubernetes.rs run",
     "backend/src/engine/tasks/registry.rs run",
     "backend/src/project/endpoints/input.rs parse",
-    "backend/src/runs/user_operations.rs respond",
     "backend/src/triggers/cards.rs views",
     "backend/src/triggers/inbox/matching.rs start_for",
     "domain/src/pipeline/expr.rs lex",
