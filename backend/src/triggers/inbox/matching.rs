@@ -287,29 +287,19 @@ pub(super) async fn start_for(
         ));
     };
     let pipeline = Some((p.id, p.name.clone()));
-    let declared: Vec<String> = crate::project::pipelines::check(&p.definition)
-        .map(|d| d.input.into_iter().map(|(n, _)| n).collect())
-        .unwrap_or_default();
-    let mut input: BTreeMap<String, String> = parse_input(&card.input)
-        .into_iter()
-        .filter(|(k, _)| declared.contains(k))
-        .collect();
-    for (k, v) in event.docker_inputs() {
-        if declared.iter().any(|d| d == k) {
-            input.insert(k.to_owned(), v);
-        }
-    }
+    let input = inputs_for(&p, card, event);
+    let pusher = if event.owner.is_empty() {
+        "unknown"
+    } else {
+        &event.owner
+    };
     let comments = format!(
-        "Docker push of {} by {} (webhook {}){extra_comment}",
+        "Docker push of {} by {pusher} (webhook {}){extra_comment}",
         event.image(),
-        if event.owner.is_empty() {
-            "unknown"
-        } else {
-            &event.owner
-        },
         card.name
     );
     let comments: String = comments.chars().take(2000).collect();
+    // in a savepoint, so that a refusal (disabled, invalid input) leaves nothing behind
     let sp = txn.begin().await?;
     let result = executions::start_in(
         &sp,
@@ -322,41 +312,62 @@ pub(super) async fn start_for(
         Trigger::Docker,
     )
     .await;
-    match result {
-        Ok((s, events)) => {
-            sp.commit().await?;
-            let outcome = match &s {
-                Started::Queued(row) => Outcome {
-                    status: ActivityStatus::Triggered,
-                    message: format!("Execution #{} of {} queued.", row.index, row.pipeline_name),
-                    execution: Some((row.id, row.index)),
-                    pipeline,
-                },
-                Started::Skipped { active_index } => Outcome {
-                    status: ActivityStatus::Skipped,
-                    message: format!(
-                        "Execution #{active_index} of {} is still running (skip-if-running); no new execution.",
-                        p.name
-                    ),
-                    execution: None,
-                    pipeline,
-                },
-            };
-            started.push((card.project_id, s, events));
-            Ok(outcome)
-        }
-        Err(Error::Db(e)) => Err(Error::Db(e)),
-        Err(Error::Internal(e)) => Err(Error::Internal(e)),
+    let (s, events) = match result {
+        Ok(started) => started,
+        Err(e @ (Error::Db(_) | Error::Internal(_))) => return Err(e),
         Err(e) => {
             sp.rollback().await?;
-            Ok(Outcome {
-                status: ActivityStatus::Failed,
-                message: e.public_message(),
-                execution: None,
-                pipeline,
-            })
+            let mut refused = Outcome::says(ActivityStatus::Failed, e.public_message());
+            refused.pipeline = pipeline;
+            return Ok(refused);
+        }
+    };
+    sp.commit().await?;
+    let outcome = outcome_of(&s, &p.name, pipeline);
+    started.push((card.project_id, s, events));
+    Ok(outcome)
+}
+
+/// The Activity row's words for what starting the pipeline did.
+fn outcome_of(s: &Started, pipeline_name: &str, pipeline: Option<(i64, String)>) -> Outcome {
+    match s {
+        Started::Queued(row) => Outcome {
+            status: ActivityStatus::Triggered,
+            message: format!("Execution #{} of {} queued.", row.index, row.pipeline_name),
+            execution: Some((row.id, row.index)),
+            pipeline,
+        },
+        Started::Skipped { active_index } => Outcome {
+            status: ActivityStatus::Skipped,
+            message: format!(
+                "Execution #{active_index} of {pipeline_name} is still running (skip-if-running); no new execution."
+            ),
+            execution: None,
+            pipeline,
+        },
+    }
+}
+
+/// The pipeline's inputs for an event: the card's values, then the event's Docker values over
+/// them, only for inputs the pipeline declares.
+fn inputs_for(
+    p: &pipelines::Model,
+    card: &cards::Model,
+    event: &PushEvent,
+) -> BTreeMap<String, String> {
+    let declared: Vec<String> = crate::project::pipelines::check(&p.definition)
+        .map(|d| d.input.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
+    let mut input: BTreeMap<String, String> = parse_input(&card.input)
+        .into_iter()
+        .filter(|(k, _)| declared.contains(k))
+        .collect();
+    for (k, v) in event.docker_inputs() {
+        if declared.iter().any(|d| d == k) {
+            input.insert(k.to_owned(), v);
         }
     }
+    input
 }
 
 /// The Activity row for an event's outcome; `at` is the delivery's id and arrival.
