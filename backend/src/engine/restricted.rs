@@ -143,33 +143,56 @@ impl Engine {
                 approved_by: None,
             });
         }
-        let db = &self.backend.db;
-        let now = self.backend.clock.now();
         let existing = ops::Entity::find()
             .filter(ops::Column::TaskRunId.eq(r.id))
-            .one(db)
+            .one(&self.backend.db)
             .await?;
-        let Some(op) = existing else {
-            let summary = format!(
-                "Task {stage} › {} uses {}; an administrator must approve.",
-                r.name,
-                uses.join(", ")
-            );
-            let description = "The pipeline version being run was not saved by a project \
-                administrator, or the execution was not started by one, so restricted values \
-                are released only with an administrator's approval."
-                .to_owned();
-            let wait = super::user_operation::Wait {
-                kind: Kind::Restricted,
-                summary: summary.clone(),
-                description,
-                approvers: administrators(self, e.project_id).await?,
-                expires_at: now + chrono::Duration::hours(DEFAULT_EXPIRY_HOURS),
-                message: summary,
-            };
-            self.open_wait(e, r, stage, wait).await?;
-            return Ok(Gate::Hold);
+        match existing {
+            None => {
+                self.ask_release(e, r, stage, &uses).await?;
+                Ok(Gate::Hold)
+            }
+            Some(op) => self.release_answer(e, r, op).await,
+        }
+    }
+
+    /// Opens the approval that releasing `uses` to task run `r` waits for.
+    async fn ask_release(
+        &self,
+        e: &exec_rows::Model,
+        r: &task_runs::Model,
+        stage: &str,
+        uses: &[String],
+    ) -> Result<()> {
+        let summary = format!(
+            "Task {stage} › {} uses {}; an administrator must approve.",
+            r.name,
+            uses.join(", ")
+        );
+        let description = "The pipeline version being run was not saved by a project \
+            administrator, or the execution was not started by one, so restricted values \
+            are released only with an administrator's approval."
+            .to_owned();
+        let wait = super::user_operation::Wait {
+            kind: Kind::Restricted,
+            summary: summary.clone(),
+            description,
+            approvers: administrators(self, e.project_id).await?,
+            expires_at: self.backend.clock.now() + chrono::Duration::hours(DEFAULT_EXPIRY_HOURS),
+            message: summary,
         };
+        self.open_wait(e, r, stage, wait).await
+    }
+
+    /// What the approval's answer means for the task: run with the values, keep waiting, or
+    /// fail saying why (rejected, expired, closed).
+    async fn release_answer(
+        &self,
+        e: &exec_rows::Model,
+        r: &task_runs::Model,
+        op: ops::Model,
+    ) -> Result<Gate> {
+        let now = self.backend.clock.now();
         let by = op.responded_by.clone().unwrap_or_default();
         let said = op
             .response_comment
@@ -190,7 +213,7 @@ impl Engine {
                     .col_expr(ops::Column::Status, Expr::value(OpStatus::Expired.as_str()))
                     .filter(ops::Column::Id.eq(op.id))
                     .filter(ops::Column::Status.eq(OpStatus::Pending.as_str()))
-                    .exec(db)
+                    .exec(&self.backend.db)
                     .await?;
                 if expired.rows_affected == 0 {
                     // answered meanwhile: the next step reads the answer

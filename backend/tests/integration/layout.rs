@@ -345,7 +345,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "app/src/pages/variables.rs ProjectVariables",
     "app/src/pages/variables.rs VariableRowView",
     "backend/src/clients/registry.rs retag",
-    "backend/src/engine/restricted.rs restricted_gate",
     "backend/src/engine/tasks/kubernetes.rs run",
     "backend/src/engine/tasks/registry.rs run",
     "backend/src/project/endpoints/input.rs parse",
