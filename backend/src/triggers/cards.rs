@@ -7,17 +7,17 @@ use crate::access::accounts::Actor;
 use crate::access::projects::authorize;
 use crate::error::conflict_on_unique;
 use crate::platform::entities::{
-    api_tokens, docker_webhooks as row, endpoints, pipelines, users, webhook_activity,
+    api_tokens, docker_webhooks as row, endpoints, pipelines, webhook_activity,
 };
 use crate::platform::secrets::SecretValue;
+use crate::triggers::card_form::check_form;
 use crate::triggers::listener::{
     full_url, listener_path, new_token, open_token, token_hash, PURPOSE,
 };
 use crate::{Backend, Error, Result};
 use chrono::{DateTime, Utc};
-use domain::endpoints::{EndpointKind, RegistryServerType};
-use domain::role::{ProjectAction, ProjectRole};
-use domain::views::TokenStatus;
+use domain::endpoints::RegistryServerType;
+use domain::role::ProjectAction;
 use domain::webhooks::{ActivityStatus, SyncState, WebhookCard, WebhookForm};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -35,104 +35,144 @@ async fn views(
     now: DateTime<Utc>,
     models: Vec<row::Model>,
 ) -> Result<Vec<WebhookCard>> {
-    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
-    let endpoint_ids: Vec<i64> = models.iter().map(|m| m.endpoint_id).collect();
-    let pipeline_ids: Vec<i64> = models.iter().map(|m| m.pipeline_id).collect();
-    let token_ids: Vec<i64> = models.iter().filter_map(|m| m.api_token_id).collect();
-    let endpoints: HashMap<i64, endpoints::Model> = endpoints::Entity::find()
-        .filter(endpoints::Column::Id.is_in(endpoint_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    let pipelines: HashMap<i64, String> = pipelines::Entity::find()
-        .select_only()
-        .column(pipelines::Column::Id)
-        .column(pipelines::Column::Name)
-        .filter(pipelines::Column::Id.is_in(pipeline_ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let tokens: HashMap<i64, api_tokens::Model> = api_tokens::Entity::find()
-        .filter(api_tokens::Column::Id.is_in(token_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let counts = |triggered: bool| {
-        let mut q = webhook_activity::Entity::find()
-            .select_only()
-            .column(webhook_activity::Column::WebhookId)
-            .column_as(webhook_activity::Column::Id.count(), "n")
-            .column_as(webhook_activity::Column::Id.max(), "last")
-            .filter(webhook_activity::Column::WebhookId.is_in(ids.clone()))
-            .group_by(webhook_activity::Column::WebhookId);
-        if triggered {
-            q = q.filter(webhook_activity::Column::Status.eq(ActivityStatus::Triggered.as_str()));
-        }
-        q.into_tuple::<(i64, i64, i64)>()
-    };
-    let all: HashMap<i64, (i64, i64)> = counts(false)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(w, n, last)| (w, (n, last)))
-        .collect();
-    let triggered: HashMap<i64, i64> = counts(true)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(w, n, _)| (w, n))
-        .collect();
-    let last_ids: Vec<i64> = all.values().map(|(_, last)| *last).collect();
-    let last: HashMap<i64, webhook_activity::Model> = webhook_activity::Entity::find()
-        .filter(webhook_activity::Column::Id.is_in(last_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.webhook_id, a))
-        .collect();
+    let related = Related::load(db, &models).await?;
+    let activity = ActivitySummary::load(db, &models).await?;
     Ok(models
         .into_iter()
-        .map(|m| {
-            let endpoint = endpoints.get(&m.endpoint_id);
-            let server_type = endpoint.and_then(|e| RegistryServerType::parse(&e.server_type));
-            let token = m.api_token_id.and_then(|id| tokens.get(&id));
-            let last = last.get(&m.id);
-            WebhookCard {
-                id: m.id,
-                project_id: m.project_id,
-                name: m.name.clone(),
-                description: m.description.clone(),
-                endpoint_id: m.endpoint_id,
-                endpoint_name: endpoint.map(|e| e.name.clone()).unwrap_or_default(),
-                docker_hub: server_type == Some(RegistryServerType::DockerHub),
-                pipeline_id: m.pipeline_id,
-                pipeline_name: pipelines.get(&m.pipeline_id).cloned().unwrap_or_default(),
-                input: parse_input(&m.input),
-                api_token_name: token.map(|t| t.name.clone()),
-                api_token_status: token.map(|t| crate::access::tokens::status(t, now)),
-                image: m.image_pattern.clone(),
-                tag: m.tag_pattern.clone(),
-                enabled: m.enabled,
-                send_result: m.send_result,
-                listener_path: listener_path(server_type).to_owned(),
-                sync_state: SyncState::parse(&m.sync_state),
-                sync_error: m.sync_error.clone(),
-                synced_at: m.synced_at,
-                last_event_at: last.map(|a| a.received_at),
-                last_event_status: last.and_then(|a| ActivityStatus::parse(&a.status)),
-                last_event_message: last.map(|a| a.message.clone()),
-                event_count: all.get(&m.id).map_or(0, |(n, _)| *n),
-                triggered_count: triggered.get(&m.id).copied().unwrap_or(0),
-                updated_at: m.updated_at,
-            }
-        })
+        .map(|m| related.card(m, &activity, now))
         .collect())
+}
+
+/// What the cards refer to: their endpoints, pipelines' names and API tokens.
+struct Related {
+    endpoints: HashMap<i64, endpoints::Model>,
+    pipelines: HashMap<i64, String>,
+    tokens: HashMap<i64, api_tokens::Model>,
+}
+
+impl Related {
+    async fn load(db: &impl ConnectionTrait, models: &[row::Model]) -> Result<Related> {
+        let endpoints = endpoints::Entity::find()
+            .filter(endpoints::Column::Id.is_in(models.iter().map(|m| m.endpoint_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let pipelines = pipelines::Entity::find()
+            .select_only()
+            .column(pipelines::Column::Id)
+            .column(pipelines::Column::Name)
+            .filter(pipelines::Column::Id.is_in(models.iter().map(|m| m.pipeline_id)))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let tokens = api_tokens::Entity::find()
+            .filter(api_tokens::Column::Id.is_in(models.iter().filter_map(|m| m.api_token_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        Ok(Related {
+            endpoints,
+            pipelines,
+            tokens,
+        })
+    }
+
+    fn card(&self, m: row::Model, activity: &ActivitySummary, now: DateTime<Utc>) -> WebhookCard {
+        let endpoint = self.endpoints.get(&m.endpoint_id);
+        let server_type = endpoint.and_then(|e| RegistryServerType::parse(&e.server_type));
+        let token = m.api_token_id.and_then(|id| self.tokens.get(&id));
+        let last = activity.last.get(&m.id);
+        WebhookCard {
+            id: m.id,
+            project_id: m.project_id,
+            endpoint_name: endpoint.map(|e| e.name.clone()).unwrap_or_default(),
+            docker_hub: server_type == Some(RegistryServerType::DockerHub),
+            pipeline_name: self
+                .pipelines
+                .get(&m.pipeline_id)
+                .cloned()
+                .unwrap_or_default(),
+            input: parse_input(&m.input),
+            api_token_name: token.map(|t| t.name.clone()),
+            api_token_status: token.map(|t| crate::access::tokens::status(t, now)),
+            listener_path: listener_path(server_type).to_owned(),
+            sync_state: SyncState::parse(&m.sync_state),
+            last_event_at: last.map(|a| a.received_at),
+            last_event_status: last.and_then(|a| ActivityStatus::parse(&a.status)),
+            last_event_message: last.map(|a| a.message.clone()),
+            event_count: activity.all.get(&m.id).map_or(0, |(n, _)| *n),
+            triggered_count: activity.triggered.get(&m.id).copied().unwrap_or(0),
+            name: m.name,
+            description: m.description,
+            endpoint_id: m.endpoint_id,
+            pipeline_id: m.pipeline_id,
+            image: m.image_pattern,
+            tag: m.tag_pattern,
+            enabled: m.enabled,
+            send_result: m.send_result,
+            sync_error: m.sync_error,
+            synced_at: m.synced_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Each card's Activity in short: how many events, how many triggered, and the latest.
+struct ActivitySummary {
+    /// card → (events, id of the latest)
+    all: HashMap<i64, (i64, i64)>,
+    triggered: HashMap<i64, i64>,
+    last: HashMap<i64, webhook_activity::Model>,
+}
+
+impl ActivitySummary {
+    async fn load(db: &impl ConnectionTrait, models: &[row::Model]) -> Result<ActivitySummary> {
+        let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+        let counts = |triggered: bool| {
+            let mut q = webhook_activity::Entity::find()
+                .select_only()
+                .column(webhook_activity::Column::WebhookId)
+                .column_as(webhook_activity::Column::Id.count(), "n")
+                .column_as(webhook_activity::Column::Id.max(), "last")
+                .filter(webhook_activity::Column::WebhookId.is_in(ids.clone()))
+                .group_by(webhook_activity::Column::WebhookId);
+            if triggered {
+                let t = ActivityStatus::Triggered.as_str();
+                q = q.filter(webhook_activity::Column::Status.eq(t));
+            }
+            q.into_tuple::<(i64, i64, i64)>()
+        };
+        let all: HashMap<i64, (i64, i64)> = counts(false)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(w, n, last)| (w, (n, last)))
+            .collect();
+        let triggered = counts(true)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(w, n, _)| (w, n))
+            .collect();
+        let last = webhook_activity::Entity::find()
+            .filter(webhook_activity::Column::Id.is_in(all.values().map(|(_, last)| *last)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.webhook_id, a))
+            .collect();
+        Ok(ActivitySummary {
+            all,
+            triggered,
+            last,
+        })
+    }
 }
 
 /// A project's webhook cards, by name.
@@ -184,173 +224,6 @@ pub async fn listener_url(
         .await?
         .and_then(|e| RegistryServerType::parse(&e.server_type));
     Ok(full_url(backend, server_type, token.expose()))
-}
-
-/// What the form's references resolve to.
-struct Checked {
-    endpoint: endpoints::Model,
-    api_token_id: Option<i64>,
-}
-
-async fn check_form(
-    db: &impl ConnectionTrait,
-    backend: &Backend,
-    role: ProjectRole,
-    project_id: i64,
-    form: &WebhookForm,
-    keep_token: Option<i64>,
-    actor: Actor,
-) -> Result<Checked> {
-    // 1. what needs no database: name, patterns, sizes
-    form.check().map_err(|(f, m)| Error::invalid(f, m))?;
-    // 2. the endpoint: a Docker Registry endpoint of the project, restricted ones for
-    //    administrators only
-    let endpoint = check_endpoint(db, role, project_id, form.endpoint_id).await?;
-    // 3. the pipeline: of the project, with the Docker inputs, and every input named exists
-    check_pipeline(db, project_id, form).await?;
-    // 4. the API token the executions run as
-    let api_token_id = match (form.api_token.trim(), keep_token) {
-        ("", Some(id)) => Some(keep(db, role, actor, id).await?),
-        ("", None) => {
-            return Err(Error::invalid(
-                "api_token",
-                "Paste an API token, or Generate Token: executions run as its owner.",
-            ))
-        }
-        (token, _) => Some(check_token(db, backend, role, actor, project_id, token).await?),
-    };
-    Ok(Checked {
-        endpoint,
-        api_token_id,
-    })
-}
-
-async fn check_endpoint(
-    db: &impl ConnectionTrait,
-    role: ProjectRole,
-    project_id: i64,
-    endpoint_id: i64,
-) -> Result<endpoints::Model> {
-    let endpoint = endpoints::Entity::find_by_id(endpoint_id)
-        .filter(endpoints::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            Error::invalid(
-                "endpoint_id",
-                "Choose a Docker Registry endpoint of this project.",
-            )
-        })?;
-    if EndpointKind::parse(&endpoint.kind) != Some(EndpointKind::DockerRegistry) {
-        return Err(Error::invalid(
-            "endpoint_id",
-            format!("{} is not a Docker Registry endpoint.", endpoint.name),
-        ));
-    }
-    if endpoint.restricted && role != ProjectRole::Administrator {
-        return Err(Error::Forbidden(
-            "Only the project's administrators can use restricted endpoints.".to_owned(),
-        ));
-    }
-    Ok(endpoint)
-}
-
-async fn check_pipeline(
-    db: &impl ConnectionTrait,
-    project_id: i64,
-    form: &WebhookForm,
-) -> Result<()> {
-    let pipeline = pipelines::Entity::find_by_id(form.pipeline_id)
-        .filter(pipelines::Column::ProjectId.eq(project_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::invalid("pipeline_id", "Choose a pipeline of this project."))?;
-    if !pipeline.docker_inputs {
-        return Err(Error::invalid(
-            "pipeline_id",
-            format!(
-                "{} has no Docker inputs: open it, Input tab, Inject parameters: Docker.",
-                pipeline.name
-            ),
-        ));
-    }
-    let def = crate::project::pipelines::check(&pipeline.definition)?;
-    match form
-        .input
-        .keys()
-        .find(|name| !def.input.iter().any(|(n, _)| n == *name))
-    {
-        Some(name) => Err(Error::invalid(
-            "input",
-            format!("{} has no input named {name}.", pipeline.name),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Keeping the card's token on an edit: executions run as the token's owner, so only they or
-/// an administrator may keep it.
-async fn keep(db: &impl ConnectionTrait, role: ProjectRole, actor: Actor, id: i64) -> Result<i64> {
-    let owner = api_tokens::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(|t| t.user_id);
-    if role != ProjectRole::Administrator && owner != Some(actor.user_id) {
-        return Err(Error::invalid(
-            "api_token",
-            "This webhook runs as another person's API token. Give your own token \
-             (Generate Token) to change it, or ask a project administrator.",
-        ));
-    }
-    Ok(id)
-}
-
-/// A new token for the card: active, the caller's own (or any, for an administrator), and
-/// its owner enabled and allowed to run the project's pipelines.
-async fn check_token(
-    db: &impl ConnectionTrait,
-    backend: &Backend,
-    role: ProjectRole,
-    actor: Actor,
-    project_id: i64,
-    token: &str,
-) -> Result<i64> {
-    let t = api_tokens::Entity::find()
-        .filter(api_tokens::Column::TokenHash.eq(crate::access::tokens::hash(token)))
-        .one(db)
-        .await?
-        .filter(|t| crate::access::tokens::status(t, backend.clock.now()) == TokenStatus::Active)
-        .ok_or_else(|| {
-            Error::invalid(
-                "api_token",
-                "This is not an active API token. Paste a token from Generate Token.",
-            )
-        })?;
-    let owner = users::Entity::find_by_id(t.user_id)
-        .one(db)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| Error::invalid("api_token", "The token's owner is disabled."))?;
-    if role != ProjectRole::Administrator && owner.id != actor.user_id {
-        return Err(Error::invalid(
-            "api_token",
-            "Give your own API token: executions run as its owner.",
-        ));
-    }
-    let owner = Actor {
-        user_id: owner.id,
-        is_admin: owner.is_admin,
-    };
-    if authorize(db, owner, project_id, ProjectAction::Use)
-        .await
-        .is_err()
-    {
-        return Err(Error::invalid(
-            "api_token",
-            "The token's owner cannot run this project's pipelines.",
-        ));
-    }
-    Ok(t.id)
 }
 
 /// Creates a card with a new secure token (New Webhook for Docker), then creates its webhook

@@ -2,6 +2,7 @@
 //! matched against, with the listener's token cache), their Docker Hub twin (`hub_sync`) and
 //! the durable inbox (`inbox`: intake, normalise, match, then `runs::executions::start_in`).
 
+pub mod card_form;
 pub mod cards;
 pub mod hub_sync;
 pub mod inbox;

@@ -348,7 +348,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "backend/src/engine/tasks/kubernetes.rs run",
     "backend/src/engine/tasks/registry.rs run",
     "backend/src/project/endpoints/input.rs parse",
-    "backend/src/triggers/cards.rs views",
     "domain/src/pipeline/expr.rs lex",
     "domain/src/pipeline/yaml/tasks.rs check_task_input",
     "domain/src/pipeline/yaml/tasks.rs parse_stage",
