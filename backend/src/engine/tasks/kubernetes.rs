@@ -111,21 +111,10 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, live: &LiveLog, task: 
             .and_then(Value::as_str)
             .unwrap_or_default()
     };
-    let endpoint = match ctx.substitute(text("endpoint")) {
-        Ok(e) => e,
+    // 1. the cluster, by the endpoint the task names
+    let access = match cluster_of(ctx, backend, text("endpoint")).await {
+        Ok(a) => a,
         Err(m) => return Outcome::failed(m),
-    };
-    let access = match endpoints::resolve(backend, ctx.project_id, &endpoint).await {
-        Ok(Resolved::Kubernetes(a)) => a,
-        Ok(Resolved::Registry { .. }) => {
-            return Outcome::failed(format!(
-                "Endpoint {endpoint} is a Docker Registry, not a Kubernetes cluster."
-            ))
-        }
-        Err(Error::NotFound(_)) => {
-            return Outcome::failed(format!("The project has no endpoint named {endpoint}."))
-        }
-        Err(e) => return Outcome::failed(e.public_message()),
     };
     let namespace = match ctx.substitute(text("namespace")) {
         Ok(n) if !n.is_empty() => n,
@@ -172,20 +161,25 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, live: &LiveLog, task: 
             }
         }
     }
-    let summary = format!(
-        "{action}: {}.",
-        run.objects
-            .iter()
-            .map(|o| format!(
-                "{} {} {}",
-                o["kind"].as_str().unwrap_or_default(),
-                o["name"].as_str().unwrap_or_default(),
-                o["result"].as_str().unwrap_or_default()
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let summary = format!("{action}: {}.", run.summary());
     run.finish(RunStatus::Completed, summary, action)
+}
+
+/// Step 1: the Kubernetes endpoint named by `endpoint` (bindings resolved), or why not.
+async fn cluster_of(
+    ctx: &Context,
+    backend: &Backend,
+    endpoint: &str,
+) -> Result<ClusterAccess, String> {
+    let endpoint = ctx.substitute(endpoint)?;
+    match endpoints::resolve(backend, ctx.project_id, &endpoint).await {
+        Ok(Resolved::Kubernetes(a)) => Ok(a),
+        Ok(Resolved::Registry { .. }) => Err(format!(
+            "Endpoint {endpoint} is a Docker Registry, not a Kubernetes cluster."
+        )),
+        Err(Error::NotFound(_)) => Err(format!("The project has no endpoint named {endpoint}.")),
+        Err(e) => Err(e.public_message()),
+    }
 }
 
 struct Run<'a> {
@@ -199,6 +193,18 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// "Deployment web created, Service web unchanged".
+    fn summary(&self) -> String {
+        self.objects
+            .iter()
+            .map(|o| {
+                let field = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
+                format!("{} {} {}", field("kind"), field("name"), field("result"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Adds a line to the task's log, stored at once.
     async fn log(&mut self, line: String) {
         self.live.line(&line).await;
