@@ -336,28 +336,66 @@ pub async fn retag(
     reference: &str,
     tag: &str,
 ) -> Result<Retagged, RegistryProblem> {
-    use sha2::{Digest, Sha256};
     let base = base_url.trim_end_matches('/');
-    let auth = authorization(
-        client,
-        base,
-        creds,
-        &format!("repository:{repository}:pull,push"),
-    )
-    .await?;
+    // 1. a token (or basic credentials) for pulling and pushing this repository
+    let scope = format!("repository:{repository}:pull,push");
+    let auth = authorization(client, base, creds, &scope).await?;
     let with_auth = |r: reqwest::RequestBuilder| match &auth {
         Some(a) => r.header(reqwest::header::AUTHORIZATION, a),
         None => r,
     };
-    let get_url = format!("{base}/v2/{repository}/manifests/{reference}");
-    let res = with_auth(
-        client
-            .get(&get_url)
-            .header(reqwest::header::ACCEPT, MANIFEST_TYPES),
-    )
-    .send()
-    .await
-    .map_err(|e| describe_send_error(&e, base_url))?;
+    // 2. the manifest by reference, its digest checked when the reference is one
+    let get = client
+        .get(format!("{base}/v2/{repository}/manifests/{reference}"))
+        .header(reqwest::header::ACCEPT, MANIFEST_TYPES);
+    let (body, media_type) =
+        fetch_manifest(with_auth(get), base_url, repository, reference).await?;
+    let digest = {
+        use sha2::{Digest, Sha256};
+        format!("sha256:{}", hex::encode(Sha256::digest(&body)))
+    };
+    if reference.starts_with("sha256:") && reference != digest {
+        return Err(RegistryProblem::Unexpected(format!(
+            "The registry sent a manifest whose digest is {digest}, not {reference}."
+        )));
+    }
+    // 3. the same bytes put under the new tag
+    let put = client
+        .put(format!("{base}/v2/{repository}/manifests/{tag}"))
+        .header(reqwest::header::CONTENT_TYPE, &media_type)
+        .body(body);
+    let res = with_auth(put)
+        .send()
+        .await
+        .map_err(|e| describe_send_error(&e, base_url))?;
+    if !res.status().is_success() {
+        let status = res.status();
+        let detail = res.text().await.unwrap_or_default();
+        let detail: String = detail.chars().take(300).collect();
+        return Err(RegistryProblem::Unexpected(format!(
+            "PUT {repository}:{tag} answered {status}: {}",
+            detail.trim()
+        )));
+    }
+    Ok(Retagged { digest, media_type })
+}
+
+/// The most of a manifest Wharf reads: CNCF distribution refuses manifests over 4 MiB, so a
+/// longer answer is not a manifest (and is not read further).
+const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Step 2 of [`retag`]: GETs the manifest and reads it (at most [`MAX_MANIFEST_BYTES`]) with
+/// its media type; a missing image or refused credentials are said in words.
+async fn fetch_manifest(
+    get: reqwest::RequestBuilder,
+    base_url: &str,
+    repository: &str,
+    reference: &str,
+) -> Result<(Vec<u8>, String), RegistryProblem> {
+    let mut res = get
+        .send()
+        .await
+        .map_err(|e| describe_send_error(&e, base_url))?;
     match res.status() {
         s if s.is_success() => {}
         StatusCode::NOT_FOUND => {
@@ -383,36 +421,21 @@ pub async fn retag(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/vnd.docker.distribution.manifest.v2+json")
         .to_owned();
-    let body = res
-        .bytes()
+    let mut body = Vec::new();
+    while let Some(chunk) = res
+        .chunk()
         .await
-        .map_err(|e| describe_send_error(&e, base_url))?;
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
-    if reference.starts_with("sha256:") && reference != digest {
-        return Err(RegistryProblem::Unexpected(format!(
-            "The registry sent a manifest whose digest is {digest}, not {reference}."
-        )));
+        .map_err(|e| describe_send_error(&e, base_url))?
+    {
+        if body.len() + chunk.len() > MAX_MANIFEST_BYTES {
+            return Err(RegistryProblem::Unexpected(format!(
+                "The manifest of {repository}:{reference} is over {} MiB: not a manifest.",
+                MAX_MANIFEST_BYTES / (1024 * 1024)
+            )));
+        }
+        body.extend_from_slice(&chunk);
     }
-    let put_url = format!("{base}/v2/{repository}/manifests/{tag}");
-    let res = with_auth(
-        client
-            .put(&put_url)
-            .header(reqwest::header::CONTENT_TYPE, &media_type)
-            .body(body),
-    )
-    .send()
-    .await
-    .map_err(|e| describe_send_error(&e, base_url))?;
-    if !res.status().is_success() {
-        let status = res.status();
-        let detail = res.text().await.unwrap_or_default();
-        let detail: String = detail.chars().take(300).collect();
-        return Err(RegistryProblem::Unexpected(format!(
-            "PUT {repository}:{tag} answered {status}: {}",
-            detail.trim()
-        )));
-    }
-    Ok(Retagged { digest, media_type })
+    Ok((body, media_type))
 }
 
 #[cfg(test)]

@@ -344,7 +344,6 @@ const LONG_FUNCTIONS_LEFT: &[&str] = &[
     "app/src/pages/triggers/mod.rs WebhookEditor",
     "app/src/pages/variables.rs ProjectVariables",
     "app/src/pages/variables.rs VariableRowView",
-    "backend/src/clients/registry.rs retag",
     "backend/src/project/endpoints/input.rs parse",
     "domain/src/pipeline/expr.rs lex",
     "domain/src/pipeline/yaml/tasks.rs check_task_input",

@@ -607,3 +607,27 @@ async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_registry_answering_a_manifest_of_50_mib_is_read_no_further_than_4_mib() {
+    let w = world().await;
+    let listener = Listener::start(Answer::Stream(50 * 1024 * 1024)).await;
+    let client = backend::clients::registry::client(&w.backend.outbound).unwrap();
+    let refused =
+        backend::clients::registry::retag(&client, &listener.url, None, "acme/web", "v1", "v2")
+            .await
+            .unwrap_err()
+            .to_string();
+    assert!(
+        refused.contains("is over 4 MiB: not a manifest"),
+        "{refused}"
+    );
+    // Wharf stopped reading at the cap: what the listener could push is the 4 MiB read plus
+    // what socket buffers took for this answer and for GET /v2/ (dropped after its headers),
+    // far from the 50 MiB it offered twice
+    assert!(
+        listener.streamed() < 20 * 1024 * 1024,
+        "{} bytes were read",
+        listener.streamed()
+    );
+}
