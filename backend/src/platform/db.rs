@@ -26,6 +26,24 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     .await
 }
 
+/// One page of `query` (its order as given: `offset` rows skipped, at most `limit` kept) and
+/// how many rows it has in all: every numbered list of the API and the pages.
+pub async fn page<E>(
+    db: &impl ConnectionTrait,
+    query: sea_orm::Select<E>,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<E::Model>, u64), DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = query.clone().count(db).await?;
+    let rows = query.offset(offset).limit(limit).all(db).await?;
+    Ok((rows, total))
+}
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DbConfig {

@@ -241,14 +241,10 @@ pub async fn list(
     limit: u64,
 ) -> Result<(Vec<PipelineRow>, u64)> {
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
-    let query = row::Entity::find().filter(row::Column::ProjectId.eq(project_id));
-    let total = query.clone().count(&backend.db).await?;
-    let models = query
-        .order_by_asc(row::Column::Name)
-        .offset(offset)
-        .limit(limit)
-        .all(&backend.db)
-        .await?;
+    let query = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .order_by_asc(row::Column::Name);
+    let (models, total) = crate::platform::db::page(&backend.db, query, offset, limit).await?;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let mut last = last_executions(&backend.db, &ids).await?;
     Ok((

@@ -162,14 +162,6 @@ pub async fn create(
     view(model)
 }
 
-async fn find_in_project(
-    db: &impl sea_orm::ConnectionTrait,
-    project_id: i64,
-    id: i64,
-) -> Result<row::Model> {
-    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
-}
-
 /// Changes a variable. Leaving the value out of a hidden kind keeps the stored one, unless the
 /// kind changes from REGULAR (whose value would otherwise become visible-then-hidden).
 #[tracing::instrument(skip_all, fields(actor = actor.user_id, project_id, variable_id))]
@@ -185,7 +177,8 @@ pub async fn update(
     let description = check_description(&input.description)?;
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let existing = find_in_project(&txn, project_id, variable_id).await?;
+    let existing =
+        crate::access::scoped::find::<row::Entity>(&txn, project_id, variable_id).await?;
     let old_kind = parse_kind(&existing.kind)?;
     require_for_kind(role, old_kind)?;
     require_for_kind(role, kind)?;
@@ -227,7 +220,8 @@ pub async fn delete(
 ) -> Result<()> {
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let existing = find_in_project(&txn, project_id, variable_id).await?;
+    let existing =
+        crate::access::scoped::find::<row::Entity>(&txn, project_id, variable_id).await?;
     require_for_kind(role, parse_kind(&existing.kind)?)?;
     row::Entity::delete_by_id(variable_id).exec(&txn).await?;
     txn.commit().await?;
@@ -309,5 +303,5 @@ pub async fn get(
     variable_id: i64,
 ) -> Result<VariableRow> {
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
-    view(find_in_project(&backend.db, project_id, variable_id).await?)
+    view(crate::access::scoped::find::<row::Entity>(&backend.db, project_id, variable_id).await?)
 }

@@ -191,10 +191,6 @@ pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
     crate::access::scoped::project_of::<row::Entity>(&backend.db, id).await
 }
 
-async fn find(db: &impl ConnectionTrait, project_id: i64, id: i64) -> Result<row::Model> {
-    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
-}
-
 async fn one_view(backend: &Backend, m: row::Model) -> Result<WebhookCard> {
     views(&backend.db, backend.clock.now(), vec![m])
         .await?
@@ -205,7 +201,7 @@ async fn one_view(backend: &Backend, m: row::Model) -> Result<WebhookCard> {
 /// One card.
 pub async fn get(backend: &Backend, actor: Actor, project_id: i64, id: i64) -> Result<WebhookCard> {
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
-    let m = find(&backend.db, project_id, id).await?;
+    let m = crate::access::scoped::find::<row::Entity>(&backend.db, project_id, id).await?;
     one_view(backend, m).await
 }
 
@@ -217,7 +213,7 @@ pub async fn listener_url(
     id: i64,
 ) -> Result<String> {
     authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
-    let m = find(&backend.db, project_id, id).await?;
+    let m = crate::access::scoped::find::<row::Entity>(&backend.db, project_id, id).await?;
     let token = open_token(backend, &m)?;
     let server_type = endpoints::Entity::find_by_id(m.endpoint_id)
         .one(&backend.db)
@@ -296,7 +292,7 @@ pub async fn update(
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     crate::access::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let existing = find(&txn, project_id, id).await?;
+    let existing = crate::access::scoped::find::<row::Entity>(&txn, project_id, id).await?;
     let checked = check_form(
         &txn,
         backend,
@@ -346,7 +342,7 @@ async fn change(
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     crate::access::projects::write_first(&txn, project_id).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let existing = find(&txn, project_id, id).await?;
+    let existing = crate::access::scoped::find::<row::Entity>(&txn, project_id, id).await?;
     let before = existing.clone();
     let mut m: row::ActiveModel = existing.into();
     f(&mut m)?;
@@ -405,7 +401,7 @@ pub async fn retry_sync(
     id: i64,
 ) -> Result<WebhookCard> {
     authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
-    let m = find(&backend.db, project_id, id).await?;
+    let m = crate::access::scoped::find::<row::Entity>(&backend.db, project_id, id).await?;
     let m = crate::triggers::hub_sync::sync(backend, m, None).await?;
     one_view(backend, m).await
 }
@@ -421,7 +417,7 @@ pub async fn delete(
     force: bool,
 ) -> Result<()> {
     authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
-    let m = find(&backend.db, project_id, id).await?;
+    let m = crate::access::scoped::find::<row::Entity>(&backend.db, project_id, id).await?;
     if let Err(message) = crate::triggers::hub_sync::remove(backend, &m).await {
         if !force {
             let mut a: row::ActiveModel = m.clone().into();

@@ -17,10 +17,7 @@ use domain::endpoints::{
 };
 use domain::role::ProjectAction;
 use domain::ProjectRole;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 mod input;
 mod reach;
@@ -107,26 +104,12 @@ pub async fn list(
     limit: u64,
 ) -> Result<(Vec<EndpointRow>, u64)> {
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
-    let query = row::Entity::find().filter(row::Column::ProjectId.eq(project_id));
-    let total = query.clone().count(&backend.db).await?;
-    let rows = query
-        .order_by_asc(row::Column::Name)
-        .offset(offset)
-        .limit(limit)
-        .all(&backend.db)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect::<Result<Vec<_>>>()?;
+    let query = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .order_by_asc(row::Column::Name);
+    let (models, total) = crate::platform::db::page(&backend.db, query, offset, limit).await?;
+    let rows = models.into_iter().map(view).collect::<Result<Vec<_>>>()?;
     Ok((rows, total))
-}
-
-async fn find_in_project(
-    db: &impl ConnectionTrait,
-    project_id: i64,
-    id: i64,
-) -> Result<row::Model> {
-    crate::access::scoped::find::<row::Entity>(db, project_id, id).await
 }
 
 /// One endpoint.
@@ -137,7 +120,7 @@ pub async fn get(
     endpoint_id: i64,
 ) -> Result<EndpointRow> {
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
-    view(find_in_project(&backend.db, project_id, endpoint_id).await?)
+    view(crate::access::scoped::find::<row::Entity>(&backend.db, project_id, endpoint_id).await?)
 }
 
 fn seal(backend: &Backend, secret: &SecretValue) -> Result<String> {
@@ -218,7 +201,8 @@ pub async fn update(
         .transpose()?;
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let existing = find_in_project(&txn, project_id, endpoint_id).await?;
+    let existing =
+        crate::access::scoped::find::<row::Entity>(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted || input.restricted)?;
     if existing.kind != p.kind.as_str() {
         return Err(Error::invalid(
@@ -315,7 +299,8 @@ pub async fn delete(
 ) -> Result<()> {
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
-    let existing = find_in_project(&txn, project_id, endpoint_id).await?;
+    let existing =
+        crate::access::scoped::find::<row::Entity>(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;
     let mut users: Vec<String> =
         crate::project::pipelines::using_endpoint(&txn, project_id, &existing.name)

@@ -106,7 +106,8 @@ pub async fn validate(
     endpoint_id: i64,
 ) -> Result<Validation> {
     let role = authorize(&backend.db, actor, project_id, ProjectAction::Use).await?;
-    let existing = find_in_project(&backend.db, project_id, endpoint_id).await?;
+    let existing =
+        crate::access::scoped::find::<row::Entity>(&backend.db, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted)?;
     let secret = existing
         .sealed_secret

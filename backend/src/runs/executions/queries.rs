@@ -7,9 +7,7 @@ use crate::platform::entities::{executions as row, stage_runs, task_runs};
 use crate::{Backend, Error, Result};
 use domain::executions::{ExecutionDetail, ExecutionRow, StageRunView, TaskRunView};
 use domain::role::ProjectAction;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// A project's executions, newest first, optionally of one pipeline.
 pub async fn list(
@@ -25,16 +23,9 @@ pub async fn list(
     if let Some(p) = pipeline_id {
         q = q.filter(row::Column::PipelineId.eq(p));
     }
-    let total = q.clone().count(&backend.db).await?;
-    let rows = q
-        .order_by_desc(row::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(&backend.db)
-        .await?
-        .iter()
-        .map(row_view)
-        .collect::<Result<Vec<_>>>()?;
+    let q = q.order_by_desc(row::Column::Id);
+    let (models, total) = crate::platform::db::page(&backend.db, q, offset, limit).await?;
+    let rows = models.iter().map(row_view).collect::<Result<Vec<_>>>()?;
     Ok((rows, total))
 }
 

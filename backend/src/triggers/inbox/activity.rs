@@ -182,16 +182,10 @@ pub async fn page(
     page: u64,
     size: u64,
 ) -> Result<(Vec<ActivityRow>, u64)> {
-    use sea_orm::PaginatorTrait;
     authorize(&backend.db, actor, project_id, ProjectAction::View).await?;
-    let q = filtered(project_id, filter);
-    let total = q.clone().count(&backend.db).await?;
-    let models = q
-        .order_by_desc(activity::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(size))
-        .limit(size)
-        .all(&backend.db)
-        .await?;
+    let q = filtered(project_id, filter).order_by_desc(activity::Column::Id);
+    let offset = page.saturating_sub(1).saturating_mul(size);
+    let (models, total) = crate::platform::db::page(&backend.db, q, offset, size).await?;
     Ok((rows_view(&backend.db, models).await?, total))
 }
 
