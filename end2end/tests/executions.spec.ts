@@ -316,6 +316,7 @@ test('deployments go QUEUED → RUNNING → COMPLETED as their rollouts finish, 
   await expect(row(page, second).locator('.stage-icon').nth(0)).toHaveClass(/stage-running/);
   // the third's page, without a reload, now names the second
   await expect(reason).toHaveText(`Waiting for live-rollout #${holder + 1} (RUNNING): this pipeline runs one at a time`);
+  await screenshot(thirdTab, '67-execution-detail-queued-new-head');
   await rollout(request, 'live-b', 'complete');
   await expect(row(page, second)).toHaveAttribute('data-status', 'COMPLETED');
   await expect(thirdTab.getByTestId(ids.executionDetail)).toHaveAttribute('data-status', 'RUNNING');
