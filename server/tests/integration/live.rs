@@ -261,3 +261,55 @@ async fn a_stream_of_one_pipeline_carries_that_pipelines_executions_only() {
         .unwrap();
     assert_eq!(res.status(), 400);
 }
+
+#[tokio::test]
+async fn a_stream_of_another_projects_pipeline_carries_nothing_to_an_outsider() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _admin) = with_admin(dir.path()).await;
+    let api = Api::new(&server).await;
+    let (_, project) = api
+        .send(
+            "POST",
+            "/projects",
+            Some(serde_json::json!({"name": "private"})),
+        )
+        .await;
+    let (_, p) = api
+        .send(
+            "POST",
+            &format!("/projects/{}/pipelines", project["id"]),
+            Some(serde_json::json!({ "yaml": PIPELINE })),
+        )
+        .await;
+    let pipeline = p["id"].as_i64().unwrap();
+    let (status, _) = api
+        .send(
+            "POST",
+            "/users",
+            Some(serde_json::json!({"email": "out@example.com", "displayName": "Out", "password": PASSWORD})),
+        )
+        .await;
+    assert!(status.is_success());
+    let outsider = crate::support::browser();
+    crate::support::sign_in(&outsider, &server, "out@example.com", PASSWORD).await;
+    // the outsider names the pipeline's id in the URL; its runs happen meanwhile
+    let mut res = outsider
+        .get(server.url(&format!("/live/executions?pipeline={pipeline}&since=0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let ran = run(&api, pipeline, 2).await;
+    assert_eq!(ran.len(), 2);
+    let mut received = String::new();
+    let until = Instant::now() + Duration::from_secs(3);
+    while let Ok(Ok(Some(chunk))) =
+        tokio::time::timeout(until.saturating_duration_since(Instant::now()), res.chunk()).await
+    {
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        !received.contains("event: execution") && !received.contains("\"row\""),
+        "{received}"
+    );
+}
