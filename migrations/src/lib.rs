@@ -21,6 +21,7 @@ mod m20261121_000015_task_input;
 mod m20261202_000016_restricted_release;
 mod m20261202_000017_pipeline_heads;
 mod m20261202_000018_delivery_retries;
+mod m20261202_000019_head_bump_skip_locked;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_restricted_release::Migration),
             Box::new(m20261202_000017_pipeline_heads::Migration),
             Box::new(m20261202_000018_delivery_retries::Migration),
+            Box::new(m20261202_000019_head_bump_skip_locked::Migration),
         ]
     }
 }
