@@ -92,7 +92,7 @@ pub async fn page(
         q = q.filter(row::Column::PipelineId.eq(p));
     }
     if let Some(s) = filter.status {
-        q = q.filter(row::Column::Status.eq(s.as_str()));
+        q = q.filter(row::Column::Status.eq(s));
     }
     let text = filter.text.trim();
     if !text.is_empty() {
@@ -186,7 +186,7 @@ async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap
     let db = &backend.db;
     let queued: Vec<&row::Model> = models
         .iter()
-        .filter(|m| m.status == RunStatus::Queued.as_str())
+        .filter(|m| m.status == RunStatus::Queued)
         .collect();
     let mut out = HashMap::new();
     if queued.is_empty() {
@@ -215,7 +215,7 @@ async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap
                 id: h.id,
                 pipeline: h.pipeline_name.clone(),
                 index: h.run_index,
-                status: RunStatus::parse(&h.status).unwrap_or(RunStatus::Queued),
+                status: h.status,
             },
             _ => {
                 let busy = match busy {
@@ -223,7 +223,7 @@ async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap
                     None => {
                         let now = backend.clock.now();
                         let b = row::Entity::find()
-                            .filter(row::Column::Status.eq(RunStatus::Running.as_str()))
+                            .filter(row::Column::Status.eq(RunStatus::Running))
                             .filter(row::Column::LeaseUntil.gt(now))
                             .count(db)
                             .await?;
@@ -442,13 +442,13 @@ async fn counts(
         .filter(row::Column::ProjectId.eq(project))
         .filter(row::Column::CreatedAt.gte(week))
         .group_by(row::Column::Status)
-        .into_tuple::<(String, Option<i64>, i64)>()
+        .into_tuple::<(RunStatus, Option<i64>, i64)>()
         .all(db)
         .await?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
     let parsed: Vec<(RunStatus, u64, u64)> = rows
         .into_iter()
-        .filter_map(|(s, d, w)| RunStatus::parse(&s).map(|s| (s, count(d.unwrap_or(0)), count(w))))
+        .map(|(s, d, w)| (s, count(d.unwrap_or(0)), count(w)))
         .collect();
     Ok((
         StatusCounts::from_pairs(parsed.iter().map(|(s, d, _)| (*s, *d))),
@@ -482,7 +482,7 @@ async fn failing_webhooks(db: &impl ConnectionTrait, project: i64) -> Result<Vec
                 last.pipeline_name.clone().unwrap_or_default(),
                 last.execution_index.unwrap_or_default()
             ),
-            _ if last.callback_state.as_deref() == Some("FAILED") => format!(
+            _ if last.callback_state == Some(domain::webhooks::CallbackState::Failed) => format!(
                 "The result could not be sent back: {}",
                 last.callback_message.clone().unwrap_or_default()
             ),

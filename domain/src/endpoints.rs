@@ -85,6 +85,11 @@ impl RegistryServerType {
 /// What an endpoint connects to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+)]
 pub enum EndpointKind {
     /// A Docker registry: Docker Hub, a v2 registry or Harbor.
     DockerRegistry,
@@ -121,6 +126,11 @@ impl EndpointKind {
 /// How Wharf proves who it is to a Kubernetes API server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+)]
 pub enum KubernetesAuth {
     /// A bearer token (a service account's, say): the secret is the token.
     BearerToken,

@@ -7,6 +7,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "Text",
+        rename_all = "SCREAMING_SNAKE_CASE"
+    )
+)]
 pub enum RunStatus {
     /// Waiting for a worker (or, for stages and tasks, for earlier ones).
     Queued,
@@ -94,6 +103,7 @@ pub struct PipelineRow {
 
 /// An execution in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecutionRow {
     /// Its id.
     pub id: i64,
@@ -121,6 +131,7 @@ pub struct ExecutionRow {
 
 /// A task of an execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TaskRunView {
     /// Its name.
     pub name: String,
@@ -145,6 +156,7 @@ pub struct TaskRunView {
 
 /// A stage of an execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StageRunView {
     /// Its name.
     pub name: String,
@@ -171,6 +183,66 @@ pub struct ExecutionDetail {
     pub stages: Vec<StageRunView>,
 }
 
+/// What a User Operation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "Text",
+        rename_all = "SCREAMING_SNAKE_CASE"
+    )
+)]
+pub enum OperationKind {
+    /// A User Operation task: its listed approvers answer.
+    Approval,
+    /// Releasing restricted variables or endpoints to one task: the project's administrators
+    /// answer.
+    Restricted,
+}
+
+/// Where a User Operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "Text",
+        rename_all = "SCREAMING_SNAKE_CASE"
+    )
+)]
+pub enum OperationStatus {
+    /// Waiting for an answer.
+    Pending,
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Nobody answered in time.
+    Expired,
+    /// The execution ended (canceled) before anyone answered.
+    Canceled,
+}
+
+impl OperationStatus {
+    /// The stored and shown form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationStatus::Pending => "PENDING",
+            OperationStatus::Approved => "APPROVED",
+            OperationStatus::Rejected => "REJECTED",
+            OperationStatus::Expired => "EXPIRED",
+            OperationStatus::Canceled => "CANCELED",
+        }
+    }
+}
+
 /// A User Operation: an approval an execution waits for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserOperationRow {
@@ -195,7 +267,7 @@ pub struct UserOperationRow {
     /// Who may answer (e-mail addresses).
     pub approvers: Vec<String>,
     /// PENDING, APPROVED, REJECTED or EXPIRED.
-    pub status: String,
+    pub status: OperationStatus,
     /// Who answered.
     pub responded_by: Option<String>,
     /// What they said.
@@ -294,6 +366,7 @@ mod tests {
 /// An execution as the live views show it: its row, what started it, one icon per stage (with
 /// its tasks, for the in-place task list) and its place in the change feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecutionSummary {
     /// The execution.
     pub row: ExecutionRow,
@@ -314,6 +387,7 @@ pub struct ExecutionSummary {
 
 /// Why a QUEUED execution has not started yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum QueueWait {
     /// Its pipeline runs one execution at a time and this one holds it.
     Behind {

@@ -181,10 +181,52 @@ pub struct WebhookCard {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Where the result callback of a delivery stands (Docker Hub's `callback_url`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "Text",
+        rename_all = "SCREAMING_SNAKE_CASE"
+    )
+)]
+pub enum CallbackState {
+    /// To be sent once the execution ends.
+    Pending,
+    /// Sent, and the registry took it.
+    Sent,
+    /// Sending failed; the message says why.
+    Failed,
+}
+
+impl CallbackState {
+    /// The shown form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackState::Pending => "PENDING",
+            CallbackState::Sent => "SENT",
+            CallbackState::Failed => "FAILED",
+        }
+    }
+}
+
 /// What an event did for a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "Text",
+        rename_all = "SCREAMING_SNAKE_CASE"
+    )
+)]
 pub enum ActivityStatus {
     /// An execution started.
     Triggered,
@@ -293,8 +335,8 @@ pub struct ActivityRow {
     pub resubmitted_by: Option<String>,
     /// The row it resubmitted.
     pub resubmit_of: Option<i64>,
-    /// Callback: PENDING, SENT or FAILED.
-    pub callback_state: Option<String>,
+    /// Where its result callback stands, when the delivery asked for one.
+    pub callback_state: Option<CallbackState>,
     /// Callback outcome in words.
     pub callback_message: Option<String>,
 }

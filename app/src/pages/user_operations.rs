@@ -21,7 +21,7 @@ pub fn UserOperationsPage() -> impl IntoView {
         <p class="page-lead">"Approvals that running pipelines wait for, where you are an approver. The execution waits until one approver answers or the request expires."</p>
         {move || done.get().map(|o| view! {
             <p class="notice success" role="status">
-                {format!("{} #{} › {}.{}: {}", o.pipeline_name, o.run_index, o.stage, o.task, o.status.to_lowercase())}
+                {format!("{} #{} › {}.{}: {}", o.pipeline_name, o.run_index, o.stage, o.task, o.status.as_str().to_lowercase())}
             </p>
         })}
         <FormError error/>

@@ -34,11 +34,6 @@ fn parse_description(input: &str) -> Result<String> {
     Ok(s.to_owned())
 }
 
-fn parse_role(stored: &str) -> Result<ProjectRole> {
-    ProjectRole::parse(stored)
-        .ok_or_else(|| Error::Internal(format!("unknown role {stored:?} in the database")))
-}
-
 /// The role `actor` acts with in `project_id`, or `NotFound` when they have none (or the
 /// project does not exist: the two are indistinguishable on purpose).
 pub async fn role_in(
@@ -53,8 +48,7 @@ pub async fn role_in(
     let membership = members::Entity::find_by_id((project_id, actor.user_id))
         .one(db)
         .await?
-        .map(|m| parse_role(&m.role))
-        .transpose()?;
+        .map(|m| m.role);
     ProjectRole::effective(membership, actor.is_admin).ok_or(Error::NotFound("project"))
 }
 
@@ -144,7 +138,7 @@ pub async fn list_for(backend: &Backend, actor: Actor) -> Result<Vec<ProjectSumm
         .all(db)
         .await?
         .into_iter()
-        .map(|m| parse_role(&m.role).map(|r| (m.project_id, r)))
+        .map(|m| Ok((m.project_id, m.role)))
         .collect::<Result<_>>()?;
     let mut query = projects::Entity::find().order_by_asc(projects::Column::NameKey);
     if !actor.is_admin {
@@ -180,14 +174,14 @@ pub async fn get(backend: &Backend, actor: Actor, project_id: i64) -> Result<Pro
         .into_iter()
         .filter_map(|(m, u)| {
             let u = u?;
-            Some(parse_role(&m.role).map(|role| MemberRow {
+            Some(MemberRow {
                 user_id: u.id,
                 email: u.email,
                 display_name: u.display_name,
-                role,
-            }))
+                role: m.role,
+            })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     member_rows.sort_by(|a, b| {
         a.display_name
             .to_lowercase()
@@ -227,7 +221,7 @@ pub async fn create(
     members::ActiveModel {
         project_id: Set(project.id),
         user_id: Set(actor.user_id),
-        role: Set(ProjectRole::Administrator.as_str().to_owned()),
+        role: Set(ProjectRole::Administrator),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -281,7 +275,7 @@ pub async fn delete(backend: &Backend, actor: Actor, project_id: i64) -> Result<
 async fn administrator_count(db: &impl ConnectionTrait, project_id: i64) -> Result<u64> {
     Ok(members::Entity::find()
         .filter(members::Column::ProjectId.eq(project_id))
-        .filter(members::Column::Role.eq(ProjectRole::Administrator.as_str()))
+        .filter(members::Column::Role.eq(ProjectRole::Administrator))
         .count(db)
         .await?)
 }
@@ -309,7 +303,7 @@ pub async fn add_member(
     members::ActiveModel {
         project_id: Set(project_id),
         user_id: Set(user.id),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         created_at: Set(backend.clock.now()),
     }
     .insert(&txn)
@@ -334,7 +328,7 @@ pub async fn change_role(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("member"))?;
-    let was_admin = parse_role(&member.role)? == ProjectRole::Administrator;
+    let was_admin = member.role == ProjectRole::Administrator;
     if was_admin
         && role != ProjectRole::Administrator
         && administrator_count(&txn, project_id).await? <= 1
@@ -342,7 +336,7 @@ pub async fn change_role(
         return Err(Error::Conflict(LAST_ADMIN.to_owned()));
     }
     let mut model: members::ActiveModel = member.into();
-    model.role = Set(role.as_str().to_owned());
+    model.role = Set(role);
     model.update(&txn).await?;
     txn.commit().await?;
     Ok(())
@@ -362,7 +356,7 @@ pub async fn remove_member(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("member"))?;
-    if parse_role(&member.role)? == ProjectRole::Administrator
+    if member.role == ProjectRole::Administrator
         && administrator_count(&txn, project_id).await? <= 1
     {
         return Err(Error::Conflict(LAST_ADMIN.to_owned()));

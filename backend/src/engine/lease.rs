@@ -35,7 +35,7 @@ impl Engine {
         for c in candidates {
             if self.take(&c, now).await? {
                 self.took_from(c.project_id, next_claim).await?;
-                if c.status != RunStatus::Running.as_str() {
+                if c.status != RunStatus::Running {
                     let running = RunStatus::Running;
                     publish(&self.backend, c.id, c.project_id, None, None, running);
                 }
@@ -58,15 +58,15 @@ impl Engine {
             .all(db)
             .await?;
         let ready = Condition::any()
-            .add(exec_rows::Column::Status.eq(RunStatus::Queued.as_str()))
+            .add(exec_rows::Column::Status.eq(RunStatus::Queued))
             .add(
                 Condition::all()
-                    .add(exec_rows::Column::Status.eq(RunStatus::Running.as_str()))
+                    .add(exec_rows::Column::Status.eq(RunStatus::Running))
                     .add(free(now)),
             )
             .add(
                 Condition::all()
-                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
+                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting))
                     .add(exec_rows::Column::LeaseUntil.lt(now)),
             );
         let mut candidates = Vec::new();
@@ -93,16 +93,13 @@ impl Engine {
                 exec_rows::Column::LeaseUntil,
                 Expr::value(now + self.lease_chrono()),
             )
-            .col_expr(
-                exec_rows::Column::Status,
-                Expr::value(RunStatus::Running.as_str()),
-            )
+            .col_expr(exec_rows::Column::Status, Expr::value(RunStatus::Running))
             .col_expr(
                 exec_rows::Column::StartedAt,
                 Expr::value(c.started_at.unwrap_or(now)),
             )
             .filter(exec_rows::Column::Id.eq(c.id))
-            .filter(exec_rows::Column::Status.eq(c.status.clone()))
+            .filter(exec_rows::Column::Status.eq(c.status))
             .filter(free(now))
             .exec(&self.backend.db)
             .await?;

@@ -102,7 +102,7 @@ async fn administrators(engine: &Engine, project_id: i64) -> Result<Vec<String>>
     let db = &engine.backend.db;
     let ids: Vec<i64> = project_members::Entity::find()
         .filter(project_members::Column::ProjectId.eq(project_id))
-        .filter(project_members::Column::Role.eq(ProjectRole::Administrator.as_str()))
+        .filter(project_members::Column::Role.eq(ProjectRole::Administrator))
         .all(db)
         .await?
         .into_iter()
@@ -200,7 +200,7 @@ impl Engine {
             .filter(|c| !c.is_empty())
             .map(|c| format!(": {c}"))
             .unwrap_or_default();
-        let failed = match OpStatus::parse(&op.status) {
+        let failed = match Some(op.status) {
             Some(OpStatus::Approved) => {
                 return Ok(Gate::Run {
                     released: true,
@@ -210,9 +210,9 @@ impl Engine {
             Some(OpStatus::Pending) if op.expires_at > now => return Ok(Gate::Hold),
             Some(OpStatus::Pending) => {
                 let expired = ops::Entity::update_many()
-                    .col_expr(ops::Column::Status, Expr::value(OpStatus::Expired.as_str()))
+                    .col_expr(ops::Column::Status, Expr::value(OpStatus::Expired))
                     .filter(ops::Column::Id.eq(op.id))
-                    .filter(ops::Column::Status.eq(OpStatus::Pending.as_str()))
+                    .filter(ops::Column::Status.eq(OpStatus::Pending))
                     .exec(&self.backend.db)
                     .await?;
                 if expired.rows_affected == 0 {

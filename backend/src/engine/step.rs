@@ -7,7 +7,7 @@ use super::*;
 use crate::platform::entities::{executions as exec_rows, stage_runs, task_logs, task_runs};
 use crate::platform::events::publish;
 use crate::platform::masking::Masker;
-use crate::runs::executions::{finish_open_runs, status};
+use crate::runs::executions::finish_open_runs;
 use crate::{Error, Result};
 use domain::executions::RunStatus;
 use domain::pipeline::{PipelineDef, Task, TaskType};
@@ -92,7 +92,7 @@ impl Engine {
         let runs = self.task_runs_of(e.id).await?;
         let mut open = Vec::new();
         for r in &runs {
-            if !status(&r.status)?.is_final() {
+            if !r.status.is_final() {
                 open.push(r);
             }
         }
@@ -140,7 +140,7 @@ impl Engine {
             return Ok(false);
         }
         let mut a: exec_rows::ActiveModel = e.clone().into();
-        a.status = Set(RunStatus::Paused.as_str().to_owned());
+        a.status = Set(RunStatus::Paused);
         a.pause_requested = Set(false);
         a.lease_owner = Set(None);
         a.lease_until = Set(None);
@@ -200,7 +200,7 @@ impl Engine {
         status: RunStatus,
     ) -> Result<()> {
         let mut a: stage_runs::ActiveModel = stage_row.into();
-        a.status = Set(status.as_str().to_owned());
+        a.status = Set(status);
         a.ended_at = Set(Some(self.backend.clock.now()));
         a.update(&self.backend.db).await?;
         publish(&self.backend, e.id, e.project_id, Some(name), None, status);
@@ -215,11 +215,11 @@ impl Engine {
             .one(&self.backend.db)
             .await?
             .ok_or_else(|| Error::Internal("stage run missing".to_owned()))?;
-        if stage_row.status != RunStatus::Queued.as_str() {
+        if stage_row.status != RunStatus::Queued {
             return Ok(());
         }
         let mut a: stage_runs::ActiveModel = stage_row.into();
-        a.status = Set(RunStatus::Running.as_str().to_owned());
+        a.status = Set(RunStatus::Running);
         a.started_at = Set(Some(self.backend.clock.now()));
         a.update(&self.backend.db).await?;
         publish(
@@ -251,7 +251,7 @@ impl Engine {
             self.user_operation(e, r, &stage.name, &task, ctx).await?;
             return Ok(None);
         }
-        if r.status == RunStatus::Running.as_str() && !safe_to_repeat(&task) {
+        if r.status == RunStatus::Running && !safe_to_repeat(&task) {
             let stopped = Outcome::failed(
                 "Wharf stopped while this task was running. It was not run again because it may already have taken effect; check the target and rerun the pipeline.",
             );
@@ -273,7 +273,7 @@ impl Engine {
             }
         };
         let mut a: task_runs::ActiveModel = r.clone().into();
-        a.status = Set(RunStatus::Running.as_str().to_owned());
+        a.status = Set(RunStatus::Running);
         a.input = Set(Some(
             ctx.bound(&Value::Object(task.input.clone())).to_string(),
         ));
@@ -380,7 +380,7 @@ impl Engine {
         let now = self.backend.clock.now();
         finish_open_runs(&self.backend.db, e.id, RunStatus::Canceled, now).await?;
         let mut a: exec_rows::ActiveModel = e.clone().into();
-        a.status = Set(s.as_str().to_owned());
+        a.status = Set(s);
         if message.is_some() {
             a.message = Set(message);
         }
@@ -404,7 +404,7 @@ impl Engine {
         let now = self.backend.clock.now();
         let db = &self.backend.db;
         let mut a: task_runs::ActiveModel = r.clone().into();
-        a.status = Set(o.status.as_str().to_owned());
+        a.status = Set(o.status);
         a.message = Set(o.message.clone());
         a.output = Set(bounded_output(&o.output));
         a.ended_at = Set(Some(now));
@@ -459,7 +459,7 @@ impl Engine {
             .await?;
         let failed = runs.iter().find(|r| {
             r.group_position == group
-                && r.status == RunStatus::Failed.as_str()
+                && r.status == RunStatus::Failed
                 && !stage.task(&r.name).is_some_and(|t| t.ignore_failure)
         });
         let stage_row = stage_runs::Entity::find()
@@ -485,10 +485,7 @@ impl Engine {
                 .end(&current, RunStatus::Failed, Some(message), None)
                 .await;
         }
-        if runs
-            .iter()
-            .all(|r| RunStatus::parse(&r.status).is_some_and(RunStatus::is_final))
-        {
+        if runs.iter().all(|r| r.status.is_final()) {
             self.end_stage(e, stage_row, &stage.name, RunStatus::Completed)
                 .await?;
         }
@@ -514,7 +511,7 @@ impl Engine {
         }
         let mut outputs = HashMap::new();
         for r in runs {
-            if r.status == RunStatus::Completed.as_str() {
+            if r.status == RunStatus::Completed {
                 if let Some(o) = r
                     .output
                     .as_deref()

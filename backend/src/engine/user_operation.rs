@@ -124,7 +124,7 @@ impl Engine {
         } else {
             format!(": {comment}")
         };
-        let outcome = match OpStatus::parse(&op.status) {
+        let outcome = match Some(op.status) {
             Some(OpStatus::Approved) => Outcome {
                 status: RunStatus::Completed,
                 message: Some(format!("Approved by {by}{said}")),
@@ -141,10 +141,10 @@ impl Engine {
                 let updated = ops::Entity::update_many()
                     .col_expr(
                         ops::Column::Status,
-                        sea_orm::sea_query::Expr::value(OpStatus::Expired.as_str()),
+                        sea_orm::sea_query::Expr::value(OpStatus::Expired),
                     )
                     .filter(ops::Column::Id.eq(op.id))
-                    .filter(ops::Column::Status.eq(OpStatus::Pending.as_str()))
+                    .filter(ops::Column::Status.eq(OpStatus::Pending))
                     .exec(&self.backend.db)
                     .await?;
                 if updated.rows_affected == 0 {
@@ -182,8 +182,8 @@ impl Engine {
             summary: Set(wait.summary),
             description: Set(wait.description),
             approvers: Set(serde_json::to_string(&wait.approvers).unwrap_or_default()),
-            status: Set(OpStatus::Pending.as_str().to_owned()),
-            kind: Set(wait.kind.as_str().to_owned()),
+            status: Set(OpStatus::Pending),
+            kind: Set(wait.kind),
             expires_at: Set(wait.expires_at),
             created_at: Set(now),
             ..Default::default()
@@ -191,7 +191,7 @@ impl Engine {
         .insert(db)
         .await?;
         let mut a: task_runs::ActiveModel = r.clone().into();
-        a.status = Set(RunStatus::Waiting.as_str().to_owned());
+        a.status = Set(RunStatus::Waiting);
         a.attempts = Set(r.attempts + 1);
         a.started_at = Set(Some(r.started_at.unwrap_or(now)));
         a.message = Set(Some(wait.message));
@@ -220,7 +220,7 @@ impl Engine {
             .filter(task_runs::Column::ExecutionId.eq(e.id))
             .filter(task_runs::Column::StagePosition.eq(stage_pos))
             .filter(task_runs::Column::GroupPosition.eq(group))
-            .filter(task_runs::Column::Status.eq(RunStatus::Waiting.as_str()))
+            .filter(task_runs::Column::Status.eq(RunStatus::Waiting))
             .all(db)
             .await?;
         if waiting.is_empty() {
@@ -241,7 +241,7 @@ impl Engine {
             return Ok(false);
         }
         let mut a: exec_rows::ActiveModel = current.into();
-        a.status = Set(RunStatus::Waiting.as_str().to_owned());
+        a.status = Set(RunStatus::Waiting);
         a.lease_owner = Set(None);
         a.lease_until = Set(wake);
         a.updated_at = Set(self.backend.clock.now());

@@ -10,6 +10,7 @@ use crate::access::projects::authorize;
 use crate::error::conflict_on_unique;
 use crate::platform::entities::{endpoints, executions, pipelines as row, variables};
 use crate::{Backend, Error, Result};
+use domain::endpoints::EndpointKind;
 use domain::executions::{PipelineRow, RunStatus};
 use domain::pipeline::{self, PipelineDef, TaskType};
 use domain::role::ProjectAction;
@@ -28,10 +29,6 @@ pub const ACTIVE: [RunStatus; 4] = [
     RunStatus::Waiting,
     RunStatus::Paused,
 ];
-
-pub(crate) fn active_strings() -> Vec<&'static str> {
-    ACTIVE.iter().map(|s| s.as_str()).collect()
-}
 
 /// Parses `yaml`, turning its problems into one field error (a line each).
 pub fn check(yaml: &str) -> Result<PipelineDef> {
@@ -130,8 +127,8 @@ async fn check_endpoints(
     for s in &def.stages {
         for t in &s.tasks {
             let wanted = match t.kind {
-                TaskType::Kubernetes => "kubernetes",
-                TaskType::Registry => "docker_registry",
+                TaskType::Kubernetes => EndpointKind::Kubernetes,
+                TaskType::Registry => EndpointKind::DockerRegistry,
                 _ => continue,
             };
             let Some(name) = t.input.get("endpoint").and_then(|v| v.as_str()) else {
@@ -144,7 +141,7 @@ async fn check_endpoints(
                 )),
                 Some(e) if e.kind != wanted => problems.push(format!(
                     "{path}: '{name}' is not a {} endpoint",
-                    if wanted == "kubernetes" { "Kubernetes" } else { "Docker Registry" }
+                    wanted.label()
                 )),
                 Some(e) if e.restricted && role != ProjectRole::Administrator => {
                     problems.push(format!(
@@ -157,7 +154,7 @@ async fn check_endpoints(
     }
     let restricted_vars: std::collections::HashSet<String> = variables::Entity::find()
         .filter(variables::Column::ProjectId.eq(project_id))
-        .filter(variables::Column::Kind.eq(domain::variables::VariableKind::Restricted.as_str()))
+        .filter(variables::Column::Kind.eq(domain::variables::VariableKind::Restricted))
         .all(db)
         .await?
         .into_iter()
@@ -203,9 +200,7 @@ async fn last_executions(
         .all(db)
         .await?;
     for e in rows {
-        if let Some(s) = RunStatus::parse(&e.status) {
-            out.insert(e.pipeline_id, (e.run_index, s, e.created_at));
-        }
+        out.insert(e.pipeline_id, (e.run_index, e.status, e.created_at));
     }
     Ok(out)
 }
@@ -416,7 +411,7 @@ pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -
     let m = find_in_project(&txn, project_id, id).await?;
     let active = executions::Entity::find()
         .filter(executions::Column::PipelineId.eq(m.id))
-        .filter(executions::Column::Status.is_in(active_strings()))
+        .filter(executions::Column::Status.is_in(ACTIVE))
         .count(&txn)
         .await?;
     if active > 0 {

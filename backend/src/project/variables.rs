@@ -73,8 +73,7 @@ fn require_for_kind(role: ProjectRole, kind: VariableKind) -> Result<()> {
 }
 
 fn view(m: row::Model) -> Result<VariableRow> {
-    let kind = VariableKind::parse(&m.kind)
-        .ok_or_else(|| Error::Internal(format!("unknown variable kind {:?}", m.kind)))?;
+    let kind = m.kind;
     Ok(VariableRow {
         id: m.id,
         name: m.name,
@@ -147,7 +146,7 @@ pub async fn create(
     let model = row::ActiveModel {
         project_id: Set(project_id),
         name: Set(name.as_str().to_owned()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         description: Set(description),
         value: Set(plain),
         sealed_value: Set(sealed),
@@ -179,7 +178,7 @@ pub async fn update(
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing =
         crate::access::scoped::find::<row::Entity>(&txn, project_id, variable_id).await?;
-    let old_kind = parse_kind(&existing.kind)?;
+    let old_kind = existing.kind;
     require_for_kind(role, old_kind)?;
     require_for_kind(role, kind)?;
     let (plain, sealed) =
@@ -198,7 +197,7 @@ pub async fn update(
         };
     let mut model: row::ActiveModel = existing.into();
     model.name = Set(name.as_str().to_owned());
-    model.kind = Set(kind.as_str().to_owned());
+    model.kind = Set(kind);
     model.description = Set(description);
     model.value = Set(plain);
     model.sealed_value = Set(sealed);
@@ -222,7 +221,7 @@ pub async fn delete(
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let existing =
         crate::access::scoped::find::<row::Entity>(&txn, project_id, variable_id).await?;
-    require_for_kind(role, parse_kind(&existing.kind)?)?;
+    require_for_kind(role, existing.kind)?;
     row::Entity::delete_by_id(variable_id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
@@ -273,7 +272,7 @@ pub async fn all_for_engine(backend: &Backend, project_id: i64) -> Result<Vec<En
         .all(&backend.db)
         .await?
     {
-        let restricted = m.kind == VariableKind::Restricted.as_str();
+        let restricted = m.kind == VariableKind::Restricted;
         let (value, hidden) = match (m.value, m.sealed_value) {
             (Some(v), _) => (SecretValue::new(v), false),
             (None, Some(sealed)) => (

@@ -14,66 +14,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 /// Hours a User Operation waits when its task sets no `expiry`.
 pub const DEFAULT_EXPIRY_HOURS: i64 = 72;
 
-/// What an operation is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A User Operation task: its listed approvers answer.
-    Approval,
-    /// Releasing restricted variables or endpoints to one task: the project's administrators
-    /// answer (see `engine::restricted`).
-    Restricted,
-}
-
-impl Kind {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Approval => "APPROVAL",
-            Kind::Restricted => "RESTRICTED",
-        }
-    }
-}
-
-/// Where an operation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Waiting for an answer.
-    Pending,
-    /// Approved.
-    Approved,
-    /// Rejected.
-    Rejected,
-    /// Nobody answered in time.
-    Expired,
-    /// The execution ended (canceled) before anyone answered.
-    Canceled,
-}
-
-impl Status {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "PENDING",
-            Status::Approved => "APPROVED",
-            Status::Rejected => "REJECTED",
-            Status::Expired => "EXPIRED",
-            Status::Canceled => "CANCELED",
-        }
-    }
-
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Status::Pending,
-            Status::Approved,
-            Status::Rejected,
-            Status::Expired,
-            Status::Canceled,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-}
+pub use domain::executions::{OperationKind as Kind, OperationStatus as Status};
 
 fn view(m: ops::Model) -> UserOperationRow {
     UserOperationRow {
@@ -111,9 +52,9 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
     let quoted = serde_json::to_string(&email).unwrap_or_default();
     let now = backend.clock.now();
     let rows = ops::Entity::find()
-        .filter(ops::Column::Status.eq(Status::Pending.as_str()))
+        .filter(ops::Column::Status.eq(Status::Pending))
         .filter(ops::Column::ExpiresAt.gt(now))
-        .filter(ops::Column::Kind.eq(Kind::Approval.as_str()))
+        .filter(ops::Column::Kind.eq(Kind::Approval))
         .filter(ops::Column::Approvers.contains(quoted.trim_matches('"')))
         .order_by_asc(ops::Column::Id)
         .all(&backend.db)
@@ -126,9 +67,9 @@ pub async fn waiting_for(backend: &Backend, actor: Actor) -> Result<Vec<UserOper
         .collect();
     // restricted releases wait for any administrator of their project
     let restricted = ops::Entity::find()
-        .filter(ops::Column::Status.eq(Status::Pending.as_str()))
+        .filter(ops::Column::Status.eq(Status::Pending))
         .filter(ops::Column::ExpiresAt.gt(now))
-        .filter(ops::Column::Kind.eq(Kind::Restricted.as_str()))
+        .filter(ops::Column::Kind.eq(Kind::Restricted))
         .order_by_asc(ops::Column::Id)
         .all(&backend.db)
         .await?;
@@ -207,7 +148,7 @@ pub async fn respond(
     };
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     let answered = ops::Entity::update_many()
-        .col_expr(ops::Column::Status, Expr::value(status.as_str()))
+        .col_expr(ops::Column::Status, Expr::value(status))
         .col_expr(ops::Column::RespondedBy, Expr::value(email.clone()))
         .col_expr(
             ops::Column::ResponseComment,
@@ -215,14 +156,14 @@ pub async fn respond(
         )
         .col_expr(ops::Column::RespondedAt, Expr::value(now))
         .filter(ops::Column::Id.eq(id))
-        .filter(ops::Column::Status.eq(Status::Pending.as_str()))
+        .filter(ops::Column::Status.eq(Status::Pending))
         .filter(ops::Column::ExpiresAt.gt(now))
         .exec(&txn)
         .await?;
     if answered.rows_affected == 0 {
-        let why = match Status::parse(&op.status) {
-            Some(Status::Pending) => "it has expired".to_owned(),
-            _ => format!("it is already {}", op.status.to_lowercase()),
+        let why = match op.status {
+            Status::Pending => "it has expired".to_owned(),
+            other => format!("it is already {}", other.as_str().to_lowercase()),
         };
         return Err(Error::Conflict(format!(
             "This operation can no longer be answered: {why}."
@@ -248,7 +189,7 @@ async fn may_answer(
     let restricted = ops::Entity::find_by_id(op.id)
         .one(&backend.db)
         .await?
-        .is_some_and(|m| m.kind == Kind::Restricted.as_str());
+        .is_some_and(|m| m.kind == Kind::Restricted);
     if restricted {
         if !crate::access::projects::administers(&backend.db, actor, op.project_id).await? {
             return Err(Error::Forbidden(
@@ -267,10 +208,7 @@ async fn may_answer(
 /// reads the answer. False when it was not waiting (canceled meanwhile, say).
 async fn wake(txn: &sea_orm::DatabaseTransaction, execution_id: i64) -> Result<bool> {
     let woke = exec_rows::Entity::update_many()
-        .col_expr(
-            exec_rows::Column::Status,
-            Expr::value(RunStatus::Running.as_str()),
-        )
+        .col_expr(exec_rows::Column::Status, Expr::value(RunStatus::Running))
         .col_expr(
             exec_rows::Column::LeaseUntil,
             Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
@@ -280,7 +218,7 @@ async fn wake(txn: &sea_orm::DatabaseTransaction, execution_id: i64) -> Result<b
             Expr::value(Option::<String>::None),
         )
         .filter(exec_rows::Column::Id.eq(execution_id))
-        .filter(exec_rows::Column::Status.eq(RunStatus::Waiting.as_str()))
+        .filter(exec_rows::Column::Status.eq(RunStatus::Waiting))
         .exec(txn)
         .await?;
     Ok(woke.rows_affected == 1)

@@ -67,7 +67,7 @@ pub(super) async fn check_endpoint(
                 "Choose a Docker Registry endpoint of this project.",
             )
         })?;
-    if EndpointKind::parse(&endpoint.kind) != Some(EndpointKind::DockerRegistry) {
+    if endpoint.kind != EndpointKind::DockerRegistry {
         return Err(Error::invalid(
             "endpoint_id",
             format!("{} is not a Docker Registry endpoint.", endpoint.name),

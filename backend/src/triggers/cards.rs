@@ -104,7 +104,7 @@ impl Related {
             listener_path: listener_path(server_type).to_owned(),
             sync_state: SyncState::parse(&m.sync_state),
             last_event_at: last.map(|a| a.received_at),
-            last_event_status: last.and_then(|a| ActivityStatus::parse(&a.status)),
+            last_event_status: last.map(|a| a.status),
             last_event_message: last.map(|a| a.message.clone()),
             event_count: activity.all.get(&m.id).map_or(0, |(n, _)| *n),
             triggered_count: activity.triggered.get(&m.id).copied().unwrap_or(0),
@@ -143,8 +143,7 @@ impl ActivitySummary {
                 .filter(webhook_activity::Column::WebhookId.is_in(ids.clone()))
                 .group_by(webhook_activity::Column::WebhookId);
             if triggered {
-                let t = ActivityStatus::Triggered.as_str();
-                q = q.filter(webhook_activity::Column::Status.eq(t));
+                q = q.filter(webhook_activity::Column::Status.eq(ActivityStatus::Triggered));
             }
             q.into_tuple::<(i64, i64, i64)>()
         };

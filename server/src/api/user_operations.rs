@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use backend::runs::user_operations;
 use chrono::{DateTime, Utc};
-use domain::executions::UserOperationRow;
+use domain::executions::{OperationStatus, UserOperationRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,7 +26,7 @@ pub struct UserOperationOut {
     description: String,
     approvers: Vec<String>,
     /// PENDING, APPROVED, REJECTED, EXPIRED or CANCELED
-    status: String,
+    status: OperationStatus,
     responded_by: Option<String>,
     comment: Option<String>,
     responded_at: Option<DateTime<Utc>>,

@@ -151,7 +151,7 @@ pub(super) fn ActivityRowView(r: ActivityRow, open: RwSignal<Option<i64>>) -> im
             <td>
                 {activity_badge(r.status)} " " {r.message}
                 {r.resubmitted_by.map(|w| view! { <div class="muted small">{format!("Resubmitted by {w}")}</div> })}
-                {r.callback_state.map(|s| view! { <div class="muted small">{format!("Callback {}: {}", s.to_lowercase(), r.callback_message.unwrap_or_default())}</div> })}
+                {r.callback_state.map(|s| view! { <div class="muted small">{format!("Callback {}: {}", s.as_str().to_lowercase(), r.callback_message.unwrap_or_default())}</div> })}
             </td>
         </tr>
     }

@@ -9,7 +9,7 @@ pub struct Model {
     pub project_id: i64,
     pub run_index: i64,
     pub pipeline_name: String,
-    pub status: String,
+    pub status: domain::executions::RunStatus,
     pub plan: String,
     pub input: String,
     pub output: Option<String>,

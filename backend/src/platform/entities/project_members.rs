@@ -7,7 +7,7 @@ pub struct Model {
     pub project_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
-    pub role: String,
+    pub role: domain::role::ProjectRole,
     pub created_at: DateTimeUtc,
 }
 

@@ -8,7 +8,7 @@ pub struct Model {
     pub execution_id: i64,
     pub position: i32,
     pub name: String,
-    pub status: String,
+    pub status: domain::executions::RunStatus,
     pub started_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
 }

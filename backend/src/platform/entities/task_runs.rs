@@ -11,7 +11,7 @@ pub struct Model {
     pub stage_name: String,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: domain::executions::RunStatus,
     pub attempts: i32,
     pub message: Option<String>,
     pub output: Option<String>,

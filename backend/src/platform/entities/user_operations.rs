@@ -16,13 +16,13 @@ pub struct Model {
     pub summary: String,
     pub description: String,
     pub approvers: String,
-    pub status: String,
+    pub status: domain::executions::OperationStatus,
     pub response_comment: Option<String>,
     pub responded_by: Option<String>,
     pub responded_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
-    pub kind: String,
+    pub kind: domain::executions::OperationKind,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

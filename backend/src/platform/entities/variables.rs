@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub project_id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: domain::variables::VariableKind,
     pub description: String,
     pub value: Option<String>,
     pub sealed_value: Option<String>,

@@ -16,7 +16,7 @@ pub struct Model {
     pub digest: Option<String>,
     pub dedup_key: String,
     pub event_key: Option<String>,
-    pub status: String,
+    pub status: domain::webhooks::ActivityStatus,
     pub message: String,
     pub pipeline_id: Option<i64>,
     pub pipeline_name: Option<String>,
@@ -24,7 +24,7 @@ pub struct Model {
     pub resubmitted_by: Option<String>,
     pub resubmit_of: Option<i64>,
     pub callback_url: Option<String>,
-    pub callback_state: Option<String>,
+    pub callback_state: Option<domain::webhooks::CallbackState>,
     pub callback_message: Option<String>,
     pub event: String,
 }

@@ -13,7 +13,7 @@ use crate::platform::entities::endpoints as row;
 use crate::platform::secrets::SecretValue;
 use crate::{Backend, Error, Result};
 use domain::endpoints::{
-    EndpointKind, EndpointRow, KubernetesAuth, KubernetesSettings, RegistryServerType, Validation,
+    EndpointKind, EndpointRow, KubernetesSettings, RegistryServerType, Validation,
 };
 use domain::role::ProjectAction;
 use domain::ProjectRole;
@@ -34,8 +34,7 @@ const KUBERNETES_SERVER: &str = "kubernetes";
 const MAX_PEM: usize = 64 * 1024;
 
 fn view(m: row::Model) -> Result<EndpointRow> {
-    let kind = EndpointKind::parse(&m.kind)
-        .ok_or_else(|| Error::Internal(format!("unknown endpoint kind {:?}", m.kind)))?;
+    let kind = m.kind;
     let (server_type, kubernetes) = match kind {
         EndpointKind::DockerRegistry => (
             Some(RegistryServerType::parse(&m.server_type).ok_or_else(|| {
@@ -44,13 +43,9 @@ fn view(m: row::Model) -> Result<EndpointRow> {
             None,
         ),
         EndpointKind::Kubernetes => {
-            let auth = m
-                .auth_method
-                .as_deref()
-                .and_then(KubernetesAuth::parse)
-                .ok_or_else(|| {
-                    Error::Internal(format!("unknown auth method {:?}", m.auth_method))
-                })?;
+            let auth = m.auth_method.ok_or_else(|| {
+                Error::Internal(format!("unknown auth method {:?}", m.auth_method))
+            })?;
             (
                 None,
                 Some(KubernetesSettings {
@@ -158,7 +153,7 @@ pub async fn create(
     let model = row::ActiveModel {
         project_id: Set(project_id),
         name: Set(p.name.as_str().to_owned()),
-        kind: Set(p.kind.as_str().to_owned()),
+        kind: Set(p.kind),
         server_type: Set(p.server_type),
         url: Set(p.url.as_str().trim_end_matches('/').to_owned()),
         username: Set(p.username),
@@ -168,7 +163,7 @@ pub async fn create(
         last_validated_at: Set(None),
         last_validation_ok: Set(None),
         last_validation_message: Set(None),
-        auth_method: Set(p.auth.map(|a| a.as_str().to_owned())),
+        auth_method: Set(p.auth),
         namespace: Set(p.namespace),
         ca_data: Set(p.ca_data),
         client_certificate: Set(p.client_certificate),
@@ -204,13 +199,13 @@ pub async fn update(
     let existing =
         crate::access::scoped::find::<row::Entity>(&txn, project_id, endpoint_id).await?;
     require_for_restricted(role, existing.restricted || input.restricted)?;
-    if existing.kind != p.kind.as_str() {
+    if existing.kind != p.kind {
         return Err(Error::invalid(
             "kind",
             "An endpoint's type cannot change; create a new endpoint instead.",
         ));
     }
-    let auth_changed = p.auth.map(|a| a.as_str().to_owned()) != existing.auth_method;
+    let auth_changed = p.auth != existing.auth_method;
     let url = p.url.as_str().trim_end_matches('/').to_owned();
     let url_changed = url != existing.url;
     let pin = match (p.pin.clone(), url_changed) {
@@ -236,7 +231,7 @@ pub async fn update(
     let mut model: row::ActiveModel = existing.into();
     model.name = Set(p.name.as_str().to_owned());
     model.server_type = Set(p.server_type);
-    model.auth_method = Set(p.auth.map(|a| a.as_str().to_owned()));
+    model.auth_method = Set(p.auth);
     model.namespace = Set(p.namespace);
     model.ca_data = Set(p.ca_data);
     model.client_certificate = Set(p.client_certificate);
@@ -278,7 +273,7 @@ fn destination_change(
         Some("URL")
     } else if p.server_type != existing.server_type {
         Some("server type")
-    } else if p.auth.map(|a| a.as_str()) != existing.auth_method.as_deref() {
+    } else if p.auth != existing.auth_method {
         Some("authentication method")
     } else if trimmed(p.ca_data.as_deref()) != trimmed(existing.ca_data.as_deref()) {
         Some("CA data")

@@ -35,7 +35,7 @@ pub async fn act(
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find(&txn, project_id, id).await?;
-    let current = status(&m.status)?;
+    let current = m.status;
     let now = backend.clock.now();
     let mut a: row::ActiveModel = m.clone().into();
     let mut event = None;
@@ -48,7 +48,7 @@ pub async fn act(
             )))
         }
         (Action::Cancel, RunStatus::Queued | RunStatus::Paused | RunStatus::Waiting) => {
-            a.status = Set(RunStatus::Canceled.as_str().to_owned());
+            a.status = Set(RunStatus::Canceled);
             a.message = Set(Some("Canceled by a person.".to_owned()));
             a.ended_at = Set(Some(now));
             finish_open_runs(&txn, id, RunStatus::Canceled, now).await?;
@@ -69,7 +69,7 @@ pub async fn act(
             )))
         }
         (Action::Resume, RunStatus::Paused) => {
-            a.status = Set(RunStatus::Running.as_str().to_owned());
+            a.status = Set(RunStatus::Running);
             a.pause_requested = Set(false);
             a.lease_until = Set(None);
             a.lease_owner = Set(None);
@@ -125,10 +125,11 @@ pub async fn delete(backend: &Backend, actor: Actor, project_id: i64, id: i64) -
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     let m = find(&txn, project_id, id).await?;
-    if !status(&m.status)?.is_final() {
+    if !m.status.is_final() {
         return Err(Error::Conflict(format!(
             "Execution #{} is {}; cancel it before deleting it.",
-            m.run_index, m.status
+            m.run_index,
+            m.status.as_str()
         )));
     }
     row::Entity::delete_by_id(id).exec(&txn).await?;

@@ -8,7 +8,7 @@ use crate::platform::entities::{
     executions as row, pipelines as pipeline_rows, stage_runs, task_runs,
 };
 use crate::platform::events::publish;
-use crate::project::pipelines::{self, active_strings};
+use crate::project::pipelines::{self, ACTIVE};
 use crate::{Backend, Error, Result};
 use domain::executions::{ExecutionRow, RunStatus};
 use domain::pipeline::{Concurrency, PipelineDef};
@@ -62,7 +62,7 @@ pub(crate) fn row_view(m: &row::Model) -> Result<ExecutionRow> {
         pipeline_id: m.pipeline_id,
         pipeline_name: m.pipeline_name.clone(),
         index: m.run_index,
-        status: status(&m.status)?,
+        status: m.status,
         message: m.message.clone(),
         trigger: m.trigger.clone(),
         comments: m.comments.clone(),
@@ -70,10 +70,6 @@ pub(crate) fn row_view(m: &row::Model) -> Result<ExecutionRow> {
         started_at: m.started_at,
         ended_at: m.ended_at,
     })
-}
-
-pub(crate) fn status(s: &str) -> Result<RunStatus> {
-    RunStatus::parse(s).ok_or_else(|| Error::Internal(format!("unknown status {s:?}")))
 }
 
 /// Resolves the inputs of a run: declared ones only, defaults for those not given.
@@ -196,7 +192,7 @@ pub(crate) async fn start_in(
     // them (few: each start cancels the ones before)
     let active_query = row::Entity::find()
         .filter(row::Column::PipelineId.eq(pipeline_id))
-        .filter(row::Column::Status.is_in(active_strings()))
+        .filter(row::Column::Status.is_in(ACTIVE))
         .order_by_asc(row::Column::Id);
     let active = match def.concurrency {
         Concurrency::Queue => Vec::new(),
@@ -235,11 +231,9 @@ async fn cancel_previous(
     for a in active.iter().filter(|a| !a.cancel_requested) {
         let message = format!("Canceled by execution #{index} (cancel-previous).");
         let mut m: row::ActiveModel = a.clone().into();
-        let idle = [RunStatus::Queued, RunStatus::Paused, RunStatus::Waiting]
-            .iter()
-            .any(|s| a.status == s.as_str());
+        let idle = [RunStatus::Queued, RunStatus::Paused, RunStatus::Waiting].contains(&a.status);
         if idle {
-            m.status = Set(RunStatus::Canceled.as_str().to_owned());
+            m.status = Set(RunStatus::Canceled);
             m.ended_at = Set(Some(now));
             finish_open_runs(txn, a.id, RunStatus::Canceled, now).await?;
             events.push((a.id, RunStatus::Canceled));
@@ -272,7 +266,7 @@ async fn insert_run(
         project_id: Set(p.project_id),
         run_index: Set(index),
         pipeline_name: Set(p.name.clone()),
-        status: Set(RunStatus::Queued.as_str().to_owned()),
+        status: Set(RunStatus::Queued),
         plan: Set(plan),
         input: Set(input_json),
         output: Set(None),
@@ -306,7 +300,7 @@ async fn insert_stages_and_tasks(
             execution_id: Set(execution_id),
             position: Set(position as i32),
             name: Set(stage.name.clone()),
-            status: Set(RunStatus::Queued.as_str().to_owned()),
+            status: Set(RunStatus::Queued),
             started_at: Set(None),
             ended_at: Set(None),
             ..Default::default()
@@ -323,7 +317,7 @@ async fn insert_stages_and_tasks(
                     stage_name: Set(stage.name.clone()),
                     name: Set(name.clone()),
                     kind: Set(kind.to_owned()),
-                    status: Set(RunStatus::Queued.as_str().to_owned()),
+                    status: Set(RunStatus::Queued),
                     attempts: Set(0),
                     ..Default::default()
                 }
@@ -342,36 +336,30 @@ pub(crate) async fn finish_open_runs(
     status: RunStatus,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    let open = vec![
-        RunStatus::Queued.as_str(),
-        RunStatus::Running.as_str(),
-        RunStatus::Waiting.as_str(),
-        RunStatus::Paused.as_str(),
-    ];
     crate::platform::entities::user_operations::Entity::update_many()
         .col_expr(
             crate::platform::entities::user_operations::Column::Status,
-            Expr::value(crate::runs::user_operations::Status::Canceled.as_str()),
+            Expr::value(crate::runs::user_operations::Status::Canceled),
         )
         .filter(crate::platform::entities::user_operations::Column::ExecutionId.eq(execution_id))
         .filter(
             crate::platform::entities::user_operations::Column::Status
-                .eq(crate::runs::user_operations::Status::Pending.as_str()),
+                .eq(crate::runs::user_operations::Status::Pending),
         )
         .exec(db)
         .await?;
     task_runs::Entity::update_many()
-        .col_expr(task_runs::Column::Status, Expr::value(status.as_str()))
+        .col_expr(task_runs::Column::Status, Expr::value(status))
         .col_expr(task_runs::Column::EndedAt, Expr::value(now))
         .filter(task_runs::Column::ExecutionId.eq(execution_id))
-        .filter(task_runs::Column::Status.is_in(open.clone()))
+        .filter(task_runs::Column::Status.is_in(ACTIVE))
         .exec(db)
         .await?;
     stage_runs::Entity::update_many()
-        .col_expr(stage_runs::Column::Status, Expr::value(status.as_str()))
+        .col_expr(stage_runs::Column::Status, Expr::value(status))
         .col_expr(stage_runs::Column::EndedAt, Expr::value(now))
         .filter(stage_runs::Column::ExecutionId.eq(execution_id))
-        .filter(stage_runs::Column::Status.is_in(open))
+        .filter(stage_runs::Column::Status.is_in(ACTIVE))
         .exec(db)
         .await?;
     Ok(())

@@ -108,7 +108,7 @@ pub(crate) fn stage_views(
                         name: t.name.clone(),
                         kind: t.kind.clone(),
                         group: t.group_position,
-                        status: status(&t.status)?,
+                        status: t.status,
                         message: t.message.clone(),
                         output: if with_output { t.output.clone() } else { None },
                         input: if with_output { t.input.clone() } else { None },
@@ -119,7 +119,7 @@ pub(crate) fn stage_views(
                 .collect::<Result<Vec<_>>>()?;
             Ok(StageRunView {
                 name: s.name.clone(),
-                status: status(&s.status)?,
+                status: s.status,
                 started_at: s.started_at,
                 ended_at: s.ended_at,
                 tasks,
@@ -192,6 +192,6 @@ pub async fn task_log_after(
         .map(|l| (l.line, l.text))
         .collect::<Vec<_>>();
     // ended only once every line has been read
-    let ended = status(&t.status)?.is_final() && lines.len() < 1000;
+    let ended = t.status.is_final() && lines.len() < 1000;
     Ok((lines, ended))
 }

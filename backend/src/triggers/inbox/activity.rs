@@ -13,7 +13,7 @@ use crate::{Backend, Error, Result};
 use domain::executions::RunStatus;
 use domain::registry_events::{self, PushEvent};
 use domain::role::ProjectAction;
-use domain::webhooks::{ActivityDetail, ActivityFilter, ActivityPage, ActivityRow, ActivityStatus};
+use domain::webhooks::{ActivityDetail, ActivityFilter, ActivityPage, ActivityRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -99,13 +99,13 @@ pub(crate) async fn rows_view(
         .await?
         .into_iter()
         .collect();
-    let runs: HashMap<i64, (i64, String)> = execution_rows::Entity::find()
+    let runs: HashMap<i64, (i64, RunStatus)> = execution_rows::Entity::find()
         .select_only()
         .column(execution_rows::Column::Id)
         .column(execution_rows::Column::RunIndex)
         .column(execution_rows::Column::Status)
         .filter(execution_rows::Column::Id.is_in(execution_ids))
-        .into_tuple::<(i64, i64, String)>()
+        .into_tuple::<(i64, i64, RunStatus)>()
         .all(db)
         .await?
         .into_iter()
@@ -129,8 +129,8 @@ pub(crate) async fn rows_view(
                 pipeline_name: m.pipeline_name,
                 execution_id: run.and(m.execution_id),
                 execution_index: run.map(|r| r.0),
-                execution_status: run.and_then(|r| RunStatus::parse(&r.1)),
-                status: ActivityStatus::parse(&m.status).unwrap_or(ActivityStatus::Failed),
+                execution_status: run.map(|r| r.1),
+                status: m.status,
                 message: m.message,
                 resubmitted_by: m.resubmitted_by,
                 resubmit_of: m.resubmit_of,
@@ -196,7 +196,7 @@ fn filtered(project_id: i64, filter: &ActivityFilter) -> sea_orm::Select<activit
         q = q.filter(activity::Column::WebhookId.eq(w));
     }
     if let Some(s) = filter.status {
-        q = q.filter(activity::Column::Status.eq(s.as_str()));
+        q = q.filter(activity::Column::Status.eq(s));
     }
     if let Some(text) = filter
         .text

@@ -4,6 +4,7 @@
 use crate::platform::entities::{executions as execution_rows, webhook_activity as activity};
 use crate::{Backend, Result};
 use domain::executions::RunStatus;
+use domain::webhooks::CallbackState;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::future::Future;
@@ -32,12 +33,10 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
     let running = sea_orm::sea_query::Query::select()
         .column(execution_rows::Column::Id)
         .from(execution_rows::Entity)
-        .and_where(
-            execution_rows::Column::Status.is_in(crate::project::pipelines::active_strings()),
-        )
+        .and_where(execution_rows::Column::Status.is_in(crate::project::pipelines::ACTIVE))
         .to_owned();
     let due = activity::Entity::find()
-        .filter(activity::Column::CallbackState.eq("PENDING"))
+        .filter(activity::Column::CallbackState.eq(CallbackState::Pending))
         .filter(
             sea_orm::Condition::any()
                 .add(activity::Column::ExecutionId.is_null())
@@ -53,14 +52,7 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
         let status = execution_rows::Entity::find_by_id(execution_id)
             .one(&backend.db)
             .await?
-            .map(|e| {
-                (
-                    RunStatus::parse(&e.status),
-                    e.message,
-                    e.pipeline_name,
-                    e.run_index,
-                )
-            });
+            .map(|e| (Some(e.status), e.message, e.pipeline_name, e.run_index));
         let (state, description) = match status {
             None => ("error", "The execution was deleted.".to_owned()),
             Some((Some(s), message, name, index)) if s.is_final() => (
@@ -93,8 +85,8 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
             }
         };
         let (cb_state, message) = match outcome {
-            Ok(m) => ("SENT", m),
-            Err(m) => ("FAILED", m),
+            Ok(m) => (CallbackState::Sent, m),
+            Err(m) => (CallbackState::Failed, m),
         };
         activity::Entity::update_many()
             .col_expr(activity::Column::CallbackState, Expr::value(cb_state))

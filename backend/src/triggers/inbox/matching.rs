@@ -167,7 +167,7 @@ impl Seen {
                     activity::Column::ReceivedAt,
                 ])
                 .filter(activity::Column::DedupKey.is_in(chunk.iter().cloned()))
-                .filter(activity::Column::Status.eq(ActivityStatus::Triggered.as_str()))
+                .filter(activity::Column::Status.eq(ActivityStatus::Triggered))
                 .filter(activity::Column::ReceivedAt.gt(since))
                 .filter(activity::Column::ResubmitOf.is_null())
                 .order_by_asc(activity::Column::Id)
@@ -220,7 +220,7 @@ impl Seen {
             _ => false,
         };
         event
-            || matches!(&row.status, sea_orm::ActiveValue::Set(s) if s == ActivityStatus::Triggered.as_str())
+            || matches!(&row.status, sea_orm::ActiveValue::Set(s) if *s == ActivityStatus::Triggered)
     }
 
     pub(super) fn remember(&mut self, m: &activity::Model) {
@@ -229,7 +229,7 @@ impl Seen {
                 .entry((m.webhook_id, k.clone()))
                 .or_insert((m.id, m.received_at));
         }
-        if m.status == ActivityStatus::Triggered.as_str() {
+        if m.status == ActivityStatus::Triggered {
             self.by_content
                 .entry((m.webhook_id, m.dedup_key.clone()))
                 .or_insert((m.id, m.received_at));
@@ -399,7 +399,7 @@ pub(super) fn row_model(
         digest: Set(event.digest.clone()),
         dedup_key: Set(keys.content.clone()),
         event_key: Set(keys.event.clone()),
-        status: Set(o.status.as_str().to_owned()),
+        status: Set(o.status),
         message: Set(o.message),
         pipeline_id: Set(o.pipeline.as_ref().map(|p| p.0)),
         pipeline_name: Set(o.pipeline.map(|p| p.1)),
@@ -407,7 +407,7 @@ pub(super) fn row_model(
         resubmitted_by: Set(resubmitted_by),
         resubmit_of: Set(resubmit_of),
         callback_url: Set(event.callback_url.clone()),
-        callback_state: Set(wants_callback.then(|| "PENDING".to_owned())),
+        callback_state: Set(wants_callback.then_some(domain::webhooks::CallbackState::Pending)),
         callback_message: Set(None),
         event: Set(serde_json::to_string(event).map_err(|e| Error::Internal(e.to_string()))?),
         ..Default::default()

@@ -313,7 +313,7 @@ impl Work {
             .column(activity::Column::Id)
             .filter(activity::Column::WebhookId.eq(via.id))
             .filter(activity::Column::DedupKey.eq(keys.content.clone()))
-            .filter(activity::Column::Status.eq(ActivityStatus::Rejected.as_str()))
+            .filter(activity::Column::Status.eq(ActivityStatus::Rejected))
             .filter(activity::Column::ReceivedAt.gt(since))
             .into_tuple::<i64>()
             .one(txn)
@@ -321,7 +321,7 @@ impl Work {
             .is_some()
             || self.rows.iter().any(|r| {
                 matches!(&r.dedup_key, sea_orm::ActiveValue::Set(k) if *k == keys.content)
-                    && matches!(&r.status, sea_orm::ActiveValue::Set(s) if s == ActivityStatus::Rejected.as_str())
+                    && matches!(&r.status, sea_orm::ActiveValue::Set(s) if *s == ActivityStatus::Rejected)
                     && matches!(&r.webhook_id, sea_orm::ActiveValue::Set(w) if *w == via.id)
             });
         if again {
