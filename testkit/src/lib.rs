@@ -6,6 +6,7 @@
 pub mod certs;
 pub mod database;
 pub mod dockerhub;
+pub mod fixtures;
 pub mod kube;
 pub mod listener;
 pub mod registry;

@@ -15,29 +15,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-const THREE_STAGES: &str = r#"kind: PIPELINE
-name: gates
-input:
-  TAG: v1
-output:
-  checked: ${Three.C.output.result}
-stageOrder: [One, Two, Three]
-stages:
-  One:
-    taskOrder: ["A,B"]
-    tasks:
-      A: { type: Condition, input: { condition: '${input.TAG} matches "^v"' } }
-      B: { type: Condition, input: { condition: '${executionIndex} >= 1' } }
-  Two:
-    taskOrder: [Skip, Bad]
-    tasks:
-      Skip: { type: Condition, preCondition: '${input.TAG} == "never"', input: { condition: 'false' } }
-      Bad: { type: Condition, ignoreFailure: true, input: { condition: '${input.TAG} == "v2"' } }
-  Three:
-    taskOrder: [C]
-    tasks:
-      C: { type: Condition, input: { condition: '${One.A.output.result} == true' } }
-"#;
+fn three_stages() -> String {
+    testkit::pipeline!("engine-gates")
+}
 
 async fn setup() -> (World, Arc<ManualClock>, Engine) {
     let clock = Arc::new(ManualClock::new(
@@ -87,7 +67,7 @@ async fn run(w: &World, pipeline: i64, input: &[(&str, &str)]) -> i64 {
 #[tokio::test]
 async fn stages_run_in_order_groups_in_parallel_with_statuses_times_and_outputs() {
     let (w, _clock, engine) = setup().await;
-    let p = pipelines::create(&w.backend, w.member, w.project, THREE_STAGES)
+    let p = pipelines::create(&w.backend, w.member, w.project, &three_stages())
         .await
         .unwrap();
     assert_eq!(p.stage_count, 3);
@@ -146,7 +126,7 @@ async fn stages_run_in_order_groups_in_parallel_with_statuses_times_and_outputs(
 #[tokio::test]
 async fn a_failed_task_fails_the_execution_and_an_unresolvable_binding_names_itself() {
     let (w, _clock, engine) = setup().await;
-    let p = pipelines::create(&w.backend, w.member, w.project, THREE_STAGES)
+    let p = pipelines::create(&w.backend, w.member, w.project, &three_stages())
         .await
         .unwrap();
     let id = run(&w, p.id, &[("TAG", "release")]).await;
@@ -167,8 +147,8 @@ async fn a_failed_task_fails_the_execution_and_an_unresolvable_binding_names_its
     );
     assert!(d.stages[1].tasks.iter().all(|t| t.started_at.is_none()));
 
-    let yaml = "kind: PIPELINE\nname: vars\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [T]\n    tasks:\n      T: { type: Condition, input: { condition: '${var.MISSING} == \"x\"' } }\n";
-    let p = pipelines::create(&w.backend, w.member, w.project, yaml)
+    let yaml = testkit::pipeline!("engine-vars");
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
     let id = run(&w, p.id, &[]).await;
@@ -222,9 +202,7 @@ async fn rest_tasks_call_out_and_secret_values_are_masked_in_outputs() {
     .await
     .unwrap();
     let base = echo_server(Duration::ZERO).await;
-    let yaml = format!(
-        "kind: PIPELINE\nname: rest\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Call, Check]\n    tasks:\n      Call:\n        type: REST\n        input:\n          method: POST\n          url: {base}/echo\n          headers: {{ Authorization: 'Bearer ${{var.API_KEY}}' }}\n          body: 'key=${{var.API_KEY}} run=${{executionIndex}}'\n      Check:\n        type: Condition\n        input: {{ condition: '${{S.Call.output.status}} == 200' }}\n"
-    );
+    let yaml = testkit::pipeline!("engine-rest", BASE = base);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
@@ -243,9 +221,7 @@ async fn rest_tasks_call_out_and_secret_values_are_masked_in_outputs() {
 async fn after_a_crash_an_expired_lease_resumes_safely_and_never_repeats_a_post() {
     let (w, clock, engine) = setup().await;
     let base = echo_server(Duration::from_secs(5)).await;
-    let yaml = format!(
-        "kind: PIPELINE\nname: slow\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Post, After]\n    tasks:\n      Post: {{ type: REST, input: {{ method: POST, url: '{base}/slow' }} }}\n      After: {{ type: Condition, input: {{ condition: 'true' }} }}\n"
-    );
+    let yaml = testkit::pipeline!("engine-slow", BASE = base);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
@@ -280,9 +256,7 @@ async fn after_a_crash_an_expired_lease_resumes_safely_and_never_repeats_a_post(
     );
 
     // a read-only task is simply run again
-    let yaml = format!(
-        "kind: PIPELINE\nname: slow-get\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Get]\n    tasks:\n      Get: {{ type: REST, input: {{ url: '{base}/echo' }} }}\n"
-    );
+    let yaml = testkit::pipeline!("engine-slow-get", BASE = base);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
@@ -297,7 +271,7 @@ async fn after_a_crash_an_expired_lease_resumes_safely_and_never_repeats_a_post(
             .unwrap()
             .unwrap();
         let mut a: rows::ActiveModel = row.into();
-        a.status = Set(RunStatus::Running.as_str().to_owned());
+        a.status = Set(RunStatus::Running);
         a.lease_owner = Set(Some("crashed".to_owned()));
         a.lease_until = Set(Some(
             backend::Clock::now(clock.as_ref()) + chrono::Duration::seconds(30),
@@ -319,7 +293,7 @@ async fn concurrency_policies_hold_under_simultaneous_triggers() {
         &w.backend,
         w.member,
         w.project,
-        &THREE_STAGES.replace("name: gates", "name: skip\nconcurrency: skip-if-running"),
+        &three_stages().replace("name: gates", "name: skip\nconcurrency: skip-if-running"),
     )
     .await
     .unwrap();
@@ -356,7 +330,7 @@ async fn concurrency_policies_hold_under_simultaneous_triggers() {
         &w.backend,
         w.member,
         w.project,
-        &THREE_STAGES.replace("name: gates", "name: newest\nconcurrency: cancel-previous"),
+        &three_stages().replace("name: gates", "name: newest\nconcurrency: cancel-previous"),
     )
     .await
     .unwrap();
@@ -393,7 +367,7 @@ async fn concurrency_policies_hold_under_simultaneous_triggers() {
         &w.backend,
         w.member,
         w.project,
-        &THREE_STAGES.replace("name: gates", "name: queue"),
+        &three_stages().replace("name: gates", "name: queue"),
     )
     .await
     .unwrap();
@@ -410,7 +384,7 @@ async fn concurrency_policies_hold_under_simultaneous_triggers() {
 #[tokio::test]
 async fn cancel_pause_resume_rerun_and_delete() {
     let (w, _clock, engine) = setup().await;
-    let p = pipelines::create(&w.backend, w.member, w.project, THREE_STAGES)
+    let p = pipelines::create(&w.backend, w.member, w.project, &three_stages())
         .await
         .unwrap();
     let id = run(&w, p.id, &[]).await;
@@ -513,33 +487,15 @@ async fn cancel_pause_resume_rerun_and_delete() {
     ));
 }
 
-const APPROVAL: &str = r#"kind: PIPELINE
-name: approval
-input:
-  TAG: v7
-stageOrder: [Gate, After]
-stages:
-  Gate:
-    taskOrder: [Approve]
-    tasks:
-      Approve:
-        type: UserOperation
-        input:
-          approvers: [MIA@example.com]
-          summary: Promote ${input.TAG}?
-          description: Run ${executionIndex}
-          expiry: 2
-  After:
-    taskOrder: [Done]
-    tasks:
-      Done: { type: Condition, input: { condition: '${Gate.Approve.output.approved} == true' } }
-"#;
+fn approval() -> String {
+    testkit::pipeline!("engine-approval")
+}
 
 #[tokio::test]
 async fn user_operations_wait_without_a_worker_then_approve_reject_or_expire() {
     use backend::runs::user_operations;
     let (w, clock, engine) = setup().await;
-    let p = pipelines::create(&w.backend, w.member, w.project, APPROVAL)
+    let p = pipelines::create(&w.backend, w.member, w.project, &approval())
         .await
         .unwrap();
 
@@ -576,7 +532,10 @@ async fn user_operations_wait_without_a_worker_then_approve_reject_or_expire() {
     let answered = user_operations::respond(&w.backend, w.member, mine[0].id, true, "ship it")
         .await
         .unwrap();
-    assert_eq!(answered.status, "APPROVED");
+    assert_eq!(
+        answered.status,
+        domain::executions::OperationStatus::Approved
+    );
     let again = user_operations::respond(&w.backend, w.member, mine[0].id, false, "")
         .await
         .unwrap_err();
@@ -670,11 +629,7 @@ async fn poll_repeats_until_its_exit_criteria_hold_or_attempts_run_out() {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let yaml = |attempts: u32| {
-        format!(
-            "kind: PIPELINE\nname: poll{attempts}\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Wait]\n    tasks:\n      Wait:\n        type: POLL\n        input:\n          url: {base}/state\n          exitCriteria: '${{S.Wait.output.body.ready}} == true'\n          interval: 1\n          attempts: {attempts}\n"
-        )
-    };
+    let yaml = |attempts: u32| testkit::pipeline!("engine-poll", ATTEMPTS = attempts, BASE = base);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml(5))
         .await
         .unwrap();
@@ -715,9 +670,7 @@ async fn poll_repeats_until_its_exit_criteria_hold_or_attempts_run_out() {
 async fn a_worker_that_lost_its_lease_does_not_write_what_its_task_found() {
     let (w, clock, _) = setup().await;
     let base = echo_server(Duration::from_millis(1500)).await;
-    let yaml = format!(
-        "kind: PIPELINE\nname: slow-post\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Post]\n    tasks:\n      Post: {{ type: REST, input: {{ method: POST, url: '{base}/slow' }} }}\n"
-    );
+    let yaml = testkit::pipeline!("engine-slow-post", BASE = base);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
@@ -795,9 +748,7 @@ async fn counting_server(hold: Duration) -> (String, Arc<Calls>) {
 async fn a_worker_whose_heartbeat_stalls_stops_its_task_before_another_takes_over() {
     let (w, clock, _) = setup().await;
     let (base, calls) = counting_server(Duration::from_millis(1500)).await;
-    let yaml = format!(
-        "kind: PIPELINE\nname: slow-get\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Get]\n    tasks:\n      Get: {{ type: REST, input: {{ method: GET, url: '{base}/slow' }} }}\n"
-    );
+    let yaml = testkit::pipeline!("engine-slow-get-by-method", BASE = base);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();

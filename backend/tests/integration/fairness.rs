@@ -13,10 +13,12 @@ use sea_orm::{EntityTrait, Set};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const GATED: &str = "kind: PIPELINE\nname: gated\nconcurrency: queue\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Approve]\n    tasks:\n      Approve:\n        type: UserOperation\n        input: { approvers: [root@example.com], summary: go? }\n";
+fn gated() -> String {
+    testkit::pipeline!("fairness-gated")
+}
 
 fn quick(name: &str) -> String {
-    format!("kind: PIPELINE\nname: {name}\nconcurrency: queue\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: {{ type: Condition, input: {{ condition: 'true' }} }}\n")
+    testkit::pipeline!("fairness-quick", NAME = name)
 }
 
 async fn setup() -> (World, Engine) {
@@ -53,7 +55,7 @@ async fn pile_up(w: &World, template: &rows::Model, n: i64) {
         let mut m: rows::ActiveModel = template.clone().into();
         m.id = sea_orm::ActiveValue::NotSet;
         m.run_index = Set(template.run_index + 1 + i);
-        m.status = Set(RunStatus::Queued.as_str().to_owned());
+        m.status = Set(RunStatus::Queued);
         m.lease_owner = Set(None);
         m.lease_until = Set(None);
         m.started_at = Set(None);
@@ -73,7 +75,7 @@ async fn pile_up(w: &World, template: &rows::Model, n: i64) {
     }
 }
 
-async fn status(w: &World, id: i64) -> String {
+async fn status(w: &World, id: i64) -> RunStatus {
     rows::Entity::find_by_id(id)
         .one(&w.backend.db)
         .await
@@ -85,12 +87,12 @@ async fn status(w: &World, id: i64) -> String {
 #[tokio::test]
 async fn ten_thousand_queued_runs_behind_a_waiting_one_do_not_delay_another_pipeline() {
     let (w, engine) = setup().await;
-    let gated = pipelines::create(&w.backend, w.root, w.project, GATED)
+    let gated = pipelines::create(&w.backend, w.root, w.project, &gated())
         .await
         .unwrap();
     let first = start(&w, w.project, gated.id).await;
     assert!(engine.step().await.unwrap());
-    assert_eq!(status(&w, first).await, "WAITING");
+    assert_eq!(status(&w, first).await, RunStatus::Waiting);
     let template = rows::Entity::find_by_id(first)
         .one(&w.backend.db)
         .await
@@ -108,7 +110,7 @@ async fn ten_thousand_queued_runs_behind_a_waiting_one_do_not_delay_another_pipe
     let t = Instant::now();
     assert!(engine.step().await.unwrap(), "one claim cycle");
     let took = t.elapsed();
-    assert_ne!(status(&w, run).await, "QUEUED");
+    assert_ne!(status(&w, run).await, RunStatus::Queued);
     println!("claim with 10,000 queued behind a waiting run: idle look {idle:?}, step {took:?}");
     assert!(idle < Duration::from_millis(500), "{idle:?}");
 }
@@ -141,7 +143,7 @@ async fn a_project_with_a_thousand_queued_runs_does_not_starve_a_project_with_on
     assert!(engine.step().await.unwrap());
     assert_ne!(
         status(&w, run).await,
-        "QUEUED",
+        RunStatus::Queued,
         "the quiet project's run went next"
     );
 }
@@ -180,7 +182,7 @@ async fn twenty_concurrent_wrong_passwords_count_twenty() {
 async fn a_queued_run_says_what_it_waits_for_and_the_next_in_line_hears_when_that_changes() {
     use domain::executions::QueueWait;
     let (w, engine) = setup().await;
-    let gated = pipelines::create(&w.backend, w.root, w.project, GATED)
+    let gated = pipelines::create(&w.backend, w.root, w.project, &gated())
         .await
         .unwrap();
     let first = start(&w, w.project, gated.id).await;
@@ -206,7 +208,7 @@ async fn a_queued_run_says_what_it_waits_for_and_the_next_in_line_hears_when_tha
     backend::runs::user_operations::respond(&w.backend, w.root, op, true, "")
         .await
         .unwrap();
-    while status(&w, first).await != "COMPLETED" {
+    while status(&w, first).await != RunStatus::Completed {
         assert!(engine.step().await.unwrap());
     }
     let s2_after = summary(second).await;
@@ -240,11 +242,9 @@ async fn two_hundred_edits_while_four_workers_run_pipelines_meet_no_busy_error()
         let _ = stopped.await;
     }));
     let mut runs = Vec::new();
+    let url = &listener.url;
     for i in 0..5 {
-        let yaml = format!(
-            "kind: PIPELINE\nname: busy-{i}\nconcurrency: queue\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [A, B]\n    tasks:\n      A: {{ type: REST, input: {{ url: '{}/a' }} }}\n      B: {{ type: Condition, input: {{ condition: 'true' }} }}\n",
-            listener.url
-        );
+        let yaml = testkit::pipeline!("fairness-busy", I = i, URL = url);
         let p = pipelines::create(&w.backend, w.root, w.project, &yaml)
             .await
             .unwrap();

@@ -17,22 +17,9 @@ use domain::executions::RunStatus;
 use domain::webhooks::{ActivityFilter, ActivityStatus, WebhookForm};
 use std::sync::Arc;
 
-const DEPLOY: &str = r#"kind: PIPELINE
-name: deploy
-input:
-  DOCKER_EVENT_OWNER_NAME: ''
-  DOCKER_IMAGE: ''
-  DOCKER_REPO_NAME: ''
-  DOCKER_REPO_NAMESPACE: ''
-  DOCKER_TAG: ''
-  DOCKER_DIGEST: ''
-stageOrder: [Check]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag: { type: Condition, input: { condition: '${input.DOCKER_TAG} matches "."' } }
-"#;
+fn deploy() -> String {
+    testkit::pipeline!("inbox-deploy")
+}
 
 async fn reopen(dir: &std::path::Path) -> Backend {
     let db = connect_and_migrate(&DbConfig {
@@ -48,7 +35,7 @@ async fn reopen(dir: &std::path::Path) -> Backend {
 /// Pipeline `deploy` and Docker webhook `web` (image `acme/web`) that runs it.
 async fn deploy_card(w: &World) -> (i64, domain::webhooks::WebhookCard) {
     let b = &w.backend;
-    let p = pipelines::create(b, w.root, w.project, DEPLOY)
+    let p = pipelines::create(b, w.root, w.project, &deploy())
         .await
         .unwrap();
     let e = endpoints::create(
@@ -280,20 +267,20 @@ async fn a_hundred_callbacks_of_running_executions_do_not_hold_back_one_that_is_
         .unwrap()
         .unwrap()
         .into();
-    done.status = Set("COMPLETED".to_owned());
+    done.status = Set(domain::executions::RunStatus::Completed);
     done.update(&b.db).await.unwrap();
     // 100 callbacks wait for the running execution, older than the one that is due
     for _ in 0..100 {
         let mut copy: activity::ActiveModel = running.clone().into();
         copy.id = sea_orm::ActiveValue::NotSet;
-        copy.callback_state = Set(Some("PENDING".to_owned()));
+        copy.callback_state = Set(Some(domain::webhooks::CallbackState::Pending));
         copy.callback_url = Set(Some(
             "https://registry.hub.docker.com/u/acme/web/hook/1/".to_owned(),
         ));
         copy.insert(&b.db).await.unwrap();
     }
     let mut due: activity::ActiveModel = ended.into();
-    due.callback_state = Set(Some("PENDING".to_owned()));
+    due.callback_state = Set(Some(domain::webhooks::CallbackState::Pending));
     due.callback_url = Set(Some("http://not-allowed.example/".to_owned()));
     let due = due.update(&b.db).await.unwrap();
     let client = reqwest::Client::new();
@@ -304,12 +291,12 @@ async fn a_hundred_callbacks_of_running_executions_do_not_hold_back_one_that_is_
         .unwrap()
         .unwrap();
     assert_eq!(
-        after.callback_state.as_deref(),
-        Some("FAILED"),
+        after.callback_state,
+        Some(domain::webhooks::CallbackState::Failed),
         "settled (refused: not https)"
     );
     let still = activity::Entity::find()
-        .filter(activity::Column::CallbackState.eq("PENDING"))
+        .filter(activity::Column::CallbackState.eq(domain::webhooks::CallbackState::Pending))
         .all(&b.db)
         .await
         .unwrap();
@@ -439,7 +426,7 @@ async fn a_poison_delivery_between_two_good_ones_is_set_aside_and_holds_nothing_
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "FAILED");
+    assert_eq!(row.status, domain::webhooks::ActivityStatus::Failed);
     assert!(
         row.message
             .starts_with("Failed to process after 3 attempts: the stored events of delivery"),

@@ -57,9 +57,7 @@ spec:
 
 /// A one-task pipeline: a Kubernetes task with `input` (YAML lines, indented by 10).
 async fn run_task(w: &World, engine: &Engine, name: &str, input: &str) -> ExecutionDetail {
-    let yaml = format!(
-        "kind: PIPELINE\nname: {name}\ninput:\n  TAG: v1\nstageOrder: [Deploy]\nstages:\n  Deploy:\n    taskOrder: [K]\n    tasks:\n      K:\n        type: K8S\n        input:\n{input}"
-    );
+    let yaml = testkit::pipeline!("kubernetes-task-one-task", NAME = name, INPUT = input);
     let p = match pipelines::create(&w.backend, w.member, w.project, &yaml).await {
         Ok(p) => p,
         Err(e) => panic!("{e:?}\n{yaml}"),
@@ -255,10 +253,8 @@ async fn errors_from_the_cluster_become_clear_task_messages() {
 #[tokio::test]
 async fn rollout_wait_succeeds_fails_or_times_out_and_rollback_restores_the_previous_template() {
     let (w, api, engine) = cluster().await;
-    let yaml = format!(
-        "kind: PIPELINE\nname: deploy\ninput:\n  IMAGE: nginx:1.26\nstageOrder: [Deploy]\nstages:\n  Deploy:\n    taskOrder: [Apply]\n    tasks:\n      Apply:\n        type: K8S\n        input:\n          endpoint: dev\n          action: APPLY\n          waitForRollout: true\n          rolloutTimeout: 2\n          yaml: |\n{}",
-        indent(&deployment("${input.IMAGE}"), 12)
-    );
+    let manifest = indent(&deployment("${input.IMAGE}"), 12);
+    let yaml = testkit::pipeline!("kubernetes-task-deploy", MANIFEST = manifest);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
@@ -322,10 +318,8 @@ async fn rollout_wait_succeeds_fails_or_times_out_and_rollback_restores_the_prev
 #[tokio::test]
 async fn a_running_tasks_log_can_be_read_while_it_waits_and_holds_each_line_once_after() {
     let (w, api, engine) = cluster().await;
-    let yaml = format!(
-        "kind: PIPELINE\nname: deploy\ninput:\n  IMAGE: nginx:1.26\nstageOrder: [Deploy]\nstages:\n  Deploy:\n    taskOrder: [Apply]\n    tasks:\n      Apply:\n        type: K8S\n        input:\n          endpoint: dev\n          action: APPLY\n          waitForRollout: true\n          rolloutTimeout: 30\n          yaml: |\n{}",
-        indent(&deployment("${input.IMAGE}"), 12)
-    );
+    let manifest = indent(&deployment("${input.IMAGE}"), 12);
+    let yaml = testkit::pipeline!("kubernetes-task-deploy-progressing", MANIFEST = manifest);
     let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
@@ -395,8 +389,8 @@ async fn a_running_tasks_log_can_be_read_while_it_waits_and_holds_each_line_once
 #[tokio::test]
 async fn a_value_with_a_newline_fills_one_scalar_and_adds_no_field_to_the_applied_object() {
     let (w, api, engine) = cluster().await;
-    let yaml = "kind: PIPELINE\nname: inject\ninput:\n  TAG: v1\n  REPLICAS: '2'\nstageOrder: [Deploy]\nstages:\n  Deploy:\n    taskOrder: [K]\n    tasks:\n      K:\n        type: K8S\n        input:\n          endpoint: dev\n          action: APPLY\n          yaml: |\n            apiVersion: apps/v1\n            kind: Deployment\n            metadata:\n              name: web\n            spec:\n              replicas: ${input.REPLICAS}\n              selector:\n                matchLabels: { app: web }\n              template:\n                metadata:\n                  labels: { app: web }\n                spec:\n                  containers:\n                    - name: web\n                      image: acme/web:${input.TAG}\n";
-    let p = pipelines::create(&w.backend, w.member, w.project, yaml)
+    let yaml = testkit::pipeline!("kubernetes-task-inject");
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
     // the attack: a tag that would add hostPID to the pod spec if it were pasted into the text

@@ -35,8 +35,8 @@ async fn registry_task_tags_a_pushed_image_with_the_same_digest() {
     )
     .await
     .unwrap();
-    let yaml = "kind: PIPELINE\nname: promote\ninput:\n  DOCKER_TAG: 1.4.2\n  TARGET: production\nstageOrder: [Promote]\nstages:\n  Promote:\n    taskOrder: [Tag, Check]\n    tasks:\n      Tag:\n        type: Registry\n        input:\n          endpoint: local-registry\n          repository: team/web\n          reference: ${input.DOCKER_TAG}\n          tag: ${input.TARGET}\n      Check:\n        type: Condition\n        input:\n          condition: '${Promote.Tag.output.digest} matches \"^sha256:\"'\n";
-    let p = pipelines::create(&w.backend, w.member, w.project, yaml)
+    let yaml = testkit::pipeline!("registry-task-promote");
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
         .await
         .unwrap();
     let engine = Engine::new(w.backend.clone(), "w", Duration::from_secs(30)).unwrap();

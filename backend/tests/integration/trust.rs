@@ -131,9 +131,7 @@ fn base64(s: &str) -> String {
 
 /// A REST pipeline calling `url`, with `extra` lines under the task's input.
 fn rest_pipeline(name: &str, url: &str, extra: &str) -> String {
-    format!(
-        "kind: PIPELINE\nname: {name}\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Call]\n    tasks:\n      Call:\n        type: REST\n        input:\n          url: '{url}'\n{extra}"
-    )
+    testkit::pipeline!("trust-call", NAME = name, URL = url, EXTRA = extra)
 }
 
 async fn run_to_end(w: &crate::support::World, yaml: &str) -> domain::executions::ExecutionDetail {
@@ -544,8 +542,8 @@ async fn a_member_cannot_keep_an_administrators_token_on_a_card_they_edit() {
     use domain::webhooks::WebhookForm;
     let w = world().await;
     let b = &w.backend;
-    let yaml = "kind: PIPELINE\nname: deploy\ninput:\n  DOCKER_TAG: ''\n  DOCKER_IMAGE: ''\n  DOCKER_REPO_NAME: ''\n  DOCKER_REPO_NAMESPACE: ''\n  DOCKER_EVENT_OWNER_NAME: ''\n  DOCKER_DIGEST: ''\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: { type: Condition, input: { condition: 'true' } }\n";
-    let p = backend::project::pipelines::create(b, w.root, w.project, yaml)
+    let yaml = testkit::pipeline!("trust-deploy");
+    let p = backend::project::pipelines::create(b, w.root, w.project, &yaml)
         .await
         .unwrap();
     let e = endpoints::create(

@@ -174,10 +174,12 @@ async fn bearer_for(server: &TestServer, email: &str) -> (String, i64) {
     (access, id)
 }
 
-const DOCKER_PIPELINE: &str = "kind: PIPELINE\nname: PIPELINE_NAME\ninput:\n  DOCKER_EVENT_OWNER_NAME: ''\n  DOCKER_IMAGE: ''\n  DOCKER_REPO_NAME: ''\n  DOCKER_REPO_NAMESPACE: ''\n  DOCKER_TAG: ''\n  DOCKER_DIGEST: ''\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [C]\n    tasks:\n      C: { type: Condition, input: { condition: 'true' } }\n";
+fn docker_pipeline() -> String {
+    testkit::pipeline!("authz-docker-inputs")
+}
 
 fn gate(name: &str) -> String {
-    format!("kind: PIPELINE\nname: {name}\nstageOrder: [S]\nstages:\n  S:\n    taskOrder: [Approve]\n    tasks:\n      Approve:\n        type: UserOperation\n        input:\n          approvers: [ada@example.com]\n          summary: ship?\n")
+    testkit::pipeline!("authz-approval-gate", NAME = name)
 }
 
 #[tokio::test]
@@ -241,7 +243,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
     let pipeline = created(
         &root,
         &format!("/projects/{w}/pipelines"),
-        json!({"yaml": DOCKER_PIPELINE.replace("PIPELINE_NAME", "deploy")}),
+        json!({"yaml": testkit::pipeline!("authz-docker-inputs", NAME = "deploy")}),
     )
     .await["id"]
         .as_i64()
@@ -249,7 +251,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
     let pipeline_del = created(
         &root,
         &format!("/projects/{w}/pipelines"),
-        json!({"yaml": DOCKER_PIPELINE.replace("PIPELINE_NAME", "gone")}),
+        json!({"yaml": testkit::pipeline!("authz-docker-inputs", NAME = "gone")}),
     )
     .await["id"]
         .as_i64()
@@ -497,13 +499,14 @@ async fn every_operation_answers_each_role_as_the_table_says() {
             "POST",
             "/pipelines/api/projects/{id}/pipelines",
             format!("/projects/{w}/pipelines"),
-            Some(json!({"yaml": DOCKER_PIPELINE.replace("PIPELINE_NAME", "deploy")})),
+            Some(json!({"yaml": testkit::pipeline!("authz-docker-inputs", NAME = "deploy")})),
             use_,
         ),
         Rest {
-            body: Some(Body::Yaml(
-                DOCKER_PIPELINE.replace("PIPELINE_NAME", "deploy"),
-            )),
+            body: Some(Body::Yaml(testkit::pipeline!(
+                "authz-docker-inputs",
+                NAME = "deploy"
+            ))),
             ..rest(
                 "POST",
                 "/pipelines/api/projects/{id}/pipelines/import",
@@ -1037,7 +1040,7 @@ async fn every_operation_answers_each_role_as_the_table_says() {
             SavePipeline {
                 project_id: w,
                 pipeline_id: Some(pipeline),
-                yaml: DOCKER_PIPELINE.replace("PIPELINE_NAME", "deploy"),
+                yaml: testkit::pipeline!("authz-docker-inputs", NAME = "deploy"),
             },
             use_,
         ),

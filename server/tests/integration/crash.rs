@@ -25,38 +25,7 @@ async fn token(base: &str) -> String {
 }
 
 fn pipeline(name: &str, action: &str) -> String {
-    format!(
-        r#"kind: PIPELINE
-name: {name}
-stageOrder: [Deploy]
-stages:
-  Deploy:
-    taskOrder: [Rollout]
-    tasks:
-      Rollout:
-        type: K8S
-        input:
-          endpoint: cluster
-          action: {action}
-          waitForRollout: true
-          rolloutTimeout: 120
-          yaml: |
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: {name}
-            spec:
-              selector:
-                matchLabels: {{ app: {name} }}
-              template:
-                metadata:
-                  labels: {{ app: {name} }}
-                spec:
-                  containers:
-                    - name: web
-                      image: nginx:1.27
-"#
-    )
+    testkit::pipeline!("crash-rollout", NAME = name, ACTION = action)
 }
 
 async fn execution(c: &reqwest::Client, base: &str, token: &str, id: i64) -> Value {

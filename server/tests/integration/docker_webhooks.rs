@@ -10,23 +10,9 @@ use std::time::{Duration, Instant};
 
 const HUB_EXAMPLE: &str = include_str!("../../../testkit/fixtures/docker_hub_example.json");
 
-const DEPLOY: &str = r#"kind: PIPELINE
-name: deploy
-input:
-  DOCKER_EVENT_OWNER_NAME: ''
-  DOCKER_IMAGE: ''
-  DOCKER_REPO_NAME: ''
-  DOCKER_REPO_NAMESPACE: ''
-  DOCKER_TAG: ''
-  DOCKER_DIGEST: ''
-  ENVIRONMENT: staging
-stageOrder: [Check]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag: { type: Condition, input: { condition: '${input.DOCKER_TAG} matches "."' } }
-"#;
+fn deploy() -> String {
+    testkit::pipeline!("docker-webhooks-deploy")
+}
 
 struct Setup {
     api: Api,
@@ -47,7 +33,7 @@ async fn setup(server: &TestServer, endpoint: Value) -> Setup {
         .send(
             "POST",
             &format!("/projects/{project}/pipelines"),
-            Some(json!({ "yaml": DEPLOY })),
+            Some(json!({ "yaml": &deploy() })),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{pl}");

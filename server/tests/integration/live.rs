@@ -6,16 +6,9 @@ use crate::support::{with_admin, Api, TestServer, PASSWORD};
 use reqwest::Client;
 use std::time::{Duration, Instant};
 
-const PIPELINE: &str = r#"kind: PIPELINE
-name: quick
-input: {TAG: v1}
-stageOrder: [Check]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag: { type: Condition, input: { condition: '${input.TAG} matches "^v"' } }
-"#;
+fn pipeline() -> String {
+    testkit::pipeline!("live-quick")
+}
 
 #[derive(Debug, Clone)]
 struct Ev {
@@ -157,7 +150,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_also_across_a_restart
         .send(
             "POST",
             &format!("/projects/{project}/pipelines"),
-            Some(serde_json::json!({ "yaml": PIPELINE })),
+            Some(serde_json::json!({ "yaml": &pipeline() })),
         )
         .await;
     let pipeline = p["id"].as_i64().unwrap();
@@ -176,7 +169,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_also_across_a_restart
     assert_increasing(&seen);
     assert!(seen.iter().all(|e| e.event == "execution"));
     assert_eq!(seen[0].data["stages"][0]["name"], "Check");
-    assert_eq!(seen[0].data["started_by"], "root@example.com (API)");
+    assert_eq!(seen[0].data["startedBy"], "root@example.com (API)");
     let last = seen.last().unwrap().id.unwrap();
 
     // away for a while: on return, exactly the two that changed, once each, in their final state
@@ -227,7 +220,7 @@ async fn a_stream_of_one_pipeline_carries_that_pipelines_executions_only() {
     let project = project["id"].as_i64().unwrap();
     let mut pipelines = Vec::new();
     for name in ["first", "second"] {
-        let yaml = PIPELINE.replace("name: quick", &format!("name: {name}"));
+        let yaml = pipeline().replace("name: quick", &format!("name: {name}"));
         let (_, p) = api
             .send(
                 "POST",
@@ -250,7 +243,7 @@ async fn a_stream_of_one_pipeline_carries_that_pipelines_executions_only() {
     .await;
     assert!(
         seen.iter()
-            .all(|e| e.data["row"]["pipeline_id"] == pipelines[0]),
+            .all(|e| e.data["row"]["pipelineId"] == pipelines[0]),
         "{seen:#?}"
     );
     // an unknown filter is refused, not ignored
@@ -278,7 +271,7 @@ async fn a_stream_of_another_projects_pipeline_carries_nothing_to_an_outsider() 
         .send(
             "POST",
             &format!("/projects/{}/pipelines", project["id"]),
-            Some(serde_json::json!({ "yaml": PIPELINE })),
+            Some(serde_json::json!({ "yaml": &pipeline() })),
         )
         .await;
     let pipeline = p["id"].as_i64().unwrap();

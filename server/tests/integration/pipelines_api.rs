@@ -5,26 +5,9 @@ use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-const GATED: &str = r#"kind: PIPELINE
-name: gated
-description: checks, waits for approval, checks again
-input:
-  TAG: v1
-stageOrder: [Check, Gate]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag: { type: Condition, input: { condition: '${input.TAG} matches "^v"' } }
-  Gate:
-    taskOrder: [Approve]
-    tasks:
-      Approve:
-        type: UserOperation
-        input:
-          approvers: [root@example.com]
-          summary: Ship ${input.TAG}?
-"#;
+fn gated() -> String {
+    testkit::pipeline!("pipelines-api-gated")
+}
 
 #[tokio::test]
 async fn pipelines_run_wait_for_approval_and_round_trip_over_the_api() {
@@ -37,7 +20,7 @@ async fn pipelines_run_wait_for_approval_and_round_trip_over_the_api() {
     let project = project["id"].as_i64().unwrap();
 
     // a definition with a mistake: 422 naming the line and the field; nothing is created
-    let broken = GATED.replace("type: Condition", "type: Conditon");
+    let broken = gated().replace("type: Condition", "type: Conditon");
     let (status, err) = api
         .send(
             "POST",
@@ -59,7 +42,7 @@ async fn pipelines_run_wait_for_approval_and_round_trip_over_the_api() {
         .send(
             "POST",
             &format!("/projects/{project}/pipelines"),
-            Some(json!({"yaml": GATED, "extra": 1})),
+            Some(json!({"yaml": &gated(), "extra": 1})),
         )
         .await;
     assert!(status.is_client_error(), "{status} {body}");
@@ -68,7 +51,7 @@ async fn pipelines_run_wait_for_approval_and_round_trip_over_the_api() {
         .send(
             "POST",
             &format!("/projects/{project}/pipelines"),
-            Some(json!({"yaml": GATED})),
+            Some(json!({"yaml": &gated()})),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
@@ -91,7 +74,7 @@ async fn pipelines_run_wait_for_approval_and_round_trip_over_the_api() {
         .unwrap()
         .starts_with("application/yaml"));
     let yaml = exported.text().await.unwrap();
-    assert_eq!(yaml, GATED);
+    assert_eq!(yaml, gated());
     let imported = api
         .c
         .post(format!("{}/projects/{project}/pipelines/import", api.base))
