@@ -99,46 +99,7 @@ pub enum WebhookActivity {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(DockerWebhooks::Table)
-                    .if_not_exists()
-                    .col(big_pk_auto(DockerWebhooks::Id))
-                    .col(big_integer(DockerWebhooks::ProjectId))
-                    .col(string_len(DockerWebhooks::Name, 64))
-                    .col(text(DockerWebhooks::Description))
-                    .col(big_integer(DockerWebhooks::EndpointId))
-                    .col(big_integer(DockerWebhooks::PipelineId))
-                    .col(text(DockerWebhooks::Input))
-                    .col(big_integer_null(DockerWebhooks::ApiTokenId))
-                    .col(string_len(DockerWebhooks::ImagePattern, 256))
-                    .col(string_len(DockerWebhooks::TagPattern, 256))
-                    .col(boolean(DockerWebhooks::Enabled))
-                    .col(boolean(DockerWebhooks::SendResult))
-                    .col(string_len_uniq(DockerWebhooks::TokenHash, 64))
-                    .col(text(DockerWebhooks::TokenSealed))
-                    .col(string_len(DockerWebhooks::SyncState, 16))
-                    .col(text_null(DockerWebhooks::SyncError))
-                    .col(timestamp_with_time_zone_null(DockerWebhooks::SyncedAt))
-                    .col(big_integer_null(DockerWebhooks::CreatedBy))
-                    .col(timestamp_with_time_zone(DockerWebhooks::CreatedAt))
-                    .col(timestamp_with_time_zone(DockerWebhooks::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(DockerWebhooks::Table, DockerWebhooks::ProjectId)
-                            .to(Projects::Table, Projects::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(DockerWebhooks::Table, DockerWebhooks::ApiTokenId)
-                            .to(ApiTokens::Table, ApiTokens::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_table(docker_webhooks_table()).await?;
         manager
             .create_index(
                 Index::create()
@@ -150,27 +111,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookDeliveries::Table)
-                    .if_not_exists()
-                    .col(big_pk_auto(WebhookDeliveries::Id))
-                    .col(big_integer(WebhookDeliveries::WebhookId))
-                    .col(timestamp_with_time_zone(WebhookDeliveries::ReceivedAt))
-                    .col(string_len(WebhookDeliveries::Source, 16))
-                    .col(text(WebhookDeliveries::Payload))
-                    .col(text(WebhookDeliveries::Events))
-                    .col(boolean(WebhookDeliveries::Processed))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookDeliveries::Table, WebhookDeliveries::WebhookId)
-                            .to(DockerWebhooks::Table, DockerWebhooks::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_table(webhook_deliveries_table()).await?;
         manager
             .create_index(
                 Index::create()
@@ -181,49 +122,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookActivity::Table)
-                    .if_not_exists()
-                    .col(big_pk_auto(WebhookActivity::Id))
-                    .col(big_integer(WebhookActivity::DeliveryId))
-                    .col(big_integer(WebhookActivity::WebhookId))
-                    .col(big_integer(WebhookActivity::ProjectId))
-                    .col(timestamp_with_time_zone(WebhookActivity::ReceivedAt))
-                    .col(text(WebhookActivity::Owner))
-                    .col(text(WebhookActivity::Image))
-                    .col(text(WebhookActivity::Repository))
-                    .col(text_null(WebhookActivity::Tag))
-                    .col(text_null(WebhookActivity::Digest))
-                    .col(string_len(WebhookActivity::DedupKey, 64))
-                    .col(string_len_null(WebhookActivity::EventKey, 64))
-                    .col(string_len(WebhookActivity::Status, 16))
-                    .col(text(WebhookActivity::Message))
-                    .col(big_integer_null(WebhookActivity::PipelineId))
-                    .col(string_len_null(WebhookActivity::PipelineName, 128))
-                    .col(big_integer_null(WebhookActivity::ExecutionId))
-                    .col(string_len_null(WebhookActivity::ResubmittedBy, 320))
-                    .col(big_integer_null(WebhookActivity::ResubmitOf))
-                    .col(text_null(WebhookActivity::CallbackUrl))
-                    .col(string_len_null(WebhookActivity::CallbackState, 16))
-                    .col(text_null(WebhookActivity::CallbackMessage))
-                    .col(text(WebhookActivity::Event))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookActivity::Table, WebhookActivity::DeliveryId)
-                            .to(WebhookDeliveries::Table, WebhookDeliveries::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookActivity::Table, WebhookActivity::WebhookId)
-                            .to(DockerWebhooks::Table, DockerWebhooks::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_table(webhook_activity_table()).await?;
         for (name, cols) in [
             (
                 "idx_webhook_activity_project",
@@ -268,4 +167,105 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+fn docker_webhooks_table() -> TableCreateStatement {
+    Table::create()
+        .table(DockerWebhooks::Table)
+        .if_not_exists()
+        .col(big_pk_auto(DockerWebhooks::Id))
+        .col(big_integer(DockerWebhooks::ProjectId))
+        .col(string_len(DockerWebhooks::Name, 64))
+        .col(text(DockerWebhooks::Description))
+        .col(big_integer(DockerWebhooks::EndpointId))
+        .col(big_integer(DockerWebhooks::PipelineId))
+        .col(text(DockerWebhooks::Input))
+        .col(big_integer_null(DockerWebhooks::ApiTokenId))
+        .col(string_len(DockerWebhooks::ImagePattern, 256))
+        .col(string_len(DockerWebhooks::TagPattern, 256))
+        .col(boolean(DockerWebhooks::Enabled))
+        .col(boolean(DockerWebhooks::SendResult))
+        .col(string_len_uniq(DockerWebhooks::TokenHash, 64))
+        .col(text(DockerWebhooks::TokenSealed))
+        .col(string_len(DockerWebhooks::SyncState, 16))
+        .col(text_null(DockerWebhooks::SyncError))
+        .col(timestamp_with_time_zone_null(DockerWebhooks::SyncedAt))
+        .col(big_integer_null(DockerWebhooks::CreatedBy))
+        .col(timestamp_with_time_zone(DockerWebhooks::CreatedAt))
+        .col(timestamp_with_time_zone(DockerWebhooks::UpdatedAt))
+        .foreign_key(
+            ForeignKey::create()
+                .from(DockerWebhooks::Table, DockerWebhooks::ProjectId)
+                .to(Projects::Table, Projects::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from(DockerWebhooks::Table, DockerWebhooks::ApiTokenId)
+                .to(ApiTokens::Table, ApiTokens::Id)
+                .on_delete(ForeignKeyAction::SetNull),
+        )
+        .to_owned()
+}
+
+fn webhook_deliveries_table() -> TableCreateStatement {
+    Table::create()
+        .table(WebhookDeliveries::Table)
+        .if_not_exists()
+        .col(big_pk_auto(WebhookDeliveries::Id))
+        .col(big_integer(WebhookDeliveries::WebhookId))
+        .col(timestamp_with_time_zone(WebhookDeliveries::ReceivedAt))
+        .col(string_len(WebhookDeliveries::Source, 16))
+        .col(text(WebhookDeliveries::Payload))
+        .col(text(WebhookDeliveries::Events))
+        .col(boolean(WebhookDeliveries::Processed))
+        .foreign_key(
+            ForeignKey::create()
+                .from(WebhookDeliveries::Table, WebhookDeliveries::WebhookId)
+                .to(DockerWebhooks::Table, DockerWebhooks::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
+}
+
+fn webhook_activity_table() -> TableCreateStatement {
+    Table::create()
+        .table(WebhookActivity::Table)
+        .if_not_exists()
+        .col(big_pk_auto(WebhookActivity::Id))
+        .col(big_integer(WebhookActivity::DeliveryId))
+        .col(big_integer(WebhookActivity::WebhookId))
+        .col(big_integer(WebhookActivity::ProjectId))
+        .col(timestamp_with_time_zone(WebhookActivity::ReceivedAt))
+        .col(text(WebhookActivity::Owner))
+        .col(text(WebhookActivity::Image))
+        .col(text(WebhookActivity::Repository))
+        .col(text_null(WebhookActivity::Tag))
+        .col(text_null(WebhookActivity::Digest))
+        .col(string_len(WebhookActivity::DedupKey, 64))
+        .col(string_len_null(WebhookActivity::EventKey, 64))
+        .col(string_len(WebhookActivity::Status, 16))
+        .col(text(WebhookActivity::Message))
+        .col(big_integer_null(WebhookActivity::PipelineId))
+        .col(string_len_null(WebhookActivity::PipelineName, 128))
+        .col(big_integer_null(WebhookActivity::ExecutionId))
+        .col(string_len_null(WebhookActivity::ResubmittedBy, 320))
+        .col(big_integer_null(WebhookActivity::ResubmitOf))
+        .col(text_null(WebhookActivity::CallbackUrl))
+        .col(string_len_null(WebhookActivity::CallbackState, 16))
+        .col(text_null(WebhookActivity::CallbackMessage))
+        .col(text(WebhookActivity::Event))
+        .foreign_key(
+            ForeignKey::create()
+                .from(WebhookActivity::Table, WebhookActivity::DeliveryId)
+                .to(WebhookDeliveries::Table, WebhookDeliveries::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from(WebhookActivity::Table, WebhookActivity::WebhookId)
+                .to(DockerWebhooks::Table, DockerWebhooks::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
 }

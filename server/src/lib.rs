@@ -162,11 +162,8 @@ async fn sweep_expired_sessions(store: DbSessionStore, shutdown: CancellationTok
 pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let started = Instant::now();
     config.validate().map_err(StartError::Config)?;
-    let key_path = config.key_file();
-    let key = MasterKey::load_or_create(&key_path).map_err(|source| StartError::Key {
-        path: key_path.display().to_string(),
-        source,
-    })?;
+    // 1. the key, 2. the database, migrated, 3. the port, 4. the services
+    let key = load_key(config)?;
     let url = config.database_url();
     let conn = db::connect_and_migrate(&DbConfig {
         url: url.clone(),
@@ -188,24 +185,8 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         Some(_) => config.public_url(),
         None => format!("http://{bound}"),
     };
-    let sealer = Arc::new(backend::platform::secrets::Sealer::new(&key));
-    let backend = Backend::new(conn, Arc::new(SystemClock), sealer)
-        .with_public_url(&public_url)
-        .with_docker_hub_api(&config.docker_hub_api)
-        .with_workers(config.workers)
-        .with_outbound(backend::clients::outbound::OutboundPolicy {
-            allow_loopback: config.outbound_allow_loopback,
-            allow_private: config.outbound_allow_private,
-            allow_link_local: config.outbound_allow_link_local,
-        })
-        .with_callback_hosts(
-            config
-                .callback_hosts
-                .iter()
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect(),
-        );
+    let backend = services(config, conn, &key, &public_url);
+    // 5. the first administrator, 6. the web app and API
     bootstrap_admin(config, &backend).await?;
     let leptos_options = LeptosOptions::builder()
         .output_name("wharf")
@@ -250,6 +231,41 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         inbox: state_inbox,
         closing: state_closing,
     })
+}
+
+fn load_key(config: &Config) -> Result<MasterKey, StartError> {
+    let key_path = config.key_file();
+    MasterKey::load_or_create(&key_path).map_err(|source| StartError::Key {
+        path: key_path.display().to_string(),
+        source,
+    })
+}
+
+/// The services, configured as `config` says.
+fn services(
+    config: &Config,
+    conn: sea_orm::DatabaseConnection,
+    key: &MasterKey,
+    public_url: &str,
+) -> Backend {
+    let sealer = Arc::new(backend::platform::secrets::Sealer::new(key));
+    Backend::new(conn, Arc::new(SystemClock), sealer)
+        .with_public_url(public_url)
+        .with_docker_hub_api(&config.docker_hub_api)
+        .with_workers(config.workers)
+        .with_outbound(backend::clients::outbound::OutboundPolicy {
+            allow_loopback: config.outbound_allow_loopback,
+            allow_private: config.outbound_allow_private,
+            allow_link_local: config.outbound_allow_link_local,
+        })
+        .with_callback_hosts(
+            config
+                .callback_hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        )
 }
 
 /// A name for this process's workers that no other process (or restart) shares.

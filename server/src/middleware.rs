@@ -117,85 +117,100 @@ pub async fn auth_gate(
     mut req: Request,
     next: Next,
 ) -> Response {
+    // 1. who is asking: their address, 2. their signed-in account
     let address = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned());
     req.extensions_mut().insert(ClientAddress(address));
-
-    let user_id: Option<i64> = match session.get(USER_ID_KEY).await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::error!(error = %e, "session store failed");
-            return error_json(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
-                "Sessions are not available right now.",
-            );
-        }
-    };
-    let user = match user_id {
-        Some(id) => match accounts::find_active_user(&state.backend.db, id).await {
-            Ok(Some(u)) => Some(u),
-            Ok(None) => {
-                // the account was disabled or deleted: end this session too
-                if let Err(e) = session.flush().await {
-                    tracing::error!(error = %e, "could not end a stale session");
-                }
-                None
-            }
-            Err(e) => {
-                tracing::error!(error = ?e, "loading the signed-in user failed");
-                return error_json(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "internal",
-                    "The database is not answering.",
-                );
-            }
-        },
-        None => None,
+    let user = match signed_in_user(&state, &session).await {
+        Ok(u) => u,
+        Err(answer) => return answer,
     };
     let signed_in = user.is_some();
     if let Some(u) = user {
         req.extensions_mut().insert(u);
     }
-
+    // 3. pages: set-up first, then sign-in
     let path = req.uri().path().to_owned();
     if req.method() == Method::GET && is_page(&path) {
         let needs_setup = match state.needs_setup().await {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!(error = ?e, "checking for users failed");
-                return error_json(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "internal",
-                    "The database is not answering.",
-                );
+                return database_down();
             }
         };
-        let redirect = if path == "/setup" {
-            (!needs_setup)
-                .then(|| Redirect::to(if signed_in { "/" } else { "/login" }).into_response())
-        } else if needs_setup {
-            Some(Redirect::to("/setup").into_response())
-        } else if path == "/login" {
-            signed_in.then(|| Redirect::to("/").into_response())
-        } else if !signed_in {
-            let pq = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            Some(login_redirect(pq))
-        } else {
-            None
-        };
-        if let Some(r) = redirect {
+        let wanted = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        if let Some(r) = page_redirect(&path, wanted, needs_setup, signed_in) {
             return r;
         }
     }
     next.run(req).await
+}
+
+fn database_down() -> Response {
+    error_json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "internal",
+        "The database is not answering.",
+    )
+}
+
+/// The session's user while their account is active. A session of a disabled or deleted
+/// account is ended.
+async fn signed_in_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<domain::views::CurrentUser>, Response> {
+    let user_id: Option<i64> = match session.get(USER_ID_KEY).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "session store failed");
+            return Err(error_json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "Sessions are not available right now.",
+            ));
+        }
+    };
+    let Some(id) = user_id else {
+        return Ok(None);
+    };
+    match accounts::find_active_user(&state.backend.db, id).await {
+        Ok(Some(u)) => Ok(Some(u)),
+        Ok(None) => {
+            if let Err(e) = session.flush().await {
+                tracing::error!(error = %e, "could not end a stale session");
+            }
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "loading the signed-in user failed");
+            Err(database_down())
+        }
+    }
+}
+
+/// Where a page request goes instead: set-up while Wharf has no users, sign-in for a person
+/// not signed in (coming back to `wanted`), home for a signed-in one asking for sign-in.
+fn page_redirect(path: &str, wanted: &str, needs_setup: bool, signed_in: bool) -> Option<Response> {
+    if path == "/setup" {
+        (!needs_setup).then(|| Redirect::to(if signed_in { "/" } else { "/login" }).into_response())
+    } else if needs_setup {
+        Some(Redirect::to("/setup").into_response())
+    } else if path == "/login" {
+        signed_in.then(|| Redirect::to("/").into_response())
+    } else if !signed_in {
+        Some(login_redirect(wanted))
+    } else {
+        None
+    }
 }
 
 /// The headers every response carries: no sniffing, no referrer beyond this site, no framing,

@@ -394,11 +394,9 @@ fn long_functions(text: &str, max: usize) -> Vec<String> {
         };
         let (mut depth, mut opened, mut j) = (0i32, false, i);
         while j < lines.len() {
-            // char literals of braces and quotes are not code
+            // char literals of braces and quotes are not code, nor is a comment ("//" outside
+            // a string: a URL in a string is not one)
             let code = lines[j]
-                .split("//")
-                .next()
-                .unwrap_or_default()
                 .replace("'{'", "' '")
                 .replace("'}'", "' '")
                 .replace("'\"'", "' '");
@@ -407,6 +405,7 @@ fn long_functions(text: &str, max: usize) -> Vec<String> {
             for c in code.chars() {
                 match c {
                     '"' if prev != '\\' => in_str = !in_str,
+                    '/' if !in_str && prev == '/' => break,
                     '{' if !in_str => {
                         depth += 1;
                         opened = true;

@@ -238,85 +238,94 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
             continue;
         }
         let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-        if let Some(op) = ["==", "!=", "<=", ">=", "&&", "||"]
+        let (tok, next) = if let Some(op) = ["==", "!=", "<=", ">=", "&&", "||"]
             .into_iter()
             .find(|op| *op == two)
         {
-            toks.push(Tok::Op(op));
-            i += 2;
-            continue;
-        }
-        match c {
-            '(' => toks.push(Tok::Open),
-            ')' => toks.push(Tok::Close),
-            '<' => toks.push(Tok::Op("<")),
-            '>' => toks.push(Tok::Op(">")),
-            '!' => toks.push(Tok::Op("!")),
-            '"' | '\'' => {
-                let quote = c;
-                let mut s = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err("a string is not closed".to_owned()),
-                        Some('\\') if chars.get(i + 1).is_some() => {
-                            s.push(chars[i + 1]);
-                            i += 2;
-                        }
-                        Some(q) if *q == quote => break,
-                        Some(ch) => {
-                            s.push(*ch);
-                            i += 1;
-                        }
-                    }
-                }
-                toks.push(Tok::Str(s));
-            }
-            '$' if chars.get(i + 1) == Some(&'{') => {
-                let start = i + 2;
-                let end = chars[start..]
-                    .iter()
-                    .position(|c| *c == '}')
-                    .ok_or("a binding is not closed")?;
-                let inner: String = chars[start..start + end].iter().collect();
-                toks.push(Tok::Bind(parse_binding(&inner)?));
-                i = start + end + 1;
-                continue;
-            }
-            c if c.is_ascii_digit()
-                || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
-            {
-                let start = i;
-                i += 1;
-                while chars
-                    .get(i)
-                    .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+            (Tok::Op(op), i + 2)
+        } else {
+            match c {
+                '(' => (Tok::Open, i + 1),
+                ')' => (Tok::Close, i + 1),
+                '<' => (Tok::Op("<"), i + 1),
+                '>' => (Tok::Op(">"), i + 1),
+                '!' => (Tok::Op("!"), i + 1),
+                '"' | '\'' => lex_string(&chars, i)?,
+                '$' if chars.get(i + 1) == Some(&'{') => lex_binding(&chars, i)?,
+                c if c.is_ascii_digit()
+                    || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
                 {
-                    i += 1;
+                    lex_number(&chars, i)?
                 }
-                let text: String = chars[start..i].iter().collect();
-                toks.push(Tok::Num(
-                    text.parse()
-                        .map_err(|_| format!("{text} is not a number"))?,
-                ));
-                continue;
+                c if c.is_ascii_alphabetic() => lex_word(&chars, i),
+                other => return Err(format!("unexpected '{other}'")),
             }
-            c if c.is_ascii_alphabetic() => {
-                let start = i;
-                while chars
-                    .get(i)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
-                {
-                    i += 1;
-                }
-                toks.push(Tok::Word(chars[start..i].iter().collect()));
-                continue;
-            }
-            other => return Err(format!("unexpected '{other}'")),
-        }
-        i += 1;
+        };
+        toks.push(tok);
+        i = next;
     }
     Ok(toks)
+}
+
+/// A quoted string starting at `i` (backslash escapes the next character), and where the
+/// text after it starts.
+fn lex_string(chars: &[char], mut i: usize) -> Result<(Tok, usize), String> {
+    let quote = chars[i];
+    let mut s = String::new();
+    i += 1;
+    loop {
+        match chars.get(i) {
+            None => return Err("a string is not closed".to_owned()),
+            Some('\\') if chars.get(i + 1).is_some() => {
+                s.push(chars[i + 1]);
+                i += 2;
+            }
+            Some(q) if *q == quote => return Ok((Tok::Str(s), i + 1)),
+            Some(ch) => {
+                s.push(*ch);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A `${…}` binding starting at `i`.
+fn lex_binding(chars: &[char], i: usize) -> Result<(Tok, usize), String> {
+    let start = i + 2;
+    let end = chars[start..]
+        .iter()
+        .position(|c| *c == '}')
+        .ok_or("a binding is not closed")?;
+    let inner: String = chars[start..start + end].iter().collect();
+    Ok((Tok::Bind(parse_binding(&inner)?), start + end + 1))
+}
+
+/// A number (a leading '-', digits and '.') starting at `i`.
+fn lex_number(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
+    let mut i = start + 1;
+    while chars
+        .get(i)
+        .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+    {
+        i += 1;
+    }
+    let text: String = chars[start..i].iter().collect();
+    let n = text
+        .parse()
+        .map_err(|_| format!("{text} is not a number"))?;
+    Ok((Tok::Num(n), i))
+}
+
+/// A word (true, false, matches …) starting at `i`.
+fn lex_word(chars: &[char], start: usize) -> (Tok, usize) {
+    let mut i = start;
+    while chars
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+    {
+        i += 1;
+    }
+    (Tok::Word(chars[start..i].iter().collect()), i)
 }
 
 struct Parser {

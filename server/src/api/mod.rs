@@ -61,6 +61,35 @@ impl Modify for BearerScheme {
 /// The API's routes and their OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
+        .merge(access_routes())
+        .merge(resource_routes())
+        .merge(run_routes())
+        .merge(trigger_routes());
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(PREFIX, api)
+        .split_for_parts();
+    let mut doc = doc;
+    declare_common_answers(&mut doc);
+    let served = doc.clone();
+    let router = router
+        .route(
+            &format!("{PREFIX}/openapi.json"),
+            get(move || {
+                let doc = served.clone();
+                async move { Json(doc) }
+            }),
+        )
+        // unknown API paths answer in the API's format, not with the HTML 404 page
+        .route(
+            &format!("{PREFIX}/{{*rest}}"),
+            axum::routing::any(api_not_found),
+        );
+    (router, doc)
+}
+
+/// Tokens, users, projects with their members and variables.
+fn access_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::login))
         .routes(routes!(tokens::revoke_token))
@@ -80,6 +109,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             projects::update_variable,
             projects::delete_variable
         ))
+}
+
+/// Endpoints and pipelines.
+fn resource_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(
             endpoints::list_endpoints,
             endpoints::create_endpoint
@@ -103,6 +137,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(pipelines::export_pipeline))
         .routes(routes!(pipelines::inject_docker_inputs))
+}
+
+/// Executions and User Operations.
+fn run_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(executions::run_pipeline))
         .routes(routes!(executions::list_executions))
         .routes(routes!(
@@ -115,6 +154,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(user_operations::get_user_operation))
         .routes(routes!(user_operations::approve_user_operation))
         .routes(routes!(user_operations::reject_user_operation))
+}
+
+/// The listeners, the Docker webhook cards and their Activity.
+fn trigger_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(webhooks::docker_hub_listener))
         .routes(routes!(webhooks::registry_listener))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
@@ -127,27 +171,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::webhook_action))
         .routes(routes!(webhooks::list_activity))
         .routes(routes!(webhooks::get_activity))
-        .routes(routes!(webhooks::resubmit_activity));
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest(PREFIX, api)
-        .split_for_parts();
-    let mut doc = doc;
-    declare_common_answers(&mut doc);
-    let served = doc.clone();
-    let router = router
-        .route(
-            &format!("{PREFIX}/openapi.json"),
-            get(move || {
-                let doc = served.clone();
-                async move { Json(doc) }
-            }),
-        )
-        // unknown API paths answer in the API's format, not with the HTML 404 page
-        .route(
-            &format!("{PREFIX}/{{*rest}}"),
-            axum::routing::any(api_not_found),
-        );
-    (router, doc)
+        .routes(routes!(webhooks::resubmit_activity))
 }
 
 /// The operations anyone may call: each carries its own proof (a password, a refresh token,

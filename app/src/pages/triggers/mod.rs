@@ -10,6 +10,7 @@ use crate::api::{
 use crate::components::{
     action_error, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader,
 };
+use crate::error::AppError;
 use crate::ids;
 use crate::pages::endpoints::EndpointEditor;
 use crate::pages::executions::exact as when;
@@ -417,129 +418,10 @@ fn WebhookEditor(
                 <input id="webhook-description" maxlength="2000" prop:value=move || description.get()
                     on:input=move |ev| description.set(event_target_value(&ev))/>
 
-                <label for="webhook-endpoint">"Docker Registry endpoint"</label>
-                <div>
-                    <Transition fallback=|| view! { <Loading/> }>
-                        {move || Suspend::new(async move {
-                            match endpoints.await {
-                                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                                Ok(p) => {
-                                    let registries: Vec<_> = p.rows.into_iter().filter(|e| e.kind == EndpointKind::DockerRegistry).collect();
-                                    if registries.is_empty() {
-                                        view! {
-                                            <p class="notice">"This project has no Docker Registry endpoint yet. "
-                                                <button type="button" on:click=move |_| { endpoint_save.clear(); creating_endpoint.set(true); }>"Create Endpoint"</button>
-                                            </p>
-                                        }.into_any()
-                                    } else {
-                                        if endpoint.get_untracked().is_none() {
-                                            endpoint.set(registries.first().map(|e| e.id));
-                                        }
-                                        view! {
-                                            <select id="webhook-endpoint" on:change=move |ev| endpoint.set(event_target_value(&ev).parse().ok())>
-                                                {registries.into_iter().map(|e| {
-                                                    let label = format!("{} ({})", e.name, e.server_type.map_or("", RegistryServerType::label));
-                                                    view! { <option value=e.id.to_string() selected=move || endpoint.get() == Some(e.id)>{label}</option> }
-                                                }).collect_view()}
-                                            </select>
-                                            " "
-                                            <button type="button" class="link-button" on:click=move |_| { endpoint_save.clear(); creating_endpoint.set(true); }>"Create Endpoint"</button>
-                                        }.into_any()
-                                    }
-                                }
-                            }
-                        })}
-                    </Transition>
-                    <FieldError error field="endpoint_id"/>
-                </div>
-
-                <label for="webhook-pipeline">"Pipeline"</label>
-                <div>
-                    <Transition fallback=|| view! { <Loading/> }>
-                        {move || Suspend::new(async move {
-                            match pipelines.await {
-                                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                                Ok(all) => {
-                                    let docker: Vec<PipelineRow> = all.into_iter().filter(|p| p.docker_inputs).collect();
-                                    if docker.is_empty() {
-                                        return view! {
-                                            <p class="notice">"No pipeline of this project has Docker inputs. Open a pipeline, Input tab, " <strong>"Inject parameters: Docker"</strong> ", and save it. "
-                                                <a href="/pipelines">"Go to Pipelines"</a></p>
-                                        }.into_any();
-                                    }
-                                    if pipeline.get_untracked().is_none() {
-                                        pipeline.set(docker.first().map(|p| p.id));
-                                    }
-                                    let rows = StoredValue::new(docker.clone());
-                                    view! {
-                                        <select id="webhook-pipeline" on:change=move |ev| { pipeline.set(event_target_value(&ev).parse().ok()); input.set(BTreeMap::new()); }>
-                                            {docker.into_iter().map(|p| view! { <option value=p.id.to_string() selected=move || pipeline.get() == Some(p.id)>{p.name.clone()}</option> }).collect_view()}
-                                        </select>
-                                        <fieldset class="webhook-inputs">
-                                            <legend>"Input parameters"</legend>
-                                            {move || {
-                                                let p = rows.with_value(|r| r.iter().find(|p| Some(p.id) == pipeline.get()).cloned());
-                                                p.map(|p| p.input.into_iter().map(|(n, default)| {
-                                                    let from_event = DOCKER_INPUTS.contains(&n.as_str());
-                                                    let id = format!("webhook-input-{n}");
-                                                    let key = n.clone();
-                                                    let key2 = n.clone();
-                                                    view! {
-                                                        <div class="input-row">
-                                                            <label for=id.clone()>{n.clone()}</label>
-                                                            {if from_event {
-                                                                view! { <span id=id class="muted">"From the pushed image"</span> }.into_any()
-                                                            } else {
-                                                                view! {
-                                                                    <input id=id placeholder=format!("default: {default}")
-                                                                        prop:value=move || input.with(|m| m.get(&key).cloned().unwrap_or_default())
-                                                                        on:input=move |ev| {
-                                                                            let v = event_target_value(&ev);
-                                                                            input.update(|m| { if v.is_empty() { m.remove(&key2); } else { m.insert(key2.clone(), v); } });
-                                                                        }/>
-                                                                }.into_any()
-                                                            }}
-                                                        </div>
-                                                    }
-                                                }).collect_view())
-                                            }}
-                                        </fieldset>
-                                    }.into_any()
-                                }
-                            }
-                        })}
-                    </Transition>
-                    <FieldError error field="pipeline_id"/>
-                    <FieldError error field="input"/>
-                </div>
-
-                <label for="webhook-token">"API token"</label>
-                <div>
-                    <div class="token-box">
-                        <input id="webhook-token" type="password" autocomplete="off" spellcheck="false"
-                            placeholder=if has_token { "Leave empty to keep the token set" } else { "Paste an API token" }
-                            prop:value=move || api_token.get() on:input=move |ev| api_token.set(event_target_value(&ev))/>
-                        <button type="button" data-testid=ids::GENERATE_TOKEN on:click=move |_| generating.set(true)>"Generate Token"</button>
-                    </div>
-                    <p class="hint">"Executions run as the token's owner. Wharf keeps only a reference to the token, never the token itself."</p>
-                    <FieldError error field="api_token"/>
-                </div>
-
-                <label for="webhook-image">"Image"</label>
-                <div>
-                    <input id="webhook-image" required placeholder="acme/web" prop:value=move || image.get()
-                        on:input=move |ev| image.set(event_target_value(&ev))/>
-                    <p class="hint">"The repository name (acme/web), a glob (acme/*) or a /regular expression/."</p>
-                    <FieldError error field="image"/>
-                </div>
-
-                <label for="webhook-tag">"Tag"</label>
-                <div>
-                    <input id="webhook-tag" placeholder="any tag" prop:value=move || tag.get()
-                        on:input=move |ev| tag.set(event_target_value(&ev))/>
-                    <p class="hint">"Exact (1.0), a glob (v*) or a /regular expression/; empty: any tag."</p>
-                    <FieldError error field="tag"/>
-                </div>
+                <RegistryPicker endpoint endpoints endpoint_save creating_endpoint error/>
+                <PipelinePicker pipeline input pipelines error/>
+                <TokenField api_token has_token generating error/>
+                <ImageAndTag image tag error/>
 
                 <span></span>
                 <label class="checkbox"><input type="checkbox" prop:checked=move || enabled.get()
@@ -565,6 +447,174 @@ fn WebhookEditor(
         {move || creating_endpoint.get().then(|| view! {
             <EndpointEditor project_id administrator existing=None save=endpoint_save on_close=move || creating_endpoint.set(false)/>
         })}
+    }
+}
+
+/// The card's Docker Registry endpoint, or a way to create one.
+#[component]
+fn RegistryPicker(
+    endpoint: RwSignal<Option<i64>>,
+    endpoints: Resource<Result<domain::endpoints::EndpointPage, AppError>>,
+    endpoint_save: ServerAction<SaveEndpoint>,
+    creating_endpoint: RwSignal<bool>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <label for="webhook-endpoint">"Docker Registry endpoint"</label>
+        <div>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match endpoints.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(p) => {
+                            let registries: Vec<_> = p.rows.into_iter().filter(|e| e.kind == EndpointKind::DockerRegistry).collect();
+                            if registries.is_empty() {
+                                view! {
+                                    <p class="notice">"This project has no Docker Registry endpoint yet. "
+                                        <button type="button" on:click=move |_| { endpoint_save.clear(); creating_endpoint.set(true); }>"Create Endpoint"</button>
+                                    </p>
+                                }.into_any()
+                            } else {
+                                if endpoint.get_untracked().is_none() {
+                                    endpoint.set(registries.first().map(|e| e.id));
+                                }
+                                view! {
+                                    <select id="webhook-endpoint" on:change=move |ev| endpoint.set(event_target_value(&ev).parse().ok())>
+                                        {registries.into_iter().map(|e| {
+                                            let label = format!("{} ({})", e.name, e.server_type.map_or("", RegistryServerType::label));
+                                            view! { <option value=e.id.to_string() selected=move || endpoint.get() == Some(e.id)>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    " "
+                                    <button type="button" class="link-button" on:click=move |_| { endpoint_save.clear(); creating_endpoint.set(true); }>"Create Endpoint"</button>
+                                }.into_any()
+                            }
+                        }
+                    }
+                })}
+            </Transition>
+            <FieldError error field="endpoint_id"/>
+        </div>
+    }
+}
+
+/// The pipeline the card runs (one with Docker inputs) and its other inputs' values.
+#[component]
+fn PipelinePicker(
+    pipeline: RwSignal<Option<i64>>,
+    input: RwSignal<BTreeMap<String, String>>,
+    pipelines: Resource<Result<Vec<PipelineRow>, AppError>>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <label for="webhook-pipeline">"Pipeline"</label>
+        <div>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match pipelines.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(all) => {
+                            let docker: Vec<PipelineRow> = all.into_iter().filter(|p| p.docker_inputs).collect();
+                            if docker.is_empty() {
+                                return view! {
+                                    <p class="notice">"No pipeline of this project has Docker inputs. Open a pipeline, Input tab, " <strong>"Inject parameters: Docker"</strong> ", and save it. "
+                                        <a href="/pipelines">"Go to Pipelines"</a></p>
+                                }.into_any();
+                            }
+                            if pipeline.get_untracked().is_none() {
+                                pipeline.set(docker.first().map(|p| p.id));
+                            }
+                            let rows = StoredValue::new(docker.clone());
+                            view! {
+                                <select id="webhook-pipeline" on:change=move |ev| { pipeline.set(event_target_value(&ev).parse().ok()); input.set(BTreeMap::new()); }>
+                                    {docker.into_iter().map(|p| view! { <option value=p.id.to_string() selected=move || pipeline.get() == Some(p.id)>{p.name.clone()}</option> }).collect_view()}
+                                </select>
+                                <fieldset class="webhook-inputs">
+                                    <legend>"Input parameters"</legend>
+                                    {move || {
+                                        let p = rows.with_value(|r| r.iter().find(|p| Some(p.id) == pipeline.get()).cloned());
+                                        p.map(|p| p.input.into_iter().map(|(n, default)| {
+                                            let from_event = DOCKER_INPUTS.contains(&n.as_str());
+                                            let id = format!("webhook-input-{n}");
+                                            let key = n.clone();
+                                            let key2 = n.clone();
+                                            view! {
+                                                <div class="input-row">
+                                                    <label for=id.clone()>{n.clone()}</label>
+                                                    {if from_event {
+                                                        view! { <span id=id class="muted">"From the pushed image"</span> }.into_any()
+                                                    } else {
+                                                        view! {
+                                                            <input id=id placeholder=format!("default: {default}")
+                                                                prop:value=move || input.with(|m| m.get(&key).cloned().unwrap_or_default())
+                                                                on:input=move |ev| {
+                                                                    let v = event_target_value(&ev);
+                                                                    input.update(|m| { if v.is_empty() { m.remove(&key2); } else { m.insert(key2.clone(), v); } });
+                                                                }/>
+                                                        }.into_any()
+                                                    }}
+                                                </div>
+                                            }
+                                        }).collect_view())
+                                    }}
+                                </fieldset>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <FieldError error field="pipeline_id"/>
+            <FieldError error field="input"/>
+        </div>
+    }
+}
+
+/// The API token the card's executions run with.
+#[component]
+fn TokenField(
+    api_token: RwSignal<String>,
+    has_token: bool,
+    generating: RwSignal<bool>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <label for="webhook-token">"API token"</label>
+        <div>
+            <div class="token-box">
+                <input id="webhook-token" type="password" autocomplete="off" spellcheck="false"
+                    placeholder=if has_token { "Leave empty to keep the token set" } else { "Paste an API token" }
+                    prop:value=move || api_token.get() on:input=move |ev| api_token.set(event_target_value(&ev))/>
+                <button type="button" data-testid=ids::GENERATE_TOKEN on:click=move |_| generating.set(true)>"Generate Token"</button>
+            </div>
+            <p class="hint">"Executions run as the token's owner. Wharf keeps only a reference to the token, never the token itself."</p>
+            <FieldError error field="api_token"/>
+        </div>
+    }
+}
+
+/// Which pushes the card takes: image and tag patterns.
+#[component]
+fn ImageAndTag(
+    image: RwSignal<String>,
+    tag: RwSignal<String>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <label for="webhook-image">"Image"</label>
+        <div>
+            <input id="webhook-image" required placeholder="acme/web" prop:value=move || image.get()
+                on:input=move |ev| image.set(event_target_value(&ev))/>
+            <p class="hint">"The repository name (acme/web), a glob (acme/*) or a /regular expression/."</p>
+            <FieldError error field="image"/>
+        </div>
+
+        <label for="webhook-tag">"Tag"</label>
+        <div>
+            <input id="webhook-tag" placeholder="any tag" prop:value=move || tag.get()
+                on:input=move |ev| tag.set(event_target_value(&ev))/>
+            <p class="hint">"Exact (1.0), a glob (v*) or a /regular expression/; empty: any tag."</p>
+            <FieldError error field="tag"/>
+        </div>
     }
 }
 

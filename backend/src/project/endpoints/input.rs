@@ -151,20 +151,12 @@ pub(super) fn pem_field(input: &str, field: &'static str) -> Result<Option<Strin
 }
 
 pub(super) fn parse(input: &EndpointInput) -> Result<Parsed> {
+    // 1. what every endpoint has
     let name = EndpointName::parse(&input.name)?;
     let kind = EndpointKind::parse(&input.kind)
         .ok_or_else(|| Error::invalid("kind", "Pick Docker Registry or Kubernetes."))?;
     let url = parse_url(&input.url)?;
-    let username = Some(input.username.trim().to_owned()).filter(|u| !u.is_empty());
-    if username
-        .as_ref()
-        .is_some_and(|u| u.chars().count() > 256 || u.chars().any(char::is_control))
-    {
-        return Err(Error::invalid(
-            "username",
-            "A user name has at most 256 characters and no control characters.",
-        ));
-    }
+    let username = parse_username(&input.username)?;
     let pin = parse_pin(input.certificate_sha256.clone())?;
     if pin.is_some() && url.scheme() != "https" {
         return Err(Error::invalid(
@@ -184,6 +176,7 @@ pub(super) fn parse(input: &EndpointInput) -> Result<Parsed> {
         ca_data: None,
         client_certificate: None,
     };
+    // 2. what its kind adds
     match kind {
         EndpointKind::DockerRegistry => {
             let server_type = RegistryServerType::parse(&input.server_type).ok_or_else(|| {
@@ -191,52 +184,70 @@ pub(super) fn parse(input: &EndpointInput) -> Result<Parsed> {
             })?;
             parsed.server_type = server_type.as_str().to_owned();
         }
-        EndpointKind::Kubernetes => {
-            let auth = KubernetesAuth::parse(&input.auth_method).ok_or_else(|| {
-                Error::invalid(
-                    "auth_method",
-                    "Pick bearer token, user name and password, or client certificate.",
-                )
-            })?;
-            parsed.server_type = KUBERNETES_SERVER.to_owned();
-            parsed.namespace = Some(parse_namespace(&input.namespace)?);
-            parsed.ca_data = pem_field(&input.ca_data, "ca_data")?;
-            if parsed.ca_data.is_some() && parsed.url.scheme() != "https" {
-                return Err(Error::invalid(
-                    "ca_data",
-                    "CA data is for https API servers; this URL is plain http.",
-                ));
-            }
-            match auth {
-                KubernetesAuth::Basic if parsed.username.is_none() => {
-                    return Err(Error::invalid(
-                        "username",
-                        "User name and password authentication needs a user name.",
-                    ))
-                }
-                KubernetesAuth::ClientCertificate => {
-                    parsed.client_certificate =
-                        pem_field(&input.client_certificate, "client_certificate")?;
-                    if parsed.client_certificate.is_none() {
-                        return Err(Error::invalid(
-                            "client_certificate",
-                            "Client certificate authentication needs the certificate (PEM).",
-                        ));
-                    }
-                    if let Some(key) = &input.secret {
-                        kubernetes::check_private_key_pem(key.expose())
-                            .map_err(|m| Error::invalid("secret", m))?;
-                    }
-                }
-                _ => {}
-            }
-            if auth != KubernetesAuth::Basic {
-                parsed.username = None;
-            }
-            parsed.auth = Some(auth);
-        }
+        EndpointKind::Kubernetes => parse_kubernetes(input, &mut parsed)?,
     }
     Ok(parsed)
+}
+
+fn parse_username(input: &str) -> Result<Option<String>> {
+    let username = Some(input.trim().to_owned()).filter(|u| !u.is_empty());
+    if username
+        .as_ref()
+        .is_some_and(|u| u.chars().count() > 256 || u.chars().any(char::is_control))
+    {
+        return Err(Error::invalid(
+            "username",
+            "A user name has at most 256 characters and no control characters.",
+        ));
+    }
+    Ok(username)
+}
+
+/// A Kubernetes endpoint's namespace, CA data and authentication method, with what the method
+/// needs.
+fn parse_kubernetes(input: &EndpointInput, parsed: &mut Parsed) -> Result<()> {
+    let auth = KubernetesAuth::parse(&input.auth_method).ok_or_else(|| {
+        Error::invalid(
+            "auth_method",
+            "Pick bearer token, user name and password, or client certificate.",
+        )
+    })?;
+    parsed.server_type = KUBERNETES_SERVER.to_owned();
+    parsed.namespace = Some(parse_namespace(&input.namespace)?);
+    parsed.ca_data = pem_field(&input.ca_data, "ca_data")?;
+    if parsed.ca_data.is_some() && parsed.url.scheme() != "https" {
+        return Err(Error::invalid(
+            "ca_data",
+            "CA data is for https API servers; this URL is plain http.",
+        ));
+    }
+    match auth {
+        KubernetesAuth::Basic if parsed.username.is_none() => {
+            return Err(Error::invalid(
+                "username",
+                "User name and password authentication needs a user name.",
+            ))
+        }
+        KubernetesAuth::ClientCertificate => {
+            parsed.client_certificate = pem_field(&input.client_certificate, "client_certificate")?;
+            if parsed.client_certificate.is_none() {
+                return Err(Error::invalid(
+                    "client_certificate",
+                    "Client certificate authentication needs the certificate (PEM).",
+                ));
+            }
+            if let Some(key) = &input.secret {
+                kubernetes::check_private_key_pem(key.expose())
+                    .map_err(|m| Error::invalid("secret", m))?;
+            }
+        }
+        _ => {}
+    }
+    if auth != KubernetesAuth::Basic {
+        parsed.username = None;
+    }
+    parsed.auth = Some(auth);
+    Ok(())
 }
 
 /// A Kubernetes endpoint must hold the secret its method needs: a token, a password or a key.

@@ -19,6 +19,7 @@ pub(super) fn parse_stage(
         );
         return None;
     };
+    // 1. only taskOrder and tasks
     let fields = entries(c, m, path);
     for (key, _, at) in &fields {
         if key != "taskOrder" && key != "tasks" {
@@ -30,72 +31,13 @@ pub(super) fn parse_stage(
         }
     }
     let get = |key: &str| fields.iter().find(|(k, ..)| k == key).map(|(_, v, _)| *v);
+    // 2. the order, 3. the tasks by name, 4. the order names each task once
     let order_path = join(path, "taskOrder");
-    let mut task_order: Vec<Vec<String>> = Vec::new();
-    let mut order_lines = Vec::new();
-    match get("taskOrder").map(|v| (v, sequence(v))) {
-        None => c.err(
-            line(node),
-            &order_path,
-            "missing: list the tasks in the order they run",
-        ),
-        Some((v, None)) => c.err(
-            line(v),
-            &order_path,
-            "must be a list; an entry \"A,B\" runs A and B in parallel",
-        ),
-        Some((_, Some(items))) => {
-            for item in items {
-                match string(item) {
-                    Some(s) => {
-                        task_order.push(s.split(',').map(|t| t.trim().to_owned()).collect());
-                        order_lines.push(line(item));
-                    }
-                    None => c.err(
-                        line(item),
-                        &order_path,
-                        "each entry names a task, or several joined by ','",
-                    ),
-                }
-            }
-        }
-    }
+    let (task_order, order_lines) = parse_task_order(c, get("taskOrder"), node, &order_path);
     let tasks_path = join(path, "tasks");
-    let task_nodes = match get("tasks").map(|v| (v, mapping(v))) {
-        None => {
-            c.err(
-                line(node),
-                &tasks_path,
-                "missing: a stage has at least one task",
-            );
-            Vec::new()
-        }
-        Some((v, None)) => {
-            c.err(
-                line(v),
-                &tasks_path,
-                "must be a mapping of task names to tasks",
-            );
-            Vec::new()
-        }
-        Some((_, Some(m))) => entries(c, m, &tasks_path),
-    };
-    let mut seen: Vec<&str> = Vec::new();
-    for (group, at) in task_order.iter().zip(&order_lines) {
-        for t in group {
-            if !task_nodes.iter().any(|(n, ..)| n == t) {
-                c.err(
-                    *at,
-                    &order_path,
-                    format!("no task named '{t}' in this stage"),
-                );
-            }
-            if seen.contains(&t.as_str()) {
-                c.err(*at, &order_path, format!("'{t}' is listed twice"));
-            }
-            seen.push(t);
-        }
-    }
+    let task_nodes = task_entries(c, get("tasks"), node, &tasks_path);
+    check_order_names(c, &task_order, &order_lines, &task_nodes, &order_path);
+    // 5. each task, in the group the order puts it
     let mut tasks = Vec::new();
     for (task_name, task_node, at) in &task_nodes {
         let tpath = join(&tasks_path, task_name);
@@ -121,6 +63,88 @@ pub(super) fn parse_stage(
     })
 }
 
+/// A stage's taskOrder: its groups (an entry "A,B" runs A and B in parallel) and the line of
+/// each.
+fn parse_task_order(
+    c: &mut Check,
+    value: Option<&Node<'_>>,
+    stage: &Node<'_>,
+    path: &str,
+) -> (Vec<Vec<String>>, Vec<usize>) {
+    let mut task_order: Vec<Vec<String>> = Vec::new();
+    let mut order_lines = Vec::new();
+    match value.map(|v| (v, sequence(v))) {
+        None => c.err(
+            line(stage),
+            path,
+            "missing: list the tasks in the order they run",
+        ),
+        Some((v, None)) => c.err(
+            line(v),
+            path,
+            "must be a list; an entry \"A,B\" runs A and B in parallel",
+        ),
+        Some((_, Some(items))) => {
+            for item in items {
+                match string(item) {
+                    Some(s) => {
+                        task_order.push(s.split(',').map(|t| t.trim().to_owned()).collect());
+                        order_lines.push(line(item));
+                    }
+                    None => c.err(
+                        line(item),
+                        path,
+                        "each entry names a task, or several joined by ','",
+                    ),
+                }
+            }
+        }
+    }
+    (task_order, order_lines)
+}
+
+/// A stage's tasks: its `tasks` mapping's entries.
+fn task_entries<'a, 'b>(
+    c: &mut Check,
+    value: Option<&'b Node<'a>>,
+    stage: &Node<'_>,
+    path: &str,
+) -> Vec<(String, &'b Node<'a>, usize)> {
+    match value.map(|v| (v, mapping(v))) {
+        None => {
+            c.err(line(stage), path, "missing: a stage has at least one task");
+            Vec::new()
+        }
+        Some((v, None)) => {
+            c.err(line(v), path, "must be a mapping of task names to tasks");
+            Vec::new()
+        }
+        Some((_, Some(m))) => entries(c, m, path),
+    }
+}
+
+/// Every task the order names exists, and none is named twice.
+fn check_order_names(
+    c: &mut Check,
+    task_order: &[Vec<String>],
+    order_lines: &[usize],
+    task_nodes: &[(String, &Node<'_>, usize)],
+    path: &str,
+) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (group, at) in task_order.iter().zip(order_lines) {
+        for t in group {
+            if !task_nodes.iter().any(|(n, ..)| n == t) {
+                c.err(*at, path, format!("no task named '{t}' in this stage"));
+            }
+            if seen.contains(&t.as_str()) {
+                c.err(*at, path, format!("'{t}' is listed twice"));
+            }
+            seen.push(t);
+        }
+    }
+}
+
 pub(super) const TASK_KEYS: [&str; 5] =
     ["type", "input", "preCondition", "ignoreFailure", "timeout"];
 
@@ -136,6 +160,7 @@ pub(super) fn parse_task(
         c.err(line(node), path, "a task is a mapping with type and input");
         return None;
     };
+    // 1. only the keys a task has
     let fields = entries(c, m, path);
     for (key, _, at) in &fields {
         if !TASK_KEYS.contains(&key.as_str()) {
@@ -147,82 +172,14 @@ pub(super) fn parse_task(
         }
     }
     let get = |key: &str| fields.iter().find(|(k, ..)| k == key).map(|(_, v, _)| *v);
-    let type_path = join(path, "type");
-    let kind = match get("type") {
-        None => {
-            c.err(
-                line(node),
-                &type_path,
-                "missing: K8S, REST, POLL, Condition, UserOperation or Registry",
-            );
-            return None;
-        }
-        Some(v) => match string(v).as_deref().and_then(TaskType::parse) {
-            Some(k) => k,
-            None => {
-                c.err(line(v), &type_path, format!(
-                    "unknown task type '{}': use K8S, REST, POLL, Condition, UserOperation or Registry",
-                    scalar_text(v).unwrap_or_default()
-                ));
-                return None;
-            }
-        },
-    };
-    let pre_condition = match get("preCondition") {
-        None => None,
-        Some(v) if is_null(v) => None,
-        Some(v) => match string(v) {
-            Some(s) => {
-                check_expression(
-                    c,
-                    &s,
-                    line(v),
-                    &join(path, "preCondition"),
-                    inputs,
-                    position,
-                );
-                Some(s)
-            }
-            None => {
-                c.err(
-                    line(v),
-                    &join(path, "preCondition"),
-                    "must be an expression in text",
-                );
-                None
-            }
-        },
-    };
-    let ignore_failure = match get("ignoreFailure") {
-        None => false,
-        Some(v) => match &v.data {
-            YamlData::Value(Scalar::Boolean(b)) => *b,
-            _ => {
-                c.err(
-                    line(v),
-                    &join(path, "ignoreFailure"),
-                    "must be true or false",
-                );
-                false
-            }
-        },
-    };
-    let timeout_seconds = match get("timeout") {
-        None => None,
-        Some(v) => match &v.data {
-            YamlData::Value(Scalar::Integer(i)) if (1..=7 * 24 * 3600).contains(i) => {
-                Some(*i as u64)
-            }
-            _ => {
-                c.err(
-                    line(v),
-                    &join(path, "timeout"),
-                    "must be a number of seconds from 1 to 604800 (a week)",
-                );
-                None
-            }
-        },
-    };
+    // 2. its type, 3. its settings, 4. its input, checked against what its type takes
+    let kind = parse_task_type(c, get("type"), node, &join(path, "type"))?;
+    let pre_condition = get("preCondition")
+        .and_then(|v| parse_pre_condition(c, v, &join(path, "preCondition"), inputs, position));
+    let ignore_failure = get("ignoreFailure")
+        .map(|v| parse_flag(c, v, &join(path, "ignoreFailure")))
+        .unwrap_or(false);
+    let timeout_seconds = get("timeout").and_then(|v| parse_timeout(c, v, &join(path, "timeout")));
     let input_path = join(path, "input");
     let (input, input_line) = match get("input") {
         None => (Map::new(), line(node)),
@@ -235,7 +192,14 @@ pub(super) fn parse_task(
             }
         },
     };
-    check_task_input(c, kind, &input, input_line, &input_path, inputs, position);
+    let spot = InputSpot {
+        input: &input,
+        at: input_line,
+        path: &input_path,
+        inputs,
+        position,
+    };
+    check_task_input(c, kind, &spot);
     Some(Task {
         name: name.to_owned(),
         kind,
@@ -246,22 +210,144 @@ pub(super) fn parse_task(
     })
 }
 
-pub(super) fn check_task_input(
+const TASK_TYPES: &str = "K8S, REST, POLL, Condition, UserOperation or Registry";
+
+fn parse_task_type(
     c: &mut Check,
-    kind: TaskType,
-    input: &Map<String, Value>,
-    at: usize,
+    value: Option<&Node<'_>>,
+    task: &Node<'_>,
+    path: &str,
+) -> Option<TaskType> {
+    let Some(v) = value else {
+        c.err(line(task), path, format!("missing: {TASK_TYPES}"));
+        return None;
+    };
+    let kind = string(v).as_deref().and_then(TaskType::parse);
+    if kind.is_none() {
+        c.err(
+            line(v),
+            path,
+            format!(
+                "unknown task type '{}': use {TASK_TYPES}",
+                scalar_text(v).unwrap_or_default()
+            ),
+        );
+    }
+    kind
+}
+
+fn parse_pre_condition(
+    c: &mut Check,
+    v: &Node<'_>,
     path: &str,
     inputs: &[(String, String)],
     position: (usize, usize),
-) {
+) -> Option<String> {
+    if is_null(v) {
+        return None;
+    }
+    let Some(s) = string(v) else {
+        c.err(line(v), path, "must be an expression in text");
+        return None;
+    };
+    check_expression(c, &s, line(v), path, inputs, position);
+    Some(s)
+}
+
+fn parse_flag(c: &mut Check, v: &Node<'_>, path: &str) -> bool {
+    match &v.data {
+        YamlData::Value(Scalar::Boolean(b)) => *b,
+        _ => {
+            c.err(line(v), path, "must be true or false");
+            false
+        }
+    }
+}
+
+fn parse_timeout(c: &mut Check, v: &Node<'_>, path: &str) -> Option<u64> {
+    match &v.data {
+        YamlData::Value(Scalar::Integer(i)) if (1..=7 * 24 * 3600).contains(i) => {
+            u64::try_from(*i).ok()
+        }
+        _ => {
+            c.err(
+                line(v),
+                path,
+                "must be a number of seconds from 1 to 604800 (a week)",
+            );
+            None
+        }
+    }
+}
+
+/// A task's input and where it stands: what each check of it needs.
+pub(super) struct InputSpot<'a> {
+    pub(super) input: &'a Map<String, Value>,
+    /// The line problems are reported at.
+    pub(super) at: usize,
+    pub(super) path: &'a str,
+    pub(super) inputs: &'a [(String, String)],
+    pub(super) position: (usize, usize),
+}
+
+impl InputSpot<'_> {
+    fn text(&self, key: &str) -> Option<&str> {
+        self.input.get(key).and_then(Value::as_str)
+    }
+
+    fn err(&self, c: &mut Check, key: &str, message: impl Into<String>) {
+        c.err(self.at, &join(self.path, key), message);
+    }
+
+    fn must_be_text(&self, c: &mut Check, keys: &[&str]) {
+        for key in keys {
+            if self.input.get(*key).is_some_and(|v| !v.is_string()) {
+                self.err(c, key, "must be text");
+            }
+        }
+    }
+
+    fn must_be_flag(&self, c: &mut Check, key: &str) {
+        if self.input.get(key).is_some_and(|v| !v.is_boolean()) {
+            self.err(c, key, "must be true or false");
+        }
+    }
+
+    fn positive(&self, c: &mut Check, key: &str, max: u64) {
+        if let Some(v) = self.input.get(key) {
+            if !v.as_u64().is_some_and(|n| (1..=max).contains(&n)) {
+                self.err(c, key, format!("must be a whole number from 1 to {max}"));
+            }
+        }
+    }
+
+    fn expression(&self, c: &mut Check, key: &str) {
+        if let Some(e) = self.text(key) {
+            check_expression(
+                c,
+                e,
+                self.at,
+                &join(self.path, key),
+                self.inputs,
+                self.position,
+            );
+        }
+    }
+}
+
+fn no_binding(s: &str) -> bool {
+    !s.contains("${")
+}
+
+pub(super) fn check_task_input(c: &mut Check, kind: TaskType, spot: &InputSpot<'_>) {
+    // 1. only the fields the type takes, and those it needs
     let fields = kind.fields();
-    for key in input.keys() {
+    for key in spot.input.keys() {
         if !fields.iter().any(|(f, _)| f == key) {
             let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
-            c.err(
-                at,
-                &join(path, key),
+            spot.err(
+                c,
+                key,
                 format!(
                     "unknown input for a {} task; it takes {}",
                     kind.as_str(),
@@ -272,164 +358,141 @@ pub(super) fn check_task_input(
     }
     for (field, required) in fields {
         if *required
-            && input
+            && spot
+                .input
                 .get(*field)
                 .is_none_or(|v| v.is_null() || v.as_str() == Some(""))
         {
-            c.err(
-                at,
-                &join(path, field),
+            spot.err(
+                c,
+                field,
                 format!("missing: a {} task needs {field}", kind.as_str()),
             );
         }
     }
-    let text = |key: &str| input.get(key).and_then(Value::as_str);
-    let must_be_text = |c: &mut Check, key: &str| {
-        if let Some(v) = input.get(key) {
-            if !v.is_string() {
-                c.err(at, &join(path, key), "must be text");
-            }
-        }
-    };
-    let positive = |c: &mut Check, key: &str, max: u64| {
-        if let Some(v) = input.get(key) {
-            if !v.as_u64().is_some_and(|n| (1..=max).contains(&n)) {
-                c.err(
-                    at,
-                    &join(path, key),
-                    format!("must be a whole number from 1 to {max}"),
-                );
-            }
-        }
-    };
-    let no_binding = |s: &str| !s.contains("${");
+    // 2. each field's form, by type
     match kind {
-        TaskType::Kubernetes => {
-            for key in [
-                "endpoint",
-                "action",
-                "namespace",
-                "yaml",
-                "kind",
-                "name",
-                "apiVersion",
-            ] {
-                must_be_text(c, key);
-            }
-            let action = text("action").unwrap_or_default();
-            if !action.is_empty() && !KUBERNETES_ACTIONS.contains(&action) {
-                c.err(
-                    at,
-                    &join(path, "action"),
-                    format!("must be one of {}", KUBERNETES_ACTIONS.join(", ")),
-                );
-            }
-            let has_yaml = text("yaml").is_some_and(|y| !y.trim().is_empty());
-            let has_ref = text("kind").is_some() && text("name").is_some();
-            match action {
-                "CREATE" | "APPLY" if !has_yaml => c.err(
-                    at,
-                    &join(path, "yaml"),
-                    format!("missing: {action} needs the objects' YAML definition"),
-                ),
-                "GET" | "DELETE" | "ROLLBACK" if !has_yaml && !has_ref => c.err(
-                    at,
-                    &join(path, "yaml"),
-                    format!("missing: {action} needs a YAML definition, or kind and name"),
-                ),
-                _ => {}
-            }
-            if action == "ROLLBACK" && text("kind").is_some_and(|k| k != "Deployment") {
-                c.err(at, &join(path, "kind"), "ROLLBACK works on a Deployment");
-            }
-            if let Some(v) = input.get("waitForRollout") {
-                if !v.is_boolean() {
-                    c.err(at, &join(path, "waitForRollout"), "must be true or false");
-                }
-            }
-            positive(c, "rolloutTimeout", 3600);
-        }
-        TaskType::Rest | TaskType::Poll => {
-            for key in ["method", "url", "body"] {
-                must_be_text(c, key);
-            }
-            if let Some(m) = text("method") {
-                if !HTTP_METHODS.contains(&m) {
-                    c.err(
-                        at,
-                        &join(path, "method"),
-                        format!("must be one of {}", HTTP_METHODS.join(", ")),
-                    );
-                }
-            }
-            if let Some(u) = text("url") {
-                if no_binding(u) && !(u.starts_with("http://") || u.starts_with("https://")) {
-                    c.err(
-                        at,
-                        &join(path, "url"),
-                        "must start with http:// or https://",
-                    );
-                }
-            }
-            if let Some(h) = input.get("headers") {
-                if !h
-                    .as_object()
-                    .is_some_and(|o| o.values().all(Value::is_string))
-                {
-                    c.err(at, &join(path, "headers"), "must map header names to text");
-                }
-            }
-            if input
-                .get("followRedirects")
-                .is_some_and(|v| !v.is_boolean())
-            {
-                c.err(at, &join(path, "followRedirects"), "must be true or false");
-            }
-            if kind == TaskType::Poll {
-                must_be_text(c, "exitCriteria");
-                if let Some(e) = text("exitCriteria") {
-                    check_expression(c, e, at, &join(path, "exitCriteria"), inputs, position);
-                }
-                positive(c, "interval", 3600);
-                positive(c, "attempts", 10_000);
-            }
-        }
+        TaskType::Kubernetes => check_kubernetes(c, spot),
+        TaskType::Rest | TaskType::Poll => check_http(c, spot, kind == TaskType::Poll),
         TaskType::Condition => {
-            must_be_text(c, "condition");
-            if let Some(e) = text("condition") {
-                check_expression(c, e, at, &join(path, "condition"), inputs, position);
-            }
+            spot.must_be_text(c, &["condition"]);
+            spot.expression(c, "condition");
         }
-        TaskType::UserOperation => {
-            match input.get("approvers") {
-                Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {}
-                Some(_) => c.err(
-                    at,
-                    &join(path, "approvers"),
-                    "must be a list of approvers' e-mail addresses",
-                ),
-                None => {}
-            }
-            must_be_text(c, "summary");
-            must_be_text(c, "description");
-            positive(c, "expiry", 24 * 90);
-        }
-        TaskType::Registry => {
-            for key in ["endpoint", "repository", "reference", "tag"] {
-                must_be_text(c, key);
-            }
-            if let Some(t) = text("tag") {
-                if no_binding(t) && !crate::pipeline::valid_tag(t) {
-                    c.err(at, &join(path, "tag"), "a tag has letters, digits, '_', '.' and '-' (at most 128), and does not start with '.' or '-'");
-                }
-            }
-        }
+        TaskType::UserOperation => check_user_operation(c, spot),
+        TaskType::Registry => check_registry(c, spot),
     }
-    for (key, value) in input {
+    // 3. the bindings of every other field
+    for (key, value) in spot.input {
         if ["condition", "exitCriteria"].contains(&key.as_str()) {
             continue;
         }
-        check_bindings(c, value, at, &join(path, key), inputs, position);
+        check_bindings(
+            c,
+            value,
+            spot.at,
+            &join(spot.path, key),
+            spot.inputs,
+            spot.position,
+        );
+    }
+}
+
+fn check_kubernetes(c: &mut Check, spot: &InputSpot<'_>) {
+    spot.must_be_text(
+        c,
+        &[
+            "endpoint",
+            "action",
+            "namespace",
+            "yaml",
+            "kind",
+            "name",
+            "apiVersion",
+        ],
+    );
+    let action = spot.text("action").unwrap_or_default();
+    if !action.is_empty() && !KUBERNETES_ACTIONS.contains(&action) {
+        spot.err(
+            c,
+            "action",
+            format!("must be one of {}", KUBERNETES_ACTIONS.join(", ")),
+        );
+    }
+    let has_yaml = spot.text("yaml").is_some_and(|y| !y.trim().is_empty());
+    let has_ref = spot.text("kind").is_some() && spot.text("name").is_some();
+    match action {
+        "CREATE" | "APPLY" if !has_yaml => spot.err(
+            c,
+            "yaml",
+            format!("missing: {action} needs the objects' YAML definition"),
+        ),
+        "GET" | "DELETE" | "ROLLBACK" if !has_yaml && !has_ref => spot.err(
+            c,
+            "yaml",
+            format!("missing: {action} needs a YAML definition, or kind and name"),
+        ),
+        _ => {}
+    }
+    if action == "ROLLBACK" && spot.text("kind").is_some_and(|k| k != "Deployment") {
+        spot.err(c, "kind", "ROLLBACK works on a Deployment");
+    }
+    spot.must_be_flag(c, "waitForRollout");
+    spot.positive(c, "rolloutTimeout", 3600);
+}
+
+fn check_http(c: &mut Check, spot: &InputSpot<'_>, poll: bool) {
+    spot.must_be_text(c, &["method", "url", "body"]);
+    if let Some(m) = spot.text("method") {
+        if !HTTP_METHODS.contains(&m) {
+            spot.err(
+                c,
+                "method",
+                format!("must be one of {}", HTTP_METHODS.join(", ")),
+            );
+        }
+    }
+    if let Some(u) = spot.text("url") {
+        if no_binding(u) && !(u.starts_with("http://") || u.starts_with("https://")) {
+            spot.err(c, "url", "must start with http:// or https://");
+        }
+    }
+    if let Some(h) = spot.input.get("headers") {
+        if !h
+            .as_object()
+            .is_some_and(|o| o.values().all(Value::is_string))
+        {
+            spot.err(c, "headers", "must map header names to text");
+        }
+    }
+    spot.must_be_flag(c, "followRedirects");
+    if poll {
+        spot.must_be_text(c, &["exitCriteria"]);
+        spot.expression(c, "exitCriteria");
+        spot.positive(c, "interval", 3600);
+        spot.positive(c, "attempts", 10_000);
+    }
+}
+
+fn check_user_operation(c: &mut Check, spot: &InputSpot<'_>) {
+    match spot.input.get("approvers") {
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {}
+        Some(_) => spot.err(
+            c,
+            "approvers",
+            "must be a list of approvers' e-mail addresses",
+        ),
+        None => {}
+    }
+    spot.must_be_text(c, &["summary", "description"]);
+    spot.positive(c, "expiry", 24 * 90);
+}
+
+fn check_registry(c: &mut Check, spot: &InputSpot<'_>) {
+    spot.must_be_text(c, &["endpoint", "repository", "reference", "tag"]);
+    if let Some(t) = spot.text("tag") {
+        if no_binding(t) && !crate::pipeline::valid_tag(t) {
+            spot.err(c, "tag", "a tag has letters, digits, '_', '.' and '-' (at most 128), and does not start with '.' or '-'");
+        }
     }
 }
 
