@@ -130,30 +130,24 @@ fn https(f: Fields) -> bool {
     f.url.get().trim().to_lowercase().starts_with("https://")
 }
 
-#[component]
-pub(crate) fn EndpointEditor(
+/// Whether saving must first ask to accept the server's certificate (an https endpoint that
+/// is new or moved, unless a Kubernetes endpoint brings its CA data), and how to fetch it for
+/// review.
+fn certificate_review(
     project_id: i64,
-    administrator: bool,
-    existing: Option<EndpointRow>,
-    save: ServerAction<SaveEndpoint>,
-    on_close: impl Fn() + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let editing = existing.is_some();
-    let endpoint_id = existing.as_ref().map(|e| e.id);
-    let f = Fields::new(existing.as_ref());
-    let saved = Saved::new(existing.as_ref());
-    let cert = RwSignal::new(CertStep::Closed);
+    f: Fields,
+    saved: Saved,
+    cert: RwSignal<CertStep>,
+) -> (
+    impl Fn() -> bool + Copy + Send + Sync + 'static,
+    impl Fn() + Copy + Send + Sync + 'static,
+) {
     let fetch = ServerAction::<FetchEndpointCertificate>::new();
-    let error = action_error(save.value());
-    let submit = move || {
-        save.dispatch(SaveEndpoint {
-            project_id,
-            endpoint_id,
-            form: f.form(),
-        });
-    };
-    // an https endpoint asks to accept its certificate when it is new or moved, unless a
-    // Kubernetes endpoint brings its CA data
+    Effect::new(move |_| match fetch.value().get() {
+        Some(Ok(c)) => cert.set(CertStep::Show(c)),
+        Some(Err(e)) => cert.set(CertStep::Failed(e.message)),
+        None => {}
+    });
     let needs_certificate = move || {
         f.url
             .get_untracked()
@@ -172,19 +166,11 @@ pub(crate) fn EndpointEditor(
             url: f.url.get_untracked().trim().to_owned(),
         });
     };
-    Effect::new(move |_| match fetch.value().get() {
-        Some(Ok(c)) => cert.set(CertStep::Show(c)),
-        Some(Err(e)) => cert.set(CertStep::Failed(e.message)),
-        None => {}
-    });
-    let close = on_close.clone();
-    Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) {
-            close();
-        }
-    });
-    // Escape closes the editor (or the certificate dialog first)
-    let close = on_close.clone();
+    (needs_certificate, review)
+}
+
+/// Escape closes the editor, or the certificate dialog first.
+fn close_on_escape(cert: RwSignal<CertStep>, close: impl Fn() + Clone + Send + Sync + 'static) {
     let escape = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {
             if cert.get_untracked() == CertStep::Closed {
@@ -195,6 +181,37 @@ pub(crate) fn EndpointEditor(
         }
     });
     on_cleanup(move || escape.remove());
+}
+
+#[component]
+pub(crate) fn EndpointEditor(
+    project_id: i64,
+    administrator: bool,
+    existing: Option<EndpointRow>,
+    save: ServerAction<SaveEndpoint>,
+    on_close: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let editing = existing.is_some();
+    let endpoint_id = existing.as_ref().map(|e| e.id);
+    let f = Fields::new(existing.as_ref());
+    let saved = Saved::new(existing.as_ref());
+    let cert = RwSignal::new(CertStep::Closed);
+    let error = action_error(save.value());
+    let submit = move || {
+        save.dispatch(SaveEndpoint {
+            project_id,
+            endpoint_id,
+            form: f.form(),
+        });
+    };
+    let (needs_certificate, review) = certificate_review(project_id, f, saved, cert);
+    let close = on_close.clone();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            close();
+        }
+    });
+    close_on_escape(cert, on_close.clone());
     let close = on_close.clone();
     let title = if editing {
         "Edit Endpoint"

@@ -5,7 +5,7 @@ use super::*;
 use crate::api::{get_execution_view, AnswerUserOperation, ExecutionView};
 use crate::components::{action_error, FormError};
 use crate::error::AppError;
-use domain::executions::{TaskRunView, UserOperationRow};
+use domain::executions::{ExecutionDetail, ExecutionSummary, TaskRunView, UserOperationRow};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 /// One execution.
@@ -42,18 +42,26 @@ pub fn ExecutionDetailPage() -> impl IntoView {
     }
 }
 
-#[component]
-pub(super) fn Detail(v: ExecutionView) -> impl IntoView {
-    use domain::executions::ExecutionAction as Asked;
+/// What the detail page shows that changes while the execution runs.
+#[derive(Clone, Copy)]
+struct Shown {
+    summary: RwSignal<ExecutionSummary>,
+    detail: RwSignal<ExecutionDetail>,
+    operations: RwSignal<Vec<UserOperationRow>>,
+}
+
+/// Keeps `shown` up to date from the live stream and returns a refresh that reloads it.
+fn follow_execution(
+    v: &ExecutionView,
+    shown: Shown,
+    live: RwSignal<bool>,
+) -> impl Fn() + Copy + Send + Sync + 'static {
     let id = v.summary.row.id;
-    let summary = RwSignal::new(v.summary.clone());
-    let detail = RwSignal::new(v.detail.clone());
-    let operations = RwSignal::new(v.operations.clone());
-    let can_act = v.can_act;
-    let live = RwSignal::new(false);
-    let hydrated = use_hydrated();
-    let now = use_clock();
-    let selected = RwSignal::new(None::<(String, String)>);
+    let Shown {
+        summary,
+        detail,
+        operations,
+    } = shown;
     let refresh = move || {
         leptos::task::spawn_local(async move {
             if let Ok(v) = get_execution_view(id).await {
@@ -88,6 +96,30 @@ pub(super) fn Detail(v: ExecutionView) -> impl IntoView {
         },
         live,
     );
+    refresh
+}
+
+#[component]
+pub(super) fn Detail(v: ExecutionView) -> impl IntoView {
+    use domain::executions::ExecutionAction as Asked;
+    let id = v.summary.row.id;
+    let summary = RwSignal::new(v.summary.clone());
+    let detail = RwSignal::new(v.detail.clone());
+    let operations = RwSignal::new(v.operations.clone());
+    let can_act = v.can_act;
+    let live = RwSignal::new(false);
+    let hydrated = use_hydrated();
+    let now = use_clock();
+    let selected = RwSignal::new(None::<(String, String)>);
+    let refresh = follow_execution(
+        &v,
+        Shown {
+            summary,
+            detail,
+            operations,
+        },
+        live,
+    );
     let act = ServerAction::<crate::api::ExecutionAction>::new();
     let error = action_error(act.value());
     let navigate = use_navigate();
@@ -111,96 +143,136 @@ pub(super) fn Detail(v: ExecutionView) -> impl IntoView {
             <PageHeader title=title.clone()/>
             <p><A href="/executions">"‹ Executions"</A></p>
             <LiveState live/>
-            <dl class="facts">
-                <dt>"Status"</dt><dd>{move || status_badge(r().status)}</dd>
-                {move || summary.with(|s| s.queue.clone()).map(|q| view! {
-                    <dt>"Waiting"</dt><dd data-testid=ids::QUEUE_REASON>{q.describe()}</dd>
-                })}
-                <dt>"Pipeline"</dt><dd>{move || r().pipeline_name} " · " {summary.with(|s| s.project_name.clone())}</dd>
-                <dt>"Started by"</dt><dd>{move || summary.with(|s| s.started_by.clone())}</dd>
-                <dt>"Queued"</dt><dd>{move || exact(r().created_at)}</dd>
-                <dt>"Started"</dt><dd>{move || r().started_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
-                <dt>"Ended"</dt><dd>{move || r().ended_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
-                <dt>"Duration"</dt><dd class="duration">{move || row_duration(now.get(), &r())}</dd>
-                {move || r().message.map(|m| view! { <dt>"Message"</dt><dd class=message_class(r().status)>{m}</dd> })}
-                {move || (!r().comments.is_empty()).then(|| view! { <dt>"Comments"</dt><dd>{r().comments}</dd> })}
-            </dl>
-            {move || (can_act && hydrated.get()).then(|| view! {
-                <div class="actions" role="group" aria-label="Execution actions">
-                    {move || {
-                        let s = r().status;
-                        let button = move |action: Asked, label: &'static str| view! {
-                            <button type="button" class=if matches!(action, Asked::Delete | Asked::Cancel) { "danger" } else { "button" }
-                                disabled=move || act.pending().get()
-                                on:click=move |_| { act.dispatch(crate::api::ExecutionAction { id, action: action.as_str().to_owned() }); }>
-                                {label}
-                            </button>
-                        };
-                        view! {
-                            {(!s.is_final()).then(|| button(Asked::Cancel, "Cancel"))}
-                            {matches!(s, RunStatus::Queued | RunStatus::Running).then(|| button(Asked::Pause, "Pause"))}
-                            {(s == RunStatus::Paused).then(|| button(Asked::Resume, "Resume"))}
-                            {button(Asked::Rerun, "Rerun")}
-                            {s.is_final().then(|| button(Asked::Delete, "Delete"))}
-                        }
-                    }}
-                </div>
-            })}
+            <Facts summary now/>
+            {move || (can_act && hydrated.get()).then(|| view! { <ActionButtons id status=Signal::derive(move || r().status) act/> })}
             <FormError error/>
             {move || {
                 let ops = operations.get();
                 (!ops.is_empty()).then(|| view! { <Operations ops refresh=Callback::new(move |_| refresh())/> })
             }}
-            <h2>"Inputs"</h2>
-            {move || {
-                let input = detail.with(|d| d.input.clone());
-                if input.is_empty() {
-                    view! { <p class="muted">"This pipeline takes no inputs."</p> }.into_any()
-                } else {
-                    view! {
-                        <table class="table compact">
-                            <thead><tr><th scope="col">"Input"</th><th scope="col">"Value"</th></tr></thead>
-                            <tbody>
-                                {input.into_iter().map(|(k, v)| view! { <tr><td><code>{k}</code></td><td><code>{v}</code></td></tr> }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any()
-                }
-            }}
+            <InputsTable detail/>
             <h2>"Stages"</h2>
-            <div class="stage-columns">
-                {move || summary.with(|s| s.stages.clone()).into_iter().map(|stage| {
-                    let stage_name = StoredValue::new(stage.name.clone());
-                    let (st, en) = (stage.started_at, stage.ended_at);
-                    view! {
-                        <section class=format!("stage-column stage-col-{}", lower(stage.status)) aria-label=format!("Stage {}", stage.name) data-stage=stage.name.clone() data-status=stage.status.as_str()>
-                            <h3><span class=format!("stage-icon stage-{}", lower(stage.status)) aria-hidden="true"></span> " " {stage.name.clone()}</h3>
-                            <p class="small">{status_badge(stage.status)} " " <span class="duration">{move || span(now.get(), st, en)}</span></p>
-                            {stage.tasks.into_iter().map(|t| {
-                                let task = StoredValue::new(t.name.clone());
-                                let (ts, te) = (t.started_at, t.ended_at);
-                                let is_open = move || selected.get().is_some_and(|(s, n)| s == stage_name.get_value() && n == task.get_value());
-                                view! {
-                                    <button type="button" class=format!("task-card status-border-{}", lower(t.status))
-                                        aria-pressed=move || is_open().to_string()
-                                        data-task=t.name.clone() data-status=t.status.as_str()
-                                        on:click=move |_| selected.set(if is_open() { None } else { Some((stage_name.get_value(), task.get_value())) })>
-                                        <span class="task-name">{t.name.clone()}</span>
-                                        <span class="muted small">{t.kind.clone()}</span>
-                                        {status_badge(t.status)}
-                                        <span class="duration small">{move || span(now.get(), ts, te)}</span>
-                                    </button>
-                                }
-                            }).collect_view()}
-                        </section>
-                    }
-                }).collect_view()}
-            </div>
+            <StageColumns summary selected now/>
             {move || selected.get().map(|(stage, task)| {
                 let found: Option<TaskRunView> = detail.with(|d| d.stages.iter().find(|s| s.name == stage).and_then(|s| s.tasks.iter().find(|t| t.name == task).cloned()));
                 let live_status = summary.with(|s| s.stages.iter().find(|s| s.name == stage).and_then(|s| s.tasks.iter().find(|t| t.name == task).map(|t| t.status)));
                 view! { <TaskPanel execution=id stage task found live_status/> }
             })}
+        </div>
+    }
+}
+
+/// The execution's facts: status, why it waits, pipeline, who started it, times, message.
+#[component]
+fn Facts(summary: RwSignal<ExecutionSummary>, now: ReadSignal<i64>) -> impl IntoView {
+    let r = move || summary.with(|s| s.row.clone());
+    view! {
+        <dl class="facts">
+            <dt>"Status"</dt><dd>{move || status_badge(r().status)}</dd>
+            {move || summary.with(|s| s.queue.clone()).map(|q| view! {
+                <dt>"Waiting"</dt><dd data-testid=ids::QUEUE_REASON>{q.describe()}</dd>
+            })}
+            <dt>"Pipeline"</dt><dd>{move || r().pipeline_name} " · " {summary.with(|s| s.project_name.clone())}</dd>
+            <dt>"Started by"</dt><dd>{move || summary.with(|s| s.started_by.clone())}</dd>
+            <dt>"Queued"</dt><dd>{move || exact(r().created_at)}</dd>
+            <dt>"Started"</dt><dd>{move || r().started_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
+            <dt>"Ended"</dt><dd>{move || r().ended_at.map(exact).unwrap_or_else(|| "not yet".to_owned())}</dd>
+            <dt>"Duration"</dt><dd class="duration">{move || row_duration(now.get(), &r())}</dd>
+            {move || r().message.map(|m| view! { <dt>"Message"</dt><dd class=message_class(r().status)>{m}</dd> })}
+            {move || (!r().comments.is_empty()).then(|| view! { <dt>"Comments"</dt><dd>{r().comments}</dd> })}
+        </dl>
+    }
+}
+
+/// Cancel, Pause, Resume, Rerun and Delete, as the status allows.
+#[component]
+fn ActionButtons(
+    id: i64,
+    status: Signal<RunStatus>,
+    act: ServerAction<crate::api::ExecutionAction>,
+) -> impl IntoView {
+    use domain::executions::ExecutionAction as Asked;
+    view! {
+        <div class="actions" role="group" aria-label="Execution actions">
+            {move || {
+                let s = status.get();
+                let button = move |action: Asked, label: &'static str| view! {
+                    <button type="button" class=if matches!(action, Asked::Delete | Asked::Cancel) { "danger" } else { "button" }
+                        disabled=move || act.pending().get()
+                        on:click=move |_| { act.dispatch(crate::api::ExecutionAction { id, action: action.as_str().to_owned() }); }>
+                        {label}
+                    </button>
+                };
+                view! {
+                    {(!s.is_final()).then(|| button(Asked::Cancel, "Cancel"))}
+                    {matches!(s, RunStatus::Queued | RunStatus::Running).then(|| button(Asked::Pause, "Pause"))}
+                    {(s == RunStatus::Paused).then(|| button(Asked::Resume, "Resume"))}
+                    {button(Asked::Rerun, "Rerun")}
+                    {s.is_final().then(|| button(Asked::Delete, "Delete"))}
+                }
+            }}
+        </div>
+    }
+}
+
+/// The inputs the execution ran with.
+#[component]
+fn InputsTable(detail: RwSignal<ExecutionDetail>) -> impl IntoView {
+    view! {
+        <h2>"Inputs"</h2>
+        {move || {
+            let input = detail.with(|d| d.input.clone());
+            if input.is_empty() {
+                view! { <p class="muted">"This pipeline takes no inputs."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table compact">
+                        <thead><tr><th scope="col">"Input"</th><th scope="col">"Value"</th></tr></thead>
+                        <tbody>
+                            {input.into_iter().map(|(k, v)| view! { <tr><td><code>{k}</code></td><td><code>{v}</code></td></tr> }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// A column per stage, a card per task; a card opens its task's panel.
+#[component]
+fn StageColumns(
+    summary: RwSignal<ExecutionSummary>,
+    selected: RwSignal<Option<(String, String)>>,
+    now: ReadSignal<i64>,
+) -> impl IntoView {
+    view! {
+        <div class="stage-columns">
+            {move || summary.with(|s| s.stages.clone()).into_iter().map(|stage| {
+                let stage_name = StoredValue::new(stage.name.clone());
+                let (st, en) = (stage.started_at, stage.ended_at);
+                view! {
+                    <section class=format!("stage-column stage-col-{}", lower(stage.status)) aria-label=format!("Stage {}", stage.name) data-stage=stage.name.clone() data-status=stage.status.as_str()>
+                        <h3><span class=format!("stage-icon stage-{}", lower(stage.status)) aria-hidden="true"></span> " " {stage.name.clone()}</h3>
+                        <p class="small">{status_badge(stage.status)} " " <span class="duration">{move || span(now.get(), st, en)}</span></p>
+                        {stage.tasks.into_iter().map(|t| {
+                            let task = StoredValue::new(t.name.clone());
+                            let (ts, te) = (t.started_at, t.ended_at);
+                            let is_open = move || selected.get().is_some_and(|(s, n)| s == stage_name.get_value() && n == task.get_value());
+                            view! {
+                                <button type="button" class=format!("task-card status-border-{}", lower(t.status))
+                                    aria-pressed=move || is_open().to_string()
+                                    data-task=t.name.clone() data-status=t.status.as_str()
+                                    on:click=move |_| selected.set(if is_open() { None } else { Some((stage_name.get_value(), task.get_value())) })>
+                                    <span class="task-name">{t.name.clone()}</span>
+                                    <span class="muted small">{t.kind.clone()}</span>
+                                    {status_badge(t.status)}
+                                    <span class="duration small">{move || span(now.get(), ts, te)}</span>
+                                </button>
+                            }
+                        }).collect_view()}
+                    </section>
+                }
+            }).collect_view()}
         </div>
     }
 }
