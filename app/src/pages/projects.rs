@@ -40,9 +40,6 @@ fn is_admin() -> Signal<bool> {
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
-    let error = action_error(create.value());
-    let form = NodeRef::new();
-    reset_on_success(create, form);
     let projects = Resource::new(move || create.version().get(), |_| list_projects());
     let admin = is_admin();
     let shell = use_shell();
@@ -65,28 +62,7 @@ pub fn ProjectsPage() -> impl IntoView {
         // the session resource is read inside a Transition, as hydration requires
         <Transition fallback=|| ()>
             <Show when=move || admin.get()>
-                <details class="card" open>
-                    <summary>"New project"</summary>
-                    <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_PROJECT_FORM attr:class="form-grid">
-                        <label for="new-project-name">"Name"</label>
-                        <div>
-                            <input id="new-project-name" name="name" required maxlength="64" placeholder="web-frontend"/>
-                            <FieldError error field="name"/>
-                        </div>
-                        <label for="new-project-description">"Description"</label>
-                        <div>
-                            <textarea id="new-project-description" name="description" rows="2" maxlength="2000"></textarea>
-                            <FieldError error field="description"/>
-                        </div>
-                        <div></div>
-                        <div>
-                            <FormError error fields=&["name", "description"]/>
-                            <button type="submit" class="primary" disabled=move || create.pending().get()>
-                                {move || if create.pending().get() { "Creating…" } else { "Create project" }}
-                            </button>
-                        </div>
-                    </ActionForm>
-                </details>
+                <NewProjectForm create/>
             </Show>
         </Transition>
         <Transition fallback=|| view! { <Loading/> }>
@@ -103,32 +79,72 @@ pub fn ProjectsPage() -> impl IntoView {
                         </EmptyState>
                     }.into_any(),
                     Ok(list) => view! {
-                        <table class="table" data-testid=ids::PROJECT_LIST>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Description"</th>
-                                    <th scope="col">"Your role"</th>
-                                    <th scope="col" class="num">"Members"</th>
-                                    <th scope="col">"Created"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td><A href=format!("/projects/{}", p.id)>{p.name}</A></td>
-                                        <td class="muted">{p.description}</td>
-                                        <td><span class=format!("role role-{}", p.my_role.as_str())>{p.my_role.label()}</span></td>
-                                        <td class="num">{p.member_count}</td>
-                                        <td><time datetime=p.created_at.to_rfc3339()>{p.created_at.format("%Y-%m-%d").to_string()}</time></td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <ProjectTable list/>
                     }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// New project (system administrators): name and description.
+#[component]
+fn NewProjectForm(create: ServerAction<CreateProject>) -> impl IntoView {
+    let error = action_error(create.value());
+    let form = NodeRef::new();
+    reset_on_success(create, form);
+    view! {
+        <details class="card" open>
+            <summary>"New project"</summary>
+            <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_PROJECT_FORM attr:class="form-grid">
+                <label for="new-project-name">"Name"</label>
+                <div>
+                    <input id="new-project-name" name="name" required maxlength="64" placeholder="web-frontend"/>
+                    <FieldError error field="name"/>
+                </div>
+                <label for="new-project-description">"Description"</label>
+                <div>
+                    <textarea id="new-project-description" name="description" rows="2" maxlength="2000"></textarea>
+                    <FieldError error field="description"/>
+                </div>
+                <div></div>
+                <div>
+                    <FormError error fields=&["name", "description"]/>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create project" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// The projects a person sees, with their role in each.
+#[component]
+fn ProjectTable(list: Vec<domain::views::ProjectSummary>) -> impl IntoView {
+    view! {
+        <table class="table" data-testid=ids::PROJECT_LIST>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Description"</th>
+                    <th scope="col">"Your role"</th>
+                    <th scope="col" class="num">"Members"</th>
+                    <th scope="col">"Created"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|p| view! {
+                    <tr>
+                        <td><A href=format!("/projects/{}", p.id)>{p.name}</A></td>
+                        <td class="muted">{p.description}</td>
+                        <td><span class=format!("role role-{}", p.my_role.as_str())>{p.my_role.label()}</span></td>
+                        <td class="num">{p.member_count}</td>
+                        <td><time datetime=p.created_at.to_rfc3339()>{p.created_at.format("%Y-%m-%d").to_string()}</time></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 
@@ -193,15 +209,12 @@ fn ProjectView(
 ) -> impl IntoView {
     let p = detail.project.clone();
     let manage = p.my_role.allows(ProjectAction::Manage);
-    let update_error = action_error(update.value());
     let add_error = action_error(add.value());
     let member_error = Signal::derive(move || {
         action_error(change.value())
             .get()
             .or_else(|| action_error(remove.value()).get())
     });
-    let delete_error = action_error(delete.value());
-    let confirm_delete = RwSignal::new(false);
     let add_form = NodeRef::new();
     reset_on_success(add, add_form);
     let project_id = p.id;
@@ -217,6 +230,53 @@ fn ProjectView(
                 {format!("You are a {} of this project: you can see it but only its administrators can change it.", p.my_role.label().to_lowercase())}
             </p>
         })}
+        <SettingsSection p=p.clone() manage update/>
+        <section class="card">
+            <h2>"Members"</h2>
+            <table class="table" data-testid=ids::MEMBER_LIST>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"E-mail address"</th>
+                        <th scope="col">"Role"</th>
+                        {manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {detail.members.into_iter().map(|m| view! { <MemberRowView m project_id manage change remove/> }).collect_view()}
+                </tbody>
+            </table>
+            <FormError error=member_error/>
+            {manage.then(|| view! {
+                <h3>"Add a member"</h3>
+                <ActionForm action=add node_ref=add_form attr:data-testid=ids::ADD_MEMBER_FORM attr:class="inline-form">
+                    <input type="hidden" name="project_id" value=project_id.to_string()/>
+                    <label for="member-email">"E-mail address"</label>
+                    <input id="member-email" type="email" name="email" required placeholder="ada@example.com"/>
+                    <label for="member-role">"Role"</label>
+                    <select id="member-role" name="role">{role_options(ProjectRole::Member)}</select>
+                    <button type="submit" disabled=move || add.pending().get()>
+                        {move || if add.pending().get() { "Adding…" } else { "Add member" }}
+                    </button>
+                </ActionForm>
+                <FieldError error=add_error field="email"/>
+                <FormError error=add_error fields=&["email"]/>
+            })}
+        </section>
+        {manage.then(|| view! { <DeleteSection project_id delete/> })}
+    }
+}
+
+/// The project's name and description: a form for its administrators, facts for others.
+#[component]
+fn SettingsSection(
+    p: domain::views::ProjectSummary,
+    manage: bool,
+    update: ServerAction<UpdateProject>,
+) -> impl IntoView {
+    let update_error = action_error(update.value());
+    let project_id = p.id;
+    view! {
         <section class="card">
             <h2>"Settings"</h2>
             {if manage {
@@ -252,60 +312,35 @@ fn ProjectView(
                 }.into_any()
             }}
         </section>
-        <section class="card">
-            <h2>"Members"</h2>
-            <table class="table" data-testid=ids::MEMBER_LIST>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"E-mail address"</th>
-                        <th scope="col">"Role"</th>
-                        {manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                    </tr>
-                </thead>
-                <tbody>
-                    {detail.members.into_iter().map(|m| view! { <MemberRowView m project_id manage change remove/> }).collect_view()}
-                </tbody>
-            </table>
-            <FormError error=member_error/>
-            {manage.then(|| view! {
-                <h3>"Add a member"</h3>
-                <ActionForm action=add node_ref=add_form attr:data-testid=ids::ADD_MEMBER_FORM attr:class="inline-form">
-                    <input type="hidden" name="project_id" value=project_id.to_string()/>
-                    <label for="member-email">"E-mail address"</label>
-                    <input id="member-email" type="email" name="email" required placeholder="ada@example.com"/>
-                    <label for="member-role">"Role"</label>
-                    <select id="member-role" name="role">{role_options(ProjectRole::Member)}</select>
-                    <button type="submit" disabled=move || add.pending().get()>
-                        {move || if add.pending().get() { "Adding…" } else { "Add member" }}
+    }
+}
+
+/// Delete this project, confirmed first.
+#[component]
+fn DeleteSection(project_id: i64, delete: ServerAction<DeleteProject>) -> impl IntoView {
+    let delete_error = action_error(delete.value());
+    let confirm_delete = RwSignal::new(false);
+    view! {
+        <section class="card danger-zone">
+            <h2>"Delete this project"</h2>
+            <p>"Deleting a project removes its memberships. This cannot be undone."</p>
+            <Show
+                when=move || confirm_delete.get()
+                fallback=move || view! {
+                    <button type="button" class="danger" data-testid=ids::DELETE_PROJECT on:click=move |_| confirm_delete.set(true)>
+                        "Delete project…"
                     </button>
+                }
+            >
+                <ActionForm action=delete attr:class="inline-form">
+                    <input type="hidden" name="project_id" value=project_id.to_string()/>
+                    <span role="alert">"Really delete this project?"</span>
+                    <button type="submit" class="danger">"Yes, delete it"</button>
+                    <button type="button" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
                 </ActionForm>
-                <FieldError error=add_error field="email"/>
-                <FormError error=add_error fields=&["email"]/>
-            })}
+            </Show>
+            <FormError error=delete_error/>
         </section>
-        {manage.then(|| view! {
-            <section class="card danger-zone">
-                <h2>"Delete this project"</h2>
-                <p>"Deleting a project removes its memberships. This cannot be undone."</p>
-                <Show
-                    when=move || confirm_delete.get()
-                    fallback=move || view! {
-                        <button type="button" class="danger" data-testid=ids::DELETE_PROJECT on:click=move |_| confirm_delete.set(true)>
-                            "Delete project…"
-                        </button>
-                    }
-                >
-                    <ActionForm action=delete attr:class="inline-form">
-                        <input type="hidden" name="project_id" value=project_id.to_string()/>
-                        <span role="alert">"Really delete this project?"</span>
-                        <button type="submit" class="danger">"Yes, delete it"</button>
-                        <button type="button" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
-                    </ActionForm>
-                </Show>
-                <FormError error=delete_error/>
-            </section>
-        })}
     }
 }
 

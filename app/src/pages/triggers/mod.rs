@@ -173,24 +173,17 @@ fn Webhooks(project: ProjectSummary, can_use: bool, administrator: bool) -> impl
     }
 }
 
+/// The card's listener URL: masked until Copy fetches it (the copy goes to the clipboard).
 #[component]
-fn WebhookCardView(
-    c: WebhookCard,
+fn ListenerUrl(
+    id: i64,
     project_id: i64,
-    project_name: String,
     can_use: bool,
-    act: ServerAction<WebhookAction>,
-    delete: ServerAction<DeleteWebhook>,
-    editor: RwSignal<Option<Option<WebhookCard>>>,
+    listener_path: String,
+    url: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let id = c.id;
-    let enabled = c.enabled;
-    let confirming = RwSignal::new(false);
-    let regenerating = RwSignal::new(false);
-    let url: RwSignal<Option<String>> = RwSignal::new(None);
     let copied = RwSignal::new(false);
     let url_error = RwSignal::new(None::<String>);
-    let stored = StoredValue::new(c.clone());
     let copy = move |_| {
         leptos::task::spawn_local(async move {
             match webhook_listener_url(project_id, id).await {
@@ -203,10 +196,137 @@ fn WebhookCardView(
             }
         });
     };
+    let masked = format!("{listener_path}?secureToken={}", domain::views::MASK);
+    view! {
+        <dt>"Listener URL"</dt>
+        <dd>
+            <div class="token-box">
+                {move || match url.get() {
+                    Some(u) => view! {
+                        <label class="visually-hidden" for=format!("listener-{id}")>"Listener URL"</label>
+                        <input id=format!("listener-{id}") readonly value=u data-testid=ids::LISTENER_URL/>
+                    }.into_any(),
+                    None => view! { <code class="listener-masked">{masked.clone()}</code> }.into_any(),
+                }}
+                {can_use.then(|| view! { <button type="button" on:click=copy aria-label="Copy the listener URL">"Copy"</button> })}
+            </div>
+            <span class="hint" role="status">
+                {move || copied.get().then_some("Copied to the clipboard.")}
+                {move || url_error.get()}
+            </span>
+        </dd>
+    }
+}
+
+/// Whether a Docker Hub card's webhook is in sync with Docker Hub, and Retry sync.
+#[component]
+fn HubSync(
+    c: WebhookCard,
+    project_id: i64,
+    can_use: bool,
+    act: ServerAction<WebhookAction>,
+) -> impl IntoView {
+    let id = c.id;
+    view! {
+        {c.docker_hub.then(|| {
+            let (label, class) = match c.sync_state {
+                SyncState::InSync => ("In sync with Docker Hub", "validation-ok"),
+                SyncState::Error => ("Not in sync with Docker Hub", "validation-failed"),
+                SyncState::None => ("Not synced", "muted"),
+            };
+            view! {
+                <dt>"Docker Hub"</dt>
+                <dd data-testid=ids::WEBHOOK_SYNC>
+                    <span class=class>{label}</span>
+                    {c.synced_at.map(|t| view! { <span class="muted small">{format!(" · last synced {}", when(t))}</span> })}
+                    {c.sync_error.clone().map(|e| view! { <div class="warning-text">{e}</div> })}
+                    {(can_use && c.sync_state != SyncState::InSync).then(|| view! {
+                        <button type="button" class="link-button" disabled=move || act.pending().get()
+                            on:click=move |_| { act.dispatch(WebhookAction { project_id, webhook_id: id, action: "retry-sync".into() }); }>
+                            "Retry sync"
+                        </button>
+                    })}
+                </dd>
+            }
+        })}
+    }
+}
+
+/// Open / Edit, Enable or Disable, Regenerate token and Delete, each confirmed where it cannot be undone.
+#[component]
+fn CardActions(
+    c: WebhookCard,
+    project_id: i64,
+    act: ServerAction<WebhookAction>,
+    delete: ServerAction<DeleteWebhook>,
+    editor: RwSignal<Option<Option<WebhookCard>>>,
+    url: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = c.id;
+    let enabled = c.enabled;
+    let confirming = RwSignal::new(false);
+    let regenerating = RwSignal::new(false);
+    let stored = StoredValue::new(c);
     let delete_failed = Signal::derive(
         move || matches!(delete.value().get(), Some(Err(ref e)) if e.message.contains("Docker Hub")),
     );
-    let masked = format!("{}?secureToken={}", c.listener_path, domain::views::MASK);
+    view! {
+        <div class="card-actions">
+            <button type="button" on:click=move |_| editor.set(Some(Some(stored.get_value())))>"Open / Edit"</button>
+            <button type="button" disabled=move || act.pending().get() on:click=move |_| {
+                act.dispatch(WebhookAction { project_id, webhook_id: id, action: if enabled { "disable" } else { "enable" }.into() });
+            }>{if enabled { "Disable" } else { "Enable" }}</button>
+            {move || if regenerating.get() {
+                view! {
+                    <span class="inline-form">
+                        "The registry's current URL stops working. "
+                        <button type="button" class="danger" on:click=move |_| {
+                            regenerating.set(false);
+                            url.set(None);
+                            act.dispatch(WebhookAction { project_id, webhook_id: id, action: "regenerate-token".into() });
+                        }>"Regenerate"</button>
+                        <button type="button" on:click=move |_| regenerating.set(false)>"Keep"</button>
+                    </span>
+                }.into_any()
+            } else {
+                view! { <button type="button" on:click=move |_| regenerating.set(true)>"Regenerate token"</button> }.into_any()
+            }}
+            {move || if confirming.get() {
+                view! {
+                    <span class="inline-form">
+                        "Delete this webhook and its Activity? "
+                        <button type="button" class="danger" on:click=move |_| {
+                            confirming.set(false);
+                            delete.dispatch(DeleteWebhook { project_id, webhook_id: id, force: false });
+                        }>"Delete"</button>
+                        <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </span>
+                }.into_any()
+            } else {
+                view! { <button type="button" class="danger-link" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
+            }}
+            {move || delete_failed.get().then(|| view! {
+                <button type="button" class="danger" on:click=move |_| {
+                    delete.dispatch(DeleteWebhook { project_id, webhook_id: id, force: true });
+                }>"Delete anyway"</button>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn WebhookCardView(
+    c: WebhookCard,
+    project_id: i64,
+    project_name: String,
+    can_use: bool,
+    act: ServerAction<WebhookAction>,
+    delete: ServerAction<DeleteWebhook>,
+    editor: RwSignal<Option<Option<WebhookCard>>>,
+) -> impl IntoView {
+    let id = c.id;
+    let enabled = c.enabled;
+    let url: RwSignal<Option<String>> = RwSignal::new(None);
     let token = match (&c.api_token_name, c.api_token_status) {
         (Some(n), Some(TokenStatus::Active)) => n.clone(),
         (Some(n), Some(TokenStatus::Expired)) => format!("{n} (expired)"),
@@ -238,23 +358,7 @@ fn WebhookCardView(
                 <dt>"Tag"</dt><dd>{if c.tag.is_empty() { view! { <span class="muted">"any tag"</span> }.into_any() } else { view! { <code>{c.tag.clone()}</code> }.into_any() }}</dd>
                 <dt>"API token"</dt><dd class=if token_ok { "" } else { "warning-text" }>{token}</dd>
                 <dt>"Result to registry"</dt><dd>{if c.send_result { "Sent back (callback)" } else { "Not sent" }}</dd>
-                <dt>"Listener URL"</dt>
-                <dd>
-                    <div class="token-box">
-                        {move || match url.get() {
-                            Some(u) => view! {
-                                <label class="visually-hidden" for=format!("listener-{id}")>"Listener URL"</label>
-                                <input id=format!("listener-{id}") readonly value=u data-testid=ids::LISTENER_URL/>
-                            }.into_any(),
-                            None => view! { <code class="listener-masked">{masked.clone()}</code> }.into_any(),
-                        }}
-                        {can_use.then(|| view! { <button type="button" on:click=copy aria-label="Copy the listener URL">"Copy"</button> })}
-                    </div>
-                    <span class="hint" role="status">
-                        {move || copied.get().then_some("Copied to the clipboard.")}
-                        {move || url_error.get()}
-                    </span>
-                </dd>
+                <ListenerUrl id project_id can_use listener_path=c.listener_path.clone() url/>
                 <dt>"Last event"</dt>
                 <dd>
                     {match (c.last_event_at, c.last_event_status) {
@@ -266,70 +370,9 @@ fn WebhookCardView(
                     }}
                 </dd>
                 <dt>"Counts"</dt><dd>{events}</dd>
-                {c.docker_hub.then(|| {
-                    let (label, class) = match c.sync_state {
-                        SyncState::InSync => ("In sync with Docker Hub", "validation-ok"),
-                        SyncState::Error => ("Not in sync with Docker Hub", "validation-failed"),
-                        SyncState::None => ("Not synced", "muted"),
-                    };
-                    view! {
-                        <dt>"Docker Hub"</dt>
-                        <dd data-testid=ids::WEBHOOK_SYNC>
-                            <span class=class>{label}</span>
-                            {c.synced_at.map(|t| view! { <span class="muted small">{format!(" · last synced {}", when(t))}</span> })}
-                            {c.sync_error.clone().map(|e| view! { <div class="warning-text">{e}</div> })}
-                            {(can_use && c.sync_state != SyncState::InSync).then(|| view! {
-                                <button type="button" class="link-button" disabled=move || act.pending().get()
-                                    on:click=move |_| { act.dispatch(WebhookAction { project_id, webhook_id: id, action: "retry-sync".into() }); }>
-                                    "Retry sync"
-                                </button>
-                            })}
-                        </dd>
-                    }
-                })}
+                <HubSync c=c.clone() project_id can_use act/>
             </dl>
-            {can_use.then(|| view! {
-                <div class="card-actions">
-                    <button type="button" on:click=move |_| editor.set(Some(Some(stored.get_value())))>"Open / Edit"</button>
-                    <button type="button" disabled=move || act.pending().get() on:click=move |_| {
-                        act.dispatch(WebhookAction { project_id, webhook_id: id, action: if enabled { "disable" } else { "enable" }.into() });
-                    }>{if enabled { "Disable" } else { "Enable" }}</button>
-                    {move || if regenerating.get() {
-                        view! {
-                            <span class="inline-form">
-                                "The registry's current URL stops working. "
-                                <button type="button" class="danger" on:click=move |_| {
-                                    regenerating.set(false);
-                                    url.set(None);
-                                    act.dispatch(WebhookAction { project_id, webhook_id: id, action: "regenerate-token".into() });
-                                }>"Regenerate"</button>
-                                <button type="button" on:click=move |_| regenerating.set(false)>"Keep"</button>
-                            </span>
-                        }.into_any()
-                    } else {
-                        view! { <button type="button" on:click=move |_| regenerating.set(true)>"Regenerate token"</button> }.into_any()
-                    }}
-                    {move || if confirming.get() {
-                        view! {
-                            <span class="inline-form">
-                                "Delete this webhook and its Activity? "
-                                <button type="button" class="danger" on:click=move |_| {
-                                    confirming.set(false);
-                                    delete.dispatch(DeleteWebhook { project_id, webhook_id: id, force: false });
-                                }>"Delete"</button>
-                                <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                            </span>
-                        }.into_any()
-                    } else {
-                        view! { <button type="button" class="danger-link" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
-                    }}
-                    {move || delete_failed.get().then(|| view! {
-                        <button type="button" class="danger" on:click=move |_| {
-                            delete.dispatch(DeleteWebhook { project_id, webhook_id: id, force: true });
-                        }>"Delete anyway"</button>
-                    })}
-                </div>
-            })}
+            {can_use.then(|| view! { <CardActions c=c.clone() project_id act delete editor url/> })}
         </li>
     }
 }
