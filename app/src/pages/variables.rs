@@ -80,15 +80,11 @@ fn ProjectVariables(project: ProjectSummary) -> impl IntoView {
     let role = project.my_role;
     let can_use = role.allows(ProjectAction::Use);
     let administrator = role == ProjectRole::Administrator;
-    let error = action_error(create.value());
     let row_error = Signal::derive(move || {
         action_error(update.value())
             .get()
             .or_else(|| action_error(delete.value()).get())
     });
-    let form = NodeRef::new();
-    reset_on_success(create, form);
-    let new_kind = RwSignal::new(VariableKind::Regular);
     view! {
         <p class="muted">"Project: " <strong>{project.name.clone()}</strong></p>
         {(!can_use).then(|| view! {
@@ -97,49 +93,7 @@ fn ProjectVariables(project: ProjectSummary) -> impl IntoView {
             </p>
         })}
         {can_use.then(|| view! {
-            <details class="card" open>
-                <summary>"New variable"</summary>
-                <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_VARIABLE_FORM attr:class="form-grid">
-                    <input type="hidden" name="project_id" value=project_id.to_string()/>
-                    <label for="variable-name">"Name"</label>
-                    <div>
-                        <input id="variable-name" name="name" required maxlength="128" placeholder="DEPLOY_ENV" autocomplete="off"/>
-                        <FieldError error field="name"/>
-                    </div>
-                    <label for="variable-kind">"Type"</label>
-                    <div>
-                        <select id="variable-kind" name="kind" on:change=move |ev| {
-                            if let Some(k) = VariableKind::parse(&event_target_value(&ev)) { new_kind.set(k) }
-                        }>
-                            {kind_options(VariableKind::Regular, administrator)}
-                        </select>
-                        <FieldError error field="kind"/>
-                    </div>
-                    <label for="variable-value">"Value"</label>
-                    <div>
-                        <input
-                            id="variable-value"
-                            name="value"
-                            required
-                            autocomplete="off"
-                            type=move || if new_kind.get().is_hidden() { "password" } else { "text" }
-                        />
-                        <FieldError error field="value"/>
-                    </div>
-                    <label for="variable-description">"Description"</label>
-                    <div>
-                        <input id="variable-description" name="description" maxlength="500"/>
-                        <FieldError error field="description"/>
-                    </div>
-                    <span></span>
-                    <div>
-                        <FormError error fields=FIELDS/>
-                        <button type="submit" class="primary" disabled=move || create.pending().get()>
-                            {move || if create.pending().get() { "Saving…" } else { "Create variable" }}
-                        </button>
-                    </div>
-                </ActionForm>
-            </details>
+            <NewVariableForm project_id administrator create/>
         })}
         <FormError error=row_error/>
         <Transition fallback=|| view! { <Loading/> }>
@@ -174,6 +128,116 @@ fn ProjectVariables(project: ProjectSummary) -> impl IntoView {
     }
 }
 
+/// New variable: name, type (RESTRICTED for administrators only), value and description.
+#[component]
+fn NewVariableForm(
+    project_id: i64,
+    administrator: bool,
+    create: ServerAction<CreateVariable>,
+) -> impl IntoView {
+    let error = action_error(create.value());
+    let form = NodeRef::new();
+    reset_on_success(create, form);
+    let new_kind = RwSignal::new(VariableKind::Regular);
+    view! {
+        <details class="card" open>
+            <summary>"New variable"</summary>
+            <ActionForm action=create node_ref=form attr:data-testid=ids::NEW_VARIABLE_FORM attr:class="form-grid">
+                <input type="hidden" name="project_id" value=project_id.to_string()/>
+                <label for="variable-name">"Name"</label>
+                <div>
+                    <input id="variable-name" name="name" required maxlength="128" placeholder="DEPLOY_ENV" autocomplete="off"/>
+                    <FieldError error field="name"/>
+                </div>
+                <label for="variable-kind">"Type"</label>
+                <div>
+                    <select id="variable-kind" name="kind" on:change=move |ev| {
+                        if let Some(k) = VariableKind::parse(&event_target_value(&ev)) { new_kind.set(k) }
+                    }>
+                        {kind_options(VariableKind::Regular, administrator)}
+                    </select>
+                    <FieldError error field="kind"/>
+                </div>
+                <label for="variable-value">"Value"</label>
+                <div>
+                    <input
+                        id="variable-value"
+                        name="value"
+                        required
+                        autocomplete="off"
+                        type=move || if new_kind.get().is_hidden() { "password" } else { "text" }
+                    />
+                    <FieldError error field="value"/>
+                </div>
+                <label for="variable-description">"Description"</label>
+                <div>
+                    <input id="variable-description" name="description" maxlength="500"/>
+                    <FieldError error field="description"/>
+                </div>
+                <span></span>
+                <div>
+                    <FormError error fields=FIELDS/>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Saving…" } else { "Create variable" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// A variable's Edit form, in the row under it.
+#[component]
+fn VariableEditRow(
+    v: VariableRow,
+    project_id: i64,
+    administrator: bool,
+    update: ServerAction<UpdateVariable>,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
+    let variable_id = v.id;
+    let hidden = v.kind.is_hidden();
+    let edit_error = action_error(update.value());
+    view! {
+        <tr class="edit-row">
+            <td colspan="6">
+                <ActionForm action=update attr:class="form-grid">
+                    <input type="hidden" name="project_id" value=project_id.to_string()/>
+                    <input type="hidden" name="variable_id" value=variable_id.to_string()/>
+                    <label for=format!("edit-name-{variable_id}")>"Name"</label>
+                    <div>
+                        <input id=format!("edit-name-{variable_id}") name="name" required value=v.name.clone()/>
+                        <FieldError error=edit_error field="name"/>
+                    </div>
+                    <label for=format!("edit-kind-{variable_id}")>"Type"</label>
+                    <select id=format!("edit-kind-{variable_id}") name="kind">{kind_options(v.kind, administrator)}</select>
+                    <label for=format!("edit-value-{variable_id}")>"Value"</label>
+                    <div>
+                        <input
+                            id=format!("edit-value-{variable_id}")
+                            name="value"
+                            autocomplete="off"
+                            type=if hidden { "password" } else { "text" }
+                            value=v.value.clone().unwrap_or_default()
+                            placeholder=if hidden { "Leave empty to keep the current value" } else { "" }
+                        />
+                        <FieldError error=edit_error field="value"/>
+                    </div>
+                    <label for=format!("edit-description-{variable_id}")>"Description"</label>
+                    <input id=format!("edit-description-{variable_id}") name="description" value=v.description.clone()/>
+                    <span></span>
+                    <div>
+                        <FormError error=edit_error fields=FIELDS/>
+                        <button type="submit" class="primary">"Save"</button>
+                        " "
+                        <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    </div>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}
+
 #[component]
 fn VariableRowView(
     v: VariableRow,
@@ -189,7 +253,6 @@ fn VariableRowView(
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let variable_id = v.id;
-    let edit_error = action_error(update.value());
     let row = StoredValue::new(v.clone());
     let kind_class = format!("kind kind-{}", v.kind.as_str().to_lowercase());
     view! {
@@ -228,48 +291,7 @@ fn VariableRowView(
             })}
         </tr>
         <Show when=move || editing.get()>
-            {move || {
-                let v = row.get_value();
-                let hidden = v.kind.is_hidden();
-                view! {
-                    <tr class="edit-row">
-                        <td colspan="6">
-                            <ActionForm action=update attr:class="form-grid">
-                                <input type="hidden" name="project_id" value=project_id.to_string()/>
-                                <input type="hidden" name="variable_id" value=variable_id.to_string()/>
-                                <label for=format!("edit-name-{variable_id}")>"Name"</label>
-                                <div>
-                                    <input id=format!("edit-name-{variable_id}") name="name" required value=v.name.clone()/>
-                                    <FieldError error=edit_error field="name"/>
-                                </div>
-                                <label for=format!("edit-kind-{variable_id}")>"Type"</label>
-                                <select id=format!("edit-kind-{variable_id}") name="kind">{kind_options(v.kind, administrator)}</select>
-                                <label for=format!("edit-value-{variable_id}")>"Value"</label>
-                                <div>
-                                    <input
-                                        id=format!("edit-value-{variable_id}")
-                                        name="value"
-                                        autocomplete="off"
-                                        type=if hidden { "password" } else { "text" }
-                                        value=v.value.clone().unwrap_or_default()
-                                        placeholder=if hidden { "Leave empty to keep the current value" } else { "" }
-                                    />
-                                    <FieldError error=edit_error field="value"/>
-                                </div>
-                                <label for=format!("edit-description-{variable_id}")>"Description"</label>
-                                <input id=format!("edit-description-{variable_id}") name="description" value=v.description.clone()/>
-                                <span></span>
-                                <div>
-                                    <FormError error=edit_error fields=FIELDS/>
-                                    <button type="submit" class="primary">"Save"</button>
-                                    " "
-                                    <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
-                                </div>
-                            </ActionForm>
-                        </td>
-                    </tr>
-                }
-            }}
+            {move || view! { <VariableEditRow v=row.get_value() project_id administrator update editing/> }}
         </Show>
     }
 }

@@ -87,25 +87,7 @@ fn ProjectEndpoints(project: ProjectSummary) -> impl IntoView {
     let row_error = Signal::derive(move || action_error(delete.value()).get());
     let validate_error = action_error(validate.value());
     view! {
-        <PageHeader title="Endpoints">
-            {can_use.then(|| view! {
-                <button type="button" class="primary" data-testid=ids::NEW_ENDPOINT on:click=move |_| {
-                    save.clear();
-                    editor.set(Some(None));
-                }>"New Endpoint"</button>
-            })}
-        </PageHeader>
-        <p class="page-lead">
-            "Endpoints connect pipelines and Docker webhooks to the systems they work with: Docker registries (Docker Hub, a v2 registry, Harbor) and Kubernetes clusters. "
-            "Passwords, tokens and keys are encrypted at rest and never shown again. "
-            <strong>"Validate"</strong> " makes the real call and records what it found."
-        </p>
-        <p class="muted">"Project: " <strong>{project.name.clone()}</strong></p>
-        {(!can_use).then(|| view! {
-            <p class="notice" data-testid=ids::READ_ONLY_NOTICE>
-                "You are a viewer of this project: you can see its endpoints but not change or validate them."
-            </p>
-        })}
+        <EndpointsIntro project_name=project.name.clone() can_use save editor/>
         <FormError error=row_error/>
         <FormError error=validate_error/>
         <Transition fallback=|| view! { <Loading/> }>
@@ -159,6 +141,37 @@ fn ProjectEndpoints(project: ProjectSummary) -> impl IntoView {
     }
 }
 
+/// The page's header with New Endpoint, what endpoints are, and a viewer's notice.
+#[component]
+fn EndpointsIntro(
+    project_name: String,
+    can_use: bool,
+    save: ServerAction<SaveEndpoint>,
+    editor: RwSignal<Option<Option<EndpointRow>>>,
+) -> impl IntoView {
+    view! {
+        <PageHeader title="Endpoints">
+            {can_use.then(|| view! {
+                <button type="button" class="primary" data-testid=ids::NEW_ENDPOINT on:click=move |_| {
+                    save.clear();
+                    editor.set(Some(None));
+                }>"New Endpoint"</button>
+            })}
+        </PageHeader>
+        <p class="page-lead">
+            "Endpoints connect pipelines and Docker webhooks to the systems they work with: Docker registries (Docker Hub, a v2 registry, Harbor) and Kubernetes clusters. "
+            "Passwords, tokens and keys are encrypted at rest and never shown again. "
+            <strong>"Validate"</strong> " makes the real call and records what it found."
+        </p>
+        <p class="muted">"Project: " <strong>{project_name}</strong></p>
+        {(!can_use).then(|| view! {
+            <p class="notice" data-testid=ids::READ_ONLY_NOTICE>
+                "You are a viewer of this project: you can see its endpoints but not change or validate them."
+            </p>
+        })}
+    }
+}
+
 #[component]
 #[allow(clippy::too_many_arguments)]
 fn EndpointRowView(
@@ -186,7 +199,6 @@ fn EndpointRowView(
         (None, Some(t)) => format!("Docker Registry · {}", t.label()),
         (None, None) => e.kind.label().to_owned(),
     };
-    let plain_http = e.url.starts_with("http://");
     let row = StoredValue::new(e.clone());
     let name = e.name.clone();
     view! {
@@ -197,31 +209,8 @@ fn EndpointRowView(
                 {e.kubernetes.as_ref().map(|k| view! { <div class="muted">"Namespace " <code>{k.namespace.clone()}</code></div> })}
             </td>
             <td>{kind}</td>
-            <td>
-                <code class="value">{e.url.clone()}</code>
-                {plain_http.then(|| view! {
-                    <div class="warning-text" title="Credentials and data travel unencrypted">"⚠ Plain http: not encrypted"</div>
-                })}
-                {e.certificate_sha256.clone().map(|pin| view! {
-                    <div class="muted" title=pin.clone()>"Certificate accepted · SHA-256 " {pin[..11.min(pin.len())].to_owned()} "…"</div>
-                })}
-            </td>
-            <td class="validation" aria-live="polite">
-                {move || if validating() {
-                    view! { <span class="loading"><span class="spinner" aria-hidden="true"></span>"Validating…"</span> }.into_any()
-                } else {
-                    match row.get_value().last_validation {
-                        None => view! { <span class="muted">"Not validated yet"</span> }.into_any(),
-                        Some(v) => view! {
-                            <div class=if v.ok { "validation-ok" } else { "validation-failed" }>
-                                <strong>{if v.ok { "✓ Valid" } else { "✗ Failed" }}</strong>
-                                " " <span>{v.message.clone()}</span>
-                            </div>
-                            <div class="muted small">{time(v.at)}</div>
-                        }.into_any(),
-                    }
-                }}
-            </td>
+            <UrlCell url=e.url.clone() pin=e.certificate_sha256.clone()/>
+            <ValidationCell row validating=Signal::derive(validating)/>
             {can_use.then(|| view! {
                 <td class="actions">
                     {may_change.then(|| view! {
@@ -251,6 +240,46 @@ fn EndpointRowView(
                 </td>
             })}
         </tr>
+    }
+}
+
+/// The endpoint's last validation, or progress while one runs.
+#[component]
+fn ValidationCell(row: StoredValue<EndpointRow>, validating: Signal<bool>) -> impl IntoView {
+    view! {
+        <td class="validation" aria-live="polite">
+            {move || if validating.get() {
+                view! { <span class="loading"><span class="spinner" aria-hidden="true"></span>"Validating…"</span> }.into_any()
+            } else {
+                match row.get_value().last_validation {
+                    None => view! { <span class="muted">"Not validated yet"</span> }.into_any(),
+                    Some(v) => view! {
+                        <div class=if v.ok { "validation-ok" } else { "validation-failed" }>
+                            <strong>{if v.ok { "✓ Valid" } else { "✗ Failed" }}</strong>
+                            " " <span>{v.message.clone()}</span>
+                        </div>
+                        <div class="muted small">{time(v.at)}</div>
+                    }.into_any(),
+                }
+            }}
+        </td>
+    }
+}
+
+/// The endpoint's URL, a warning when it is plain http, and its accepted certificate.
+#[component]
+fn UrlCell(url: String, pin: Option<String>) -> impl IntoView {
+    let plain_http = url.starts_with("http://");
+    view! {
+        <td>
+            <code class="value">{url}</code>
+            {plain_http.then(|| view! {
+                <div class="warning-text" title="Credentials and data travel unencrypted">"⚠ Plain http: not encrypted"</div>
+            })}
+            {pin.map(|pin| view! {
+                <div class="muted" title=pin.clone()>"Certificate accepted · SHA-256 " {pin[..11.min(pin.len())].to_owned()} "…"</div>
+            })}
+        </td>
     }
 }
 

@@ -22,7 +22,6 @@ pub(super) fn Activity(project_id: i64, can_use: bool, tab: RwSignal<Tab>) -> im
             on_cleanup(move || handle.clear());
         }
     }
-    let cards = Resource::new(move || project_id, list_webhooks);
     let page = Resource::new(
         move || {
             (
@@ -50,6 +49,52 @@ pub(super) fn Activity(project_id: i64, can_use: bool, tab: RwSignal<Tab>) -> im
     let reset = move || pages.set(vec![None]);
     let resubmitted = Signal::derive(move || resubmit.value().get().and_then(|r| r.ok()));
     view! {
+        <ActivityFilters project_id webhook status text reset/>
+        {move || resubmitted.get().map(|r| view! {
+            <p class="notice success" role="status">{format!("Resubmitted: {}", r.message)}</p>
+        })}
+        <FormError error=action_error(resubmit.value())/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(p) if p.rows.is_empty() && pages.with_untracked(|s| s.len() == 1) => view! {
+                        <EmptyState title="No Docker events yet">
+                            <p>"When a registry posts to a webhook's listener URL, the push appears here: who pushed which image and tag, and the execution it started."</p>
+                            <button type="button" on:click=move |_| tab.set(Tab::Webhooks)>"Go to Webhooks for Docker"</button>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_before;
+                        let first = pages.with_untracked(|s| s.len() == 1);
+                        view! {
+                            <ActivityTable rows=p.rows open/>
+                            <nav class="pager" aria-label="Activity pages">
+                                <button type="button" disabled=first on:click=move |_| reset()>"Newest"</button>
+                                <button type="button" disabled=next.is_none() on:click=move |_| pages.update(|s| s.push(next))>"Older"</button>
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || open.get().map(|id| view! {
+            <ActivityDetailDialog project_id activity_id=id can_use resubmit on_close=move || open.set(None)/>
+        })}
+    }
+}
+
+/// Filters: webhook, status and search text; changing one goes back to the newest page.
+#[component]
+fn ActivityFilters(
+    project_id: i64,
+    webhook: RwSignal<Option<i64>>,
+    status: RwSignal<Option<ActivityStatus>>,
+    text: RwSignal<String>,
+    reset: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let cards = Resource::new(move || project_id, list_webhooks);
+    view! {
         <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
             <label for="activity-webhook">"Webhook"</label>
             <select id="activity-webhook" on:change=move |ev| { webhook.set(event_target_value(&ev).parse().ok()); reset(); }>
@@ -71,54 +116,31 @@ pub(super) fn Activity(project_id: i64, can_use: bool, tab: RwSignal<Tab>) -> im
             <input id="activity-text" type="search" placeholder="image, tag, owner, message"
                 on:input=move |ev| { text.set(event_target_value(&ev)); reset(); }/>
         </form>
-        {move || resubmitted.get().map(|r| view! {
-            <p class="notice success" role="status">{format!("Resubmitted: {}", r.message)}</p>
-        })}
-        <FormError error=action_error(resubmit.value())/>
-        <Transition fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    Ok(p) if p.rows.is_empty() && pages.with_untracked(|s| s.len() == 1) => view! {
-                        <EmptyState title="No Docker events yet">
-                            <p>"When a registry posts to a webhook's listener URL, the push appears here: who pushed which image and tag, and the execution it started."</p>
-                            <button type="button" on:click=move |_| tab.set(Tab::Webhooks)>"Go to Webhooks for Docker"</button>
-                        </EmptyState>
-                    }.into_any(),
-                    Ok(p) => {
-                        let next = p.next_before;
-                        let first = pages.with_untracked(|s| s.len() == 1);
-                        view! {
-                            <table class="table activity" data-testid=ids::ACTIVITY_LIST>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Received"</th>
-                                        <th scope="col">"Webhook"</th>
-                                        <th scope="col">"Owner"</th>
-                                        <th scope="col">"Image"</th>
-                                        <th scope="col">"Tag"</th>
-                                        <th scope="col">"Digest"</th>
-                                        <th scope="col">"Pipeline"</th>
-                                        <th scope="col">"Execution"</th>
-                                        <th scope="col">"Message"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {p.rows.into_iter().map(|r| view! { <ActivityRowView r open/> }).collect_view()}
-                                </tbody>
-                            </table>
-                            <nav class="pager" aria-label="Activity pages">
-                                <button type="button" disabled=first on:click=move |_| reset()>"Newest"</button>
-                                <button type="button" disabled=next.is_none() on:click=move |_| pages.update(|s| s.push(next))>"Older"</button>
-                            </nav>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        {move || open.get().map(|id| view! {
-            <ActivityDetailDialog project_id activity_id=id can_use resubmit on_close=move || open.set(None)/>
-        })}
+    }
+}
+
+/// A page of Activity rows.
+#[component]
+fn ActivityTable(rows: Vec<ActivityRow>, open: RwSignal<Option<i64>>) -> impl IntoView {
+    view! {
+        <table class="table activity" data-testid=ids::ACTIVITY_LIST>
+            <thead>
+                <tr>
+                    <th scope="col">"Received"</th>
+                    <th scope="col">"Webhook"</th>
+                    <th scope="col">"Owner"</th>
+                    <th scope="col">"Image"</th>
+                    <th scope="col">"Tag"</th>
+                    <th scope="col">"Digest"</th>
+                    <th scope="col">"Pipeline"</th>
+                    <th scope="col">"Execution"</th>
+                    <th scope="col">"Message"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! { <ActivityRowView r open/> }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 
