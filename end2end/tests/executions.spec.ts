@@ -7,88 +7,16 @@
 // home dashboard and a pipeline's recent executions. Own project: live-demo.
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { admin, ids, screenshot, signIn, gotoHydrated, restartServer, standins } from './wharf';
+import { admin, ids, screenshot, signIn, gotoHydrated, restartServer, standins, pipelineFixture } from './wharf';
 
 test.describe.configure({ mode: 'serial' });
 
-const WAITS = `kind: PIPELINE
-name: live-approve
-input:
-  TAG: v1
-stageOrder: [Check, Approve, Finish]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag: { type: Condition, input: { condition: '\${input.TAG} matches "^v"' } }
-  Approve:
-    taskOrder: [Ship]
-    tasks:
-      Ship:
-        type: UserOperation
-        input:
-          approvers: [${admin.email}]
-          summary: Ship \${input.TAG}?
-  Finish:
-    taskOrder: [Again]
-    tasks:
-      Again: { type: Condition, input: { condition: '\${input.TAG} matches "."' } }
-`;
+const WAITS = pipelineFixture('e2e-live-approve', { APPROVER: admin.email });
 
-const FAILS = `kind: PIPELINE
-name: live-fail
-input:
-  TAG: latest
-stageOrder: [Check, Deploy]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag: { type: Condition, input: { condition: '\${input.TAG} matches "^v"' } }
-  Deploy:
-    taskOrder: [Never]
-    tasks:
-      Never: { type: Condition, input: { condition: '\${input.TAG} matches "."' } }
-`;
+const FAILS = pipelineFixture('e2e-live-fail');
 
 // a deployment that waits for its rollout, which the Kubernetes stand-in reports as told
-const ROLLOUT = `kind: PIPELINE
-name: live-rollout
-input:
-  NAME: live-a
-stageOrder: [Deploy, Verify]
-stages:
-  Deploy:
-    taskOrder: [Apply]
-    tasks:
-      Apply:
-        type: K8S
-        input:
-          endpoint: cluster
-          action: APPLY
-          waitForRollout: true
-          rolloutTimeout: 120
-          yaml: |
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: \${input.NAME}
-            spec:
-              replicas: 1
-              selector:
-                matchLabels: { app: live }
-              template:
-                metadata:
-                  labels: { app: live }
-                spec:
-                  containers:
-                    - name: web
-                      image: registry.example/live:1
-  Verify:
-    taskOrder: [Done]
-    tasks:
-      Done: { type: Condition, input: { condition: '\${input.NAME} matches "^live-"' } }
-`;
+const ROLLOUT = pipelineFixture('e2e-live-rollout');
 
 const ctx = { token: '', project: 0, waits: 0, fails: 0, rollout: 0 };
 

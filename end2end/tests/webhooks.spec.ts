@@ -8,51 +8,14 @@
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
-import { admin, ids, screenshot, signIn, standins } from './wharf';
+import { admin, ids, screenshot, signIn, standins, pipelineFixture } from './wharf';
 import { freeLoopbackPort, pushImage, startNotifyingRegistry, type PlainRegistry } from './registry';
 
 test.describe.configure({ mode: 'serial' });
 
 const HUB_EXAMPLE = fs.readFileSync(path.join(__dirname, '..', '..', 'testkit', 'fixtures', 'docker_hub_example.json'));
 
-const PIPELINE = `kind: PIPELINE
-name: deploy-web
-description: Deploys the pushed image
-input:
-  DOCKER_EVENT_OWNER_NAME: ''
-  DOCKER_IMAGE: ''
-  DOCKER_REPO_NAME: ''
-  DOCKER_REPO_NAMESPACE: ''
-  DOCKER_TAG: ''
-  DOCKER_DIGEST: ''
-  REPLICAS: '2'
-stageOrder: [Deploy]
-stages:
-  Deploy:
-    taskOrder: [Apply]
-    tasks:
-      Apply:
-        type: K8S
-        input:
-          endpoint: cluster
-          action: APPLY
-          yaml: |
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              replicas: \${input.REPLICAS}
-              selector:
-                matchLabels: { app: web }
-              template:
-                metadata:
-                  labels: { app: web }
-                spec:
-                  containers:
-                    - name: web
-                      image: \${input.DOCKER_IMAGE}
-`;
+const PIPELINE = pipelineFixture('e2e-deploy-web');
 
 interface Ctx {
   token: string;

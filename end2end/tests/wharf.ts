@@ -123,3 +123,18 @@ export async function restartServer(request: APIRequestContext) {
     .poll(async () => (await request.get('/readyz').catch(() => null))?.status() ?? 0, { timeout: 30_000 })
     .toBe(200);
 }
+
+/**
+ * A pipeline of `testkit/fixtures/pipelines/` (the same files the Rust tests read), with each
+ * `@KEY@` mark filled from `values`; a mark left unfilled fails the test.
+ */
+export function pipelineFixture(name: string, values: Record<string, string> = {}): string {
+  let text = fs.readFileSync(path.join(__dirname, '..', '..', 'testkit', 'fixtures', 'pipelines', `${name}.yaml`), 'utf8');
+  for (const [key, value] of Object.entries(values)) {
+    if (!text.includes(`@${key}@`)) throw new Error(`fixture ${name} has no @${key}@`);
+    text = text.split(`@${key}@`).join(value);
+  }
+  const left = text.match(/@[A-Z_]+@/);
+  if (left) throw new Error(`fixture ${name}: ${left[0]} was not given a value`);
+  return text;
+}

@@ -2,34 +2,11 @@
 // points at), inject the Docker inputs, run it from the Run dialog, approve its User Operation,
 // and see the execution complete. Named to run after shell.spec.ts, which expects no pipelines.
 import { test, expect } from '@playwright/test';
-import { admin, ids, screenshot, signIn, gotoHydrated } from './wharf';
+import { admin, ids, screenshot, signIn, gotoHydrated, pipelineFixture } from './wharf';
 
 test.describe.configure({ mode: 'serial' });
 
-const pipeline = (taskType: string) => `kind: PIPELINE
-name: release-web
-description: Checks the tag, then asks for approval
-input:
-  TAG: v1
-stageOrder: [Check, Approve]
-stages:
-  Check:
-    taskOrder: [Tag]
-    tasks:
-      Tag:
-        type: ${taskType}
-        input:
-          condition: '\${input.TAG} matches "^v"'
-  Approve:
-    taskOrder: [Ship]
-    tasks:
-      Ship:
-        type: UserOperation
-        input:
-          approvers: [${admin.email}]
-          summary: Ship \${input.TAG} to production?
-          description: Execution \${executionIndex} of \${name}
-`;
+const pipeline = (taskType: string) => pipelineFixture('e2e-release-web', { APPROVER: admin.email, TASK_TYPE: taskType });
 
 test('create a pipeline from YAML, fix its problem, inject Docker inputs, run it and approve it', async ({ page }) => {
   await signIn(page, admin);

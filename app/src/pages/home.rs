@@ -91,21 +91,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
             </div>
             <LiveList page=d.latest filter compact=true on_change=refresh/>
         </section>
-        <section aria-labelledby="home-failing" data-testid=ids::HOME_FAILING>
-            <h2 id="home-failing">"Webhooks whose last event failed"</h2>
-            {move || {
-                let list = failing.get();
-                if list.is_empty() {
-                    view! { <p class="all-clear">"None: the latest event of every Docker webhook went through."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="failing-webhooks">
-                            {list.into_iter().map(|f| view! { <FailingItem f/> }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }
-            }}
-        </section>
+        <FailingSection failing/>
         <section aria-labelledby="home-activity" data-testid=ids::HOME_ACTIVITY>
             <div class="section-header">
                 <h2 id="home-activity">"Latest Activity"</h2>
@@ -121,6 +107,28 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                     }.into_any()
                 } else {
                     view! { <ActivityTable rows/> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// The Docker webhooks whose last event failed, or that none did.
+#[component]
+fn FailingSection(failing: RwSignal<Vec<FailingWebhook>>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="home-failing" data-testid=ids::HOME_FAILING>
+            <h2 id="home-failing">"Webhooks whose last event failed"</h2>
+            {move || {
+                let list = failing.get();
+                if list.is_empty() {
+                    view! { <p class="all-clear">"None: the latest event of every Docker webhook went through."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="failing-webhooks">
+                            {list.into_iter().map(|f| view! { <FailingItem f/> }).collect_view()}
+                        </ul>
+                    }.into_any()
                 }
             }}
         </section>

@@ -385,26 +385,38 @@ pub(crate) fn LiveList(
                 view! { <EmptyState title="No executions yet">"Run a pipeline from Pipelines, or push an image to a registry a Docker webhook listens to; its execution appears here at once."</EmptyState> }.into_any()
             }
         >
-            <table class="table executions" data-testid=ids::EXECUTION_LIST aria-label="Executions, newest first">
-                <thead>
-                    <tr>
-                        <th scope="col">"Execution"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Stages"</th>
-                        <th scope="col">"Started by"</th>
-                        <th scope="col">"Started"</th>
-                        <th scope="col">"Duration"</th>
-                    </tr>
-                </thead>
-                <For each=move || rows.get() key=|e| (e.row.id, e.version, e.queue.as_ref().map(QueueWait::describe)) let:e>
-                    <ListRow e now expanded/>
-                </For>
-            </table>
+            <ExecutionTable rows now expanded/>
         </Show>
         <nav class="pager" aria-label="Pages">
             {newer.map(|h| view! { <A href=h attr:class="button">"Newest"</A> })}
             {older.map(|h| view! { <A href=h attr:class="button">"Older"</A> })}
         </nav>
+    }
+}
+
+/// The executions, newest first, each row updating live.
+#[component]
+fn ExecutionTable(
+    rows: RwSignal<Vec<ExecutionSummary>>,
+    now: ReadSignal<i64>,
+    expanded: RwSignal<Option<(i64, String)>>,
+) -> impl IntoView {
+    view! {
+        <table class="table executions" data-testid=ids::EXECUTION_LIST aria-label="Executions, newest first">
+            <thead>
+                <tr>
+                    <th scope="col">"Execution"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Stages"</th>
+                    <th scope="col">"Started by"</th>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Duration"</th>
+                </tr>
+            </thead>
+            <For each=move || rows.get() key=|e| (e.row.id, e.version, e.queue.as_ref().map(QueueWait::describe)) let:e>
+                <ListRow e now expanded/>
+            </For>
+        </table>
     }
 }
 

@@ -104,7 +104,6 @@ pub(super) fn EditorBody(
         Some(_) => "Edit pipeline",
         None => "New pipeline",
     };
-    let problems = move || parsed.with(|p| p.as_ref().err().cloned().unwrap_or_default());
     let inject = move |_| {
         if let Ok(mut d) = parsed.get_untracked() {
             d.inject_docker_inputs();
@@ -124,24 +123,7 @@ pub(super) fn EditorBody(
         <div class="editor">
             <div class="editor-main">
                 <Show when=move || tab.get() == Tab::Definition>
-                    <label for="pipeline-yaml">"YAML definition"</label>
-                    <textarea id="pipeline-yaml" class="code" rows="28" spellcheck="false" readonly=!can_use
-                        aria-describedby="pipeline-problems" data-testid=ids::PIPELINE_YAML
-                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                    <div id="pipeline-problems" aria-live="polite">
-                        {move || {
-                            let ps = problems();
-                            if ps.is_empty() {
-                                view! { <p class="valid" data-testid=ids::PIPELINE_VALID>"✓ The definition is valid."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul class="problems" data-testid=ids::PIPELINE_PROBLEMS>
-                                        {ps.into_iter().map(|p| view! { <li>{p.to_string()}</li> }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }
-                        }}
-                    </div>
+                    <DefinitionTab text parsed can_use/>
                 </Show>
                 <Show when=move || tab.get() == Tab::Input>
                     <InputTab parsed inject can_use/>
@@ -169,6 +151,36 @@ pub(super) fn EditorBody(
                     Some(d) => diagram(&d).into_any(),
                 }}
             </aside>
+        </div>
+    }
+}
+
+/// The YAML definition, with its problems (or that it is valid) as it is typed.
+#[component]
+fn DefinitionTab(
+    text: RwSignal<String>,
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    can_use: bool,
+) -> impl IntoView {
+    let problems = move || parsed.with(|p| p.as_ref().err().cloned().unwrap_or_default());
+    view! {
+        <label for="pipeline-yaml">"YAML definition"</label>
+        <textarea id="pipeline-yaml" class="code" rows="28" spellcheck="false" readonly=!can_use
+            aria-describedby="pipeline-problems" data-testid=ids::PIPELINE_YAML
+            prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+        <div id="pipeline-problems" aria-live="polite">
+            {move || {
+                let ps = problems();
+                if ps.is_empty() {
+                    view! { <p class="valid" data-testid=ids::PIPELINE_VALID>"✓ The definition is valid."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="problems" data-testid=ids::PIPELINE_PROBLEMS>
+                            {ps.into_iter().map(|p| view! { <li>{p.to_string()}</li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            }}
         </div>
     }
 }
