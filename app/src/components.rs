@@ -18,6 +18,23 @@ pub fn PageHeader(
     }
 }
 
+/// A table's header row, a heading per column; `actions` adds a last column for the row's
+/// buttons, named "Actions" for screen readers.
+#[component]
+pub fn TableHead(
+    columns: &'static [&'static str],
+    #[prop(optional)] actions: bool,
+) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                {columns.iter().map(|c| view! { <th scope="col">{*c}</th> }).collect_view()}
+                {actions.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+            </tr>
+        </thead>
+    }
+}
+
 /// What a page shows when it has nothing to list.
 #[component]
 pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoView {

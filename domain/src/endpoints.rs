@@ -85,9 +85,9 @@ impl RegistryServerType {
 /// What an endpoint connects to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
 #[cfg_attr(
     feature = "db",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum),
     sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
 )]
 pub enum EndpointKind {
@@ -126,9 +126,9 @@ impl EndpointKind {
 /// How Wharf proves who it is to a Kubernetes API server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
 #[cfg_attr(
     feature = "db",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum),
     sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
 )]
 pub enum KubernetesAuth {

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 /// A person's role in one project, as in Aria Automation Pipelines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
 #[cfg_attr(
     feature = "db",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum),
     sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
 )]
 pub enum ProjectRole {

@@ -3,6 +3,7 @@
 //! (live), the Docker webhooks whose latest event failed, and the latest Activity rows.
 
 use crate::api::get_dashboard;
+use crate::components::TableHead;
 use crate::components::{EmptyState, ErrorPanel, Loading, PageHeader};
 use crate::ids;
 use crate::pages::executions::{exact as when, status_badge, LiveList};
@@ -179,15 +180,7 @@ fn FailingItem(f: FailingWebhook) -> impl IntoView {
 fn ActivityTable(rows: Vec<ActivityRow>) -> impl IntoView {
     view! {
         <table class="table compact" aria-label="Latest Activity, newest first">
-            <thead>
-                <tr>
-                    <th scope="col">"Received"</th>
-                    <th scope="col">"Webhook"</th>
-                    <th scope="col">"Image"</th>
-                    <th scope="col">"Result"</th>
-                    <th scope="col">"Execution"</th>
-                </tr>
-            </thead>
+            <TableHead columns=&["Received", "Webhook", "Image", "Result", "Execution"]/>
             <tbody>
                 {rows.into_iter().map(|r| {
                     let execution = match (r.execution_id, r.execution_index) {

@@ -4,6 +4,7 @@ use crate::api::{
     get_project, list_projects, AddMember, ChangeMemberRole, CreateProject, DeleteProject,
     RemoveMember, UpdateProject,
 };
+use crate::components::TableHead;
 use crate::components::{
     action_error, reset_on_success, EmptyState, ErrorPanel, FieldError, FormError, Loading,
     PageHeader,
@@ -234,14 +235,7 @@ fn ProjectView(
         <section class="card">
             <h2>"Members"</h2>
             <table class="table" data-testid=ids::MEMBER_LIST>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"E-mail address"</th>
-                        <th scope="col">"Role"</th>
-                        {manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["Name", "E-mail address", "Role"] actions=manage/>
                 <tbody>
                     {detail.members.into_iter().map(|m| view! { <MemberRowView m project_id manage change remove/> }).collect_view()}
                 </tbody>

@@ -1,6 +1,7 @@
 //! Variables of the project picked in the header: REGULAR, SECRET and RESTRICTED, as in Aria.
 
 use crate::api::{list_variables, CreateVariable, DeleteVariable, UpdateVariable};
+use crate::components::TableHead;
 use crate::components::{
     action_error, reset_on_success, EmptyState, ErrorPanel, FieldError, FormError, Loading,
     PageHeader,
@@ -107,16 +108,7 @@ fn ProjectVariables(project: ProjectSummary) -> impl IntoView {
                     }.into_any(),
                     Ok(rows) => view! {
                         <table class="table" data-testid=ids::VARIABLE_LIST>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Type"</th>
-                                    <th scope="col">"Value"</th>
-                                    <th scope="col">"Description"</th>
-                                    <th scope="col">"Updated"</th>
-                                    {can_use.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                                </tr>
-                            </thead>
+                            <TableHead columns=&["Name", "Type", "Value", "Description", "Updated"] actions=can_use/>
                             <tbody>
                                 {rows.into_iter().map(|v| view! { <VariableRowView v project_id role update delete/> }).collect_view()}
                             </tbody>

@@ -165,18 +165,25 @@ fn hub_payload(repo: &str, tag: &str, pushed_at: f64) -> String {
     .to_string()
 }
 
-#[tokio::test]
-async fn a_refused_delivery_gets_its_status_and_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, _) = with_admin(dir.path()).await;
+/// A project with a registry endpoint and the card of Docker Hub's documented example
+/// (`svendowideit/testhook`, any tag).
+async fn testhook(server: &TestServer) -> (Setup, Value) {
     let s = setup(
-        &server,
+        server,
         json!({"name": "hub", "serverType": "docker_registry", "url": "http://127.0.0.1:1"}),
     )
     .await;
     let card = s
         .create(s.card("testhook", "svendowideit/testhook", ""))
         .await;
+    (s, card)
+}
+
+#[tokio::test]
+async fn a_refused_delivery_gets_its_status_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = with_admin(dir.path()).await;
+    let (s, card) = testhook(&server).await;
     let url = s.listener_url(card["id"].as_i64().unwrap()).await;
     let token = url.split("secureToken=").nth(1).unwrap().to_owned();
     let hub = server.url("/pipelines/api/docker-hub-webhooks");
@@ -258,14 +265,7 @@ async fn a_refused_delivery_gets_its_status_and_stores_nothing() {
 async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
     let dir = tempfile::tempdir().unwrap();
     let (server, _) = with_admin(dir.path()).await;
-    let s = setup(
-        &server,
-        json!({"name": "hub", "serverType": "docker_registry", "url": "http://127.0.0.1:1"}),
-    )
-    .await;
-    let card = s
-        .create(s.card("testhook", "svendowideit/testhook", ""))
-        .await;
+    let (s, card) = testhook(&server).await;
     let id = card["id"].as_i64().unwrap();
     assert_eq!(card["listenerPath"], "/pipelines/api/registry-webhooks");
     assert_eq!(card["enabled"], true);

@@ -4,6 +4,7 @@
 use crate::api::{
     list_endpoints, DeleteEndpoint, FetchEndpointCertificate, SaveEndpoint, ValidateEndpoint,
 };
+use crate::components::TableHead;
 use crate::components::{
     action_error, EmptyState, ErrorPanel, FieldError, FormError, Loading, PageHeader,
 };
@@ -108,15 +109,7 @@ fn ProjectEndpoints(project: ProjectSummary) -> impl IntoView {
                         let current = p.page;
                         view! {
                             <table class="table" data-testid=ids::ENDPOINT_LIST>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Type"</th>
-                                        <th scope="col">"URL"</th>
-                                        <th scope="col">"Last validation"</th>
-                                        {can_use.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                                    </tr>
-                                </thead>
+                                <TableHead columns=&["Name", "Type", "URL", "Last validation"] actions=can_use/>
                                 <tbody>
                                     {p.rows.into_iter().map(|e| view! {
                                         <EndpointRowView e project_id can_use administrator validate delete editor save/>

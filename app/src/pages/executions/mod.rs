@@ -6,6 +6,7 @@
 //! resumes it after a disconnect with `Last-Event-ID`.
 
 use crate::api::list_executions;
+use crate::components::TableHead;
 use crate::components::{EmptyState, ErrorPanel, Loading, PageHeader};
 use crate::ids;
 use crate::pages::shell::use_shell;
@@ -403,16 +404,7 @@ fn ExecutionTable(
 ) -> impl IntoView {
     view! {
         <table class="table executions" data-testid=ids::EXECUTION_LIST aria-label="Executions, newest first">
-            <thead>
-                <tr>
-                    <th scope="col">"Execution"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Stages"</th>
-                    <th scope="col">"Started by"</th>
-                    <th scope="col">"Started"</th>
-                    <th scope="col">"Duration"</th>
-                </tr>
-            </thead>
+            <TableHead columns=&["Execution", "Status", "Stages", "Started by", "Started", "Duration"]/>
             <For each=move || rows.get() key=|e| (e.row.id, e.version, e.queue.as_ref().map(QueueWait::describe)) let:e>
                 <ListRow e now expanded/>
             </For>

@@ -1,6 +1,7 @@
 //! The Activity tab: every delivery with what Wharf did about it, filters, a row's payload, Resubmit.
 
 use super::*;
+use crate::components::TableHead;
 
 #[component]
 pub(super) fn Activity(project_id: i64, can_use: bool, tab: RwSignal<Tab>) -> impl IntoView {
@@ -124,19 +125,7 @@ fn ActivityFilters(
 fn ActivityTable(rows: Vec<ActivityRow>, open: RwSignal<Option<i64>>) -> impl IntoView {
     view! {
         <table class="table activity" data-testid=ids::ACTIVITY_LIST>
-            <thead>
-                <tr>
-                    <th scope="col">"Received"</th>
-                    <th scope="col">"Webhook"</th>
-                    <th scope="col">"Owner"</th>
-                    <th scope="col">"Image"</th>
-                    <th scope="col">"Tag"</th>
-                    <th scope="col">"Digest"</th>
-                    <th scope="col">"Pipeline"</th>
-                    <th scope="col">"Execution"</th>
-                    <th scope="col">"Message"</th>
-                </tr>
-            </thead>
+            <TableHead columns=&["Received", "Webhook", "Owner", "Image", "Tag", "Digest", "Pipeline", "Execution", "Message"]/>
             <tbody>
                 {rows.into_iter().map(|r| view! { <ActivityRowView r open/> }).collect_view()}
             </tbody>
