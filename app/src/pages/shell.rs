@@ -153,9 +153,22 @@ pub fn Shell() -> impl IntoView {
     provide_context(ShellContext { info, project });
     let token_dialog = RwSignal::new(false);
     provide_context(TokenDialog(token_dialog));
+    // on a narrow screen the navigation is a menu, closed again by going somewhere
+    let menu_open = RwSignal::new(false);
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <div class="app">
             <header class="app-header">
+                <button type="button" class="menu-button" aria-controls="app-nav"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)>
+                    <span aria-hidden="true">"☰"</span>
+                    <span class="visually-hidden">"Menu"</span>
+                </button>
                 <a href="/" class="brand">
                     <span class="brand-mark" aria-hidden="true">"⚓"</span>
                     <span class="brand-name">"Wharf"</span>
@@ -173,7 +186,7 @@ pub fn Shell() -> impl IntoView {
                 </Transition>
             </header>
             <div class="app-body">
-                <nav class="app-nav" aria-label="Main" data-testid=ids::NAV>
+                <nav class="app-nav" class:open=move || menu_open.get() id="app-nav" aria-label="Main" data-testid=ids::NAV>
                     <ul>
                         <NavLink href="/" label="Home"/>
                         <NavLink href="/executions" label="Executions"/>
