@@ -68,8 +68,14 @@ test('at a phone width every page fits, reflows its tables and folds its navigat
     await expect(page.getByTestId(ids.nav)).toBeHidden();
     await screenshot(page, `80-phone-${name}`);
   }
+  await signOut(page);
+  await gotoHydrated(page, '/login');
+  const login = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (login > 390) wide.push(`login: ${login} px wide`);
+  await screenshot(page, '80-phone-login');
   expect(wide).toEqual([]);
   // the menu opens the navigation, and a link in it closes it again
+  await signIn(page, admin);
   await gotoHydrated(page, '/');
   await page.getByRole('button', { name: 'Menu' }).click();
   await expect(page.getByTestId(ids.nav)).toBeVisible();
