@@ -5,7 +5,9 @@ import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { admin, ids, gotoHydrated, screenshot, signIn, signOut } from './wharf';
 
-test.describe.configure({ mode: 'serial' });
+// 15 pages, each loaded, hydrated and checked by axe (about 2 s a page here): more than the
+// 30 s one test has by default
+test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
 /** The pages, by name, with the first link of a list to follow for its detail page. */
 const PAGES: [string, string][] = [
