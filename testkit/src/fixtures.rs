@@ -2,18 +2,13 @@
 //! pipeline reads as a pipeline (and is the same file for the Rust tests and Playwright).
 //!
 //! A fixture may name values only known when the test runs (a stand-in's address, a port) as
-//! `@NAME@`; [`pipeline_with`] fills them in and refuses a fixture left with one unfilled.
+//! `@NAME@`; [`pipeline!`] (through [`pipeline_with`]) fills them in and refuses a fixture left with one unfilled.
 
 use std::path::PathBuf;
 
 /// Where the fixtures live.
 pub fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pipelines")
-}
-
-/// The fixture `name` (`name.yaml`), which must have no `@NAME@` left to fill.
-pub fn pipeline(name: &str) -> String {
-    pipeline_with(name, &[])
 }
 
 /// The fixture `name` with each `@KEY@` replaced by its value.

@@ -372,10 +372,14 @@ fn long_functions(text: &str, max: usize) -> Vec<String> {
                 .replace("'\"'", "' '");
             let mut in_str = false;
             let mut prev = ' ';
+            let mut kept = String::new();
             for c in code.chars() {
                 match c {
                     '"' if prev != '\\' => in_str = !in_str,
-                    '/' if !in_str && prev == '/' => break,
+                    '/' if !in_str && prev == '/' => {
+                        kept.pop();
+                        break;
+                    }
                     '{' if !in_str => {
                         depth += 1;
                         opened = true;
@@ -383,9 +387,10 @@ fn long_functions(text: &str, max: usize) -> Vec<String> {
                     '}' if !in_str => depth -= 1,
                     _ => {}
                 }
+                kept.push(c);
                 prev = c;
             }
-            if (opened && depth <= 0) || (!opened && code.trim_end().ends_with(';')) {
+            if (opened && depth <= 0) || (!opened && kept.trim_end().ends_with(';')) {
                 break;
             }
             j += 1;
@@ -430,6 +435,9 @@ fn the_length_reader_counts_a_function_from_its_line_to_its_brace() {
     let url = "fn b() {\n    let u = if x { \"https://a\" } else { \"\" };\n    // {\n}\n";
     assert!(long_functions(url, 4).is_empty());
     assert_eq!(long_functions(url, 3), vec!["b".to_owned()]);
+    // a declaration without a body, a comment after it, is not taken for the next function
+    let decl = "fn c(); // {\nfn d() {\n}\n";
+    assert_eq!(long_functions(decl, 1), vec!["d".to_owned()]);
     let long = format!("pub async fn b() {{\n{}}}\n", "    x();\n".repeat(90));
     assert_eq!(long_functions(&long, 80), vec!["b".to_owned()]);
 }

@@ -196,7 +196,6 @@ struct World {
     pipeline_del: i64,
     execution: i64,
     execution_del: i64,
-    operations: Vec<i64>,
     op_ids: Vec<i64>,
     refresh: Value,
     card: i64,
@@ -297,7 +296,6 @@ async fn world() -> World {
     root.wait_for(execution, "COMPLETED").await;
     let execution_del = run(pipeline).await;
     root.wait_for(execution_del, "COMPLETED").await;
-    let mut operations = Vec::new();
     for name in ["gate-a", "gate-b", "gate-c"] {
         let g = created(
             &root,
@@ -309,7 +307,6 @@ async fn world() -> World {
             .unwrap();
         let x = run(g).await;
         root.wait_for(x, "WAITING").await;
-        operations.push(x);
     }
     let c = Client::new();
     let (ada_bearer, _) = bearer_for(&server, "ada@example.com").await;
@@ -414,7 +411,6 @@ async fn world() -> World {
         pipeline_del,
         execution,
         execution_del,
-        operations,
         op_ids,
         refresh,
         card,

@@ -126,8 +126,13 @@ impl Saved {
     }
 }
 
+/// Whether `url` is an https address, as typed (spaces and case aside).
+fn is_https(url: &str) -> bool {
+    url.trim().to_lowercase().starts_with("https://")
+}
+
 fn https(f: Fields) -> bool {
-    f.url.get().trim().to_lowercase().starts_with("https://")
+    f.url.with(|u| is_https(u))
 }
 
 /// Whether saving must first ask to accept the server's certificate (an https endpoint that
@@ -149,11 +154,7 @@ fn certificate_review(
         None => {}
     });
     let needs_certificate = move || {
-        f.url
-            .get_untracked()
-            .trim()
-            .to_lowercase()
-            .starts_with("https://")
+        f.url.with_untracked(|u| is_https(u))
             && f.pin.get_untracked().is_none()
             && (saved.pin.with_value(Option::is_none) || saved.url_changed(f))
             && (f.kind.get_untracked() != EndpointKind::Kubernetes
