@@ -95,6 +95,13 @@ pub struct PipelineRow {
     pub stage_count: i32,
     /// Its inputs with their defaults, for the Run dialog.
     pub input: Vec<(String, String)>,
+    /// What `_inputMeta` says of its inputs (description, mandatory), for the Run dialog.
+    #[serde(default)]
+    pub input_meta: Vec<(String, crate::pipeline::InputMeta)>,
+    /// What must change before it may be enabled (tasks Wharf does not run, endpoints or
+    /// pipelines the project lacks), a line each.
+    #[serde(default)]
+    pub attention: Vec<String>,
     /// Its last execution: index, status, when it was queued.
     pub last_execution: Option<(i64, RunStatus, DateTime<Utc>)>,
     /// When it last changed.

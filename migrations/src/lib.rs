@@ -22,6 +22,7 @@ mod m20261202_000016_restricted_release;
 mod m20261202_000017_pipeline_heads;
 mod m20261202_000018_delivery_retries;
 mod m20261202_000019_head_bump_skip_locked;
+mod m20261203_000020_child_executions;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_pipeline_heads::Migration),
             Box::new(m20261202_000018_delivery_retries::Migration),
             Box::new(m20261202_000019_head_bump_skip_locked::Migration),
+            Box::new(m20261203_000020_child_executions::Migration),
         ]
     }
 }

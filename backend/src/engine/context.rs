@@ -14,6 +14,8 @@ pub(crate) struct Context {
     pub(super) project_id: i64,
     pub(super) index: i64,
     pub(super) name: String,
+    /// Who started the execution (`${requestBy}`).
+    pub(super) request_by: String,
     pub(super) inputs: HashMap<String, String>,
     pub(super) vars: HashMap<String, String>,
     /// (stage, task) → outputs
@@ -43,6 +45,7 @@ impl Context {
             Binding::ExecutionId => Ok(self.execution_id.to_string()),
             Binding::ExecutionIndex => Ok(self.index.to_string()),
             Binding::Name => Ok(self.name.clone()),
+            Binding::RequestBy => Ok(self.request_by.clone()),
             Binding::Output { stage, task, path } => {
                 let mut v = self
                     .outputs
@@ -50,8 +53,17 @@ impl Context {
                     .ok_or_else(|| {
                         format!("task {stage}.{task} has no outputs (it did not complete)")
                     })?;
-                for p in path {
+                for (i, p) in path.iter().enumerate() {
                     v = match v {
+                        // Aria's names for a REST or Poll response (`responseJson.status`)
+                        Value::Object(m) if i == 0 && !m.contains_key(p) => {
+                            domain::pipeline::output_alias(p).and_then(|a| m.get(a))
+                        }
+                        // header names are case-insensitive (`responseHeaders.Authorization`)
+                        Value::Object(m) if !m.contains_key(p) => m
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(p))
+                            .map(|(_, x)| x),
                         Value::Object(m) => m.get(p),
                         Value::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i)),
                         _ => None,
@@ -82,6 +94,7 @@ impl Context {
             project_id: self.project_id,
             index: self.index,
             name: self.name.clone(),
+            request_by: self.request_by.clone(),
             inputs: self.inputs.clone(),
             vars: self.vars.clone(),
             outputs,

@@ -14,6 +14,7 @@ use domain::executions::RunStatus;
 use serde_json::Value;
 use std::time::Duration;
 
+pub(crate) mod child;
 mod context;
 mod lease;
 mod live_log;

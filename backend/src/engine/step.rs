@@ -36,6 +36,8 @@ fn safe_to_repeat(task: &Task) -> bool {
     };
     match task.kind {
         TaskType::Condition | TaskType::Poll | TaskType::Registry | TaskType::UserOperation => true,
+        // a Pipeline task waits without a worker; an unsupported one never runs
+        TaskType::Pipeline | TaskType::Unsupported => true,
         TaskType::Kubernetes => matches!(text("action"), "GET" | "APPLY"),
         TaskType::Rest => matches!(
             task.input
@@ -243,12 +245,17 @@ impl Engine {
         stage: &domain::pipeline::Stage,
         ctx: &Arc<Context>,
     ) -> Result<Option<Ready>> {
+        // the task as its runner reads it: Aria's input names in Wharf's
         let task = stage
             .task(&r.name)
             .ok_or_else(|| Error::Internal(format!("task {} is not in the plan", r.name)))?
-            .clone();
+            .effective();
         if task.kind == TaskType::UserOperation {
             self.user_operation(e, r, &stage.name, &task, ctx).await?;
+            return Ok(None);
+        }
+        if task.kind == TaskType::Pipeline {
+            self.child_pipeline(e, r, &stage.name, &task, ctx).await?;
             return Ok(None);
         }
         if r.status == RunStatus::Running && !safe_to_repeat(&task) {
@@ -392,6 +399,9 @@ impl Engine {
         a.lease_until = Set(None);
         a.updated_at = Set(now);
         a.update(&self.backend.db).await?;
+        if let Some(parent) = e.parent_task_run_id {
+            super::child::wake_parent(&self.backend.db, parent, now).await?;
+        }
         publish(&self.backend, e.id, e.project_id, None, None, s);
         Ok(())
     }
@@ -521,11 +531,20 @@ impl Engine {
                 }
             }
         }
+        let request_by = match e.created_by {
+            Some(id) => crate::platform::entities::users::Entity::find_by_id(id)
+                .one(&self.backend.db)
+                .await?
+                .map(|u| u.email)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         Ok(Context {
             execution_id: e.id,
             project_id: e.project_id,
             index: e.run_index,
             name: e.pipeline_name.clone(),
+            request_by,
             inputs: inputs.into_iter().collect(),
             vars,
             outputs,

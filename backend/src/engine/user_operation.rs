@@ -227,12 +227,20 @@ impl Engine {
             return Ok(false);
         }
         let ids: Vec<i64> = waiting.iter().map(|w| w.id).collect();
-        let wake = ops::Entity::find()
+        let mut wake = ops::Entity::find()
             .filter(ops::Column::TaskRunId.is_in(ids))
             .order_by_asc(ops::Column::ExpiresAt)
             .one(db)
             .await?
             .map(|o| o.expires_at);
+        if waiting
+            .iter()
+            .any(|w| w.kind == domain::pipeline::TaskType::Pipeline.as_str())
+        {
+            // a Pipeline task's child wakes it when it ends; this is the fallback
+            let look = self.backend.clock.now() + super::child::CHILD_POLL;
+            wake = Some(wake.map_or(look, |w| w.min(look)));
+        }
         let Some(current) = exec_rows::Entity::find_by_id(e.id).one(db).await? else {
             return Ok(true);
         };

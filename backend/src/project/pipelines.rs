@@ -50,7 +50,7 @@ pub fn endpoint_uses(def: &PipelineDef) -> Vec<(String, String)> {
     for s in &def.stages {
         for t in &s.tasks {
             if matches!(t.kind, TaskType::Kubernetes | TaskType::Registry) {
-                if let Some(e) = t.input.get("endpoint").and_then(|v| v.as_str()) {
+                if let Some(e) = t.settings().get("endpoint").and_then(|v| v.as_str()) {
                     out.push((
                         e.to_owned(),
                         format!("stages.{}.tasks.{}.input.endpoint", s.name, t.name),
@@ -131,6 +131,8 @@ async fn check_endpoints(
                 TaskType::Registry => EndpointKind::DockerRegistry,
                 _ => continue,
             };
+            // an endpoint named by Aria's task-level `endpoints:` the project lacks is for
+            // attention (`attention`), not an error
             let Some(name) = t.input.get("endpoint").and_then(|v| v.as_str()) else {
                 continue;
             };
@@ -205,6 +207,96 @@ async fn last_executions(
     Ok(out)
 }
 
+/// What must change before `def` may be enabled: what the definition itself says (tasks Wharf
+/// does not run, YAML it cannot fetch), Kubernetes endpoints named by Aria's `endpoints:` that
+/// the project lacks, and pipelines a Pipeline task names that the project lacks.
+pub async fn attention(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    def: &PipelineDef,
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = def.attention.iter().map(ToString::to_string).collect();
+    let endpoint_names: Vec<String> = endpoints::Entity::find()
+        .filter(endpoints::Column::ProjectId.eq(project_id))
+        .filter(endpoints::Column::Kind.eq(EndpointKind::Kubernetes))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let pipeline_names: Vec<String> = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    for s in &def.stages {
+        for t in &s.tasks {
+            let at = format!("stages.{}.tasks.{}", s.name, t.name);
+            let named = t.endpoints.get(pipeline::KUBERNETES_ENDPOINT_KEY);
+            if let Some(name) = named.and_then(|v| v.as_str()) {
+                let own = t.input.contains_key("endpoint");
+                if t.kind == TaskType::Kubernetes
+                    && !own
+                    && !endpoint_names.iter().any(|n| n == name)
+                {
+                    out.push(format!(
+                        "{at}.endpoints.{}: this project has no Kubernetes endpoint named '{name}': add it, or pick another cluster",
+                        pipeline::KUBERNETES_ENDPOINT_KEY
+                    ));
+                }
+            }
+            if t.kind == TaskType::Pipeline {
+                let child = t
+                    .input
+                    .get("pipeline")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                if !pipeline_names.iter().any(|n| n == child) {
+                    out.push(format!(
+                        "{at}.input.pipeline: this project has no pipeline named '{child}': import or create it"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A Pipeline task may not run the pipeline it is in.
+fn check_children(def: &PipelineDef) -> Result<()> {
+    for s in &def.stages {
+        for t in &s.tasks {
+            let child = t.input.get("pipeline").and_then(|v| v.as_str());
+            if t.kind == TaskType::Pipeline && child == Some(def.name.as_str()) {
+                return Err(Error::invalid(
+                    "definition",
+                    format!(
+                        "stages.{}.tasks.{}.input.pipeline: a pipeline cannot run itself",
+                        s.name, t.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A pipeline with something needing attention cannot be enabled.
+fn refuse_enabled(enabled: bool, attention: &[String]) -> Result<()> {
+    if enabled && !attention.is_empty() {
+        return Err(Error::invalid(
+            "definition",
+            format!(
+                "It cannot be enabled until these are replaced, removed or added (save it with enabled: false meanwhile):\n{}",
+                attention.join("\n")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn view(
     m: row::Model,
     last: Option<(i64, RunStatus, chrono::DateTime<chrono::Utc>)>,
@@ -221,7 +313,14 @@ fn view(
         concurrency: m.concurrency,
         docker_inputs: m.docker_inputs,
         stage_count: m.stage_count,
-        input: parsed.map(|d| d.input).unwrap_or_default(),
+        input: parsed.as_ref().map(|d| d.input.clone()).unwrap_or_default(),
+        input_meta: parsed
+            .as_ref()
+            .map(|d| d.input_meta.clone())
+            .unwrap_or_default(),
+        attention: parsed
+            .map(|d| d.attention.iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
         last_execution: last,
         updated_at: m.updated_at,
     }
@@ -279,7 +378,11 @@ pub async fn get(
     let mut last = last_executions(&backend.db, &[m.id]).await?;
     let yaml = m.definition.clone();
     let l = last.remove(&m.id);
-    Ok((view(m, l), yaml))
+    let mut row = view(m, l);
+    if let Ok(def) = pipeline::parse(&yaml) {
+        row.attention = attention(&backend.db, project_id, &def).await?;
+    }
+    Ok((row, yaml))
 }
 
 /// The YAML to export (as saved).
@@ -295,16 +398,25 @@ pub async fn create(
     project_id: i64,
     yaml: &str,
 ) -> Result<PipelineRow> {
-    let def = check(yaml)?;
+    let mut def = check(yaml)?;
+    check_children(&def)?;
     let txn = crate::platform::db::begin_write(&backend.db).await?;
     crate::access::projects::write_first(&txn, project_id).await?;
     let role = authorize(&txn, actor, project_id, ProjectAction::Use).await?;
     check_endpoints(&txn, project_id, role, &def).await?;
+    let needs = attention(&txn, project_id, &def).await?;
+    // what needs attention imports disabled, and says so in its YAML too
+    let yaml = if def.enabled && !needs.is_empty() {
+        def.enabled = false;
+        pipeline::to_yaml(&def)
+    } else {
+        yaml.to_owned()
+    };
     let now = backend.clock.now();
     let m = row::ActiveModel {
         project_id: Set(project_id),
         name: Set(def.name.clone()),
-        definition: Set(yaml.to_owned()),
+        definition: Set(yaml),
         enabled: Set(def.enabled),
         concurrency: Set(def.concurrency.as_str().to_owned()),
         docker_inputs: Set(def.takes_docker_inputs()),
@@ -320,7 +432,9 @@ pub async fn create(
     .await
     .map_err(|e| conflict_on_unique(e, "This project already has a pipeline with that name."))?;
     txn.commit().await?;
-    Ok(view(m, None))
+    let mut row = view(m, None);
+    row.attention = needs;
+    Ok(row)
 }
 
 async fn store(
@@ -336,7 +450,10 @@ async fn store(
     let existing = find_in_project(&txn, project_id, id).await?;
     let yaml = change(&existing)?;
     let def = check(&yaml)?;
+    check_children(&def)?;
     check_endpoints(&txn, project_id, role, &def).await?;
+    let needs = attention(&txn, project_id, &def).await?;
+    refuse_enabled(def.enabled, &needs)?;
     let mut m: row::ActiveModel = existing.into();
     m.name = Set(def.name.clone());
     m.definition = Set(yaml);
@@ -352,7 +469,9 @@ async fn store(
     let mut last = last_executions(&txn, &[m.id]).await?;
     txn.commit().await?;
     let l = last.remove(&m.id);
-    Ok(view(m, l))
+    let mut row = view(m, l);
+    row.attention = needs;
+    Ok(row)
 }
 
 /// Replaces a pipeline's YAML (Edit).

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod aria;
 mod endpoints;
 mod engine;
 mod fairness;

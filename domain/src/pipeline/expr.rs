@@ -1,5 +1,6 @@
 //! Bindings (`${input.NAME}`, `${var.NAME}`, `${Stage.Task.output.path}`, `${executionId}`,
-//! `${executionIndex}`, `${name}`) and the expressions of Condition tasks, preconditions and Poll
+//! `${executionIndex}`, `${name}`, `${requestBy}`; stage and task names may hold spaces, as
+//! Aria's `${Prepare Environment.Get API Token.output.responseHeaders.Authorization}`) and the expressions of Condition tasks, preconditions and Poll
 //! exit criteria: `==`, `!=`, `<`, `>`, `<=`, `>=`, `&&`, `||`, `!`, `matches`, parentheses,
 //! string and number literals, `true`, `false` and bindings.
 //!
@@ -31,6 +32,9 @@ pub enum Binding {
     ExecutionIndex,
     /// `${name}`: the pipeline's name.
     Name,
+    /// `${requestBy}`: who started the execution (the e-mail address of the person, or of the
+    /// API token's owner for a webhook).
+    RequestBy,
 }
 
 impl fmt::Display for Binding {
@@ -48,12 +52,17 @@ impl fmt::Display for Binding {
             Binding::ExecutionId => f.write_str("${executionId}"),
             Binding::ExecutionIndex => f.write_str("${executionIndex}"),
             Binding::Name => f.write_str("${name}"),
+            Binding::RequestBy => f.write_str("${requestBy}"),
         }
     }
 }
 
 fn ident(s: &str) -> bool {
     super::valid_identifier(s)
+}
+
+fn named(s: &str) -> bool {
+    super::valid_name(s)
 }
 
 /// Parses what is between `${` and `}`.
@@ -63,6 +72,7 @@ pub fn parse_binding(inner: &str) -> Result<Binding, String> {
         "executionId" => return Ok(Binding::ExecutionId),
         "executionIndex" => return Ok(Binding::ExecutionIndex),
         "name" => return Ok(Binding::Name),
+        "requestBy" => return Ok(Binding::RequestBy),
         _ => {}
     }
     let parts: Vec<&str> = inner.split('.').collect();
@@ -70,7 +80,7 @@ pub fn parse_binding(inner: &str) -> Result<Binding, String> {
         ["input", n] if ident(n) => Ok(Binding::Input((*n).to_owned())),
         ["var", n] if ident(n) => Ok(Binding::Var((*n).to_owned())),
         [stage, task, "output", path @ ..]
-            if ident(stage) && ident(task) && path.iter().all(|p| !p.is_empty()) =>
+            if named(stage) && named(task) && path.iter().all(|p| !p.is_empty()) =>
         {
             Ok(Binding::Output {
                 stage: (*stage).to_owned(),
@@ -79,7 +89,7 @@ pub fn parse_binding(inner: &str) -> Result<Binding, String> {
             })
         }
         _ => Err(format!(
-            "${{{inner}}} is not a binding: use ${{input.NAME}}, ${{var.NAME}}, ${{Stage.Task.output.NAME}}, ${{executionId}}, ${{executionIndex}} or ${{name}}"
+            "${{{inner}}} is not a binding: use ${{input.NAME}}, ${{var.NAME}}, ${{Stage.Task.output.NAME}}, ${{executionId}}, ${{executionIndex}}, ${{name}} or ${{requestBy}}"
         )),
     }
 }

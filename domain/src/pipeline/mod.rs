@@ -26,6 +26,7 @@
 //! line and the field it found it at. [`to_yaml`] writes a definition back; parsing that gives
 //! the same definition (export and import round-trip).
 
+mod aria;
 pub mod expr;
 mod yaml;
 
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
+pub use aria::{output_alias, KUBERNETES_ENDPOINT_KEY, UNSUPPORTED_TYPES};
 pub use yaml::{documents, to_yaml};
 
 /// The inputs "Inject parameters: Docker" adds, in Aria's order (Wharf adds the digest).
@@ -96,17 +98,23 @@ pub enum TaskType {
     UserOperation,
     /// Gives an image in a Docker Registry endpoint a new tag.
     Registry,
+    /// Runs another pipeline of the project and waits for it (Aria's `Pipeline`).
+    Pipeline,
+    /// A type Wharf does not run (Aria's SSH, CI, Jenkins, …): kept as written so the pipeline
+    /// round-trips, listed as needing attention, and the pipeline cannot be enabled.
+    Unsupported,
 }
 
 impl TaskType {
-    /// Every type.
-    pub const ALL: [TaskType; 6] = [
+    /// Every type Wharf runs.
+    pub const ALL: [TaskType; 7] = [
         TaskType::Kubernetes,
         TaskType::Rest,
         TaskType::Poll,
         TaskType::Condition,
         TaskType::UserOperation,
         TaskType::Registry,
+        TaskType::Pipeline,
     ];
 
     /// The YAML spelling (Aria's where Aria has one).
@@ -118,6 +126,22 @@ impl TaskType {
             TaskType::Condition => "Condition",
             TaskType::UserOperation => "UserOperation",
             TaskType::Registry => "Registry",
+            TaskType::Pipeline => "Pipeline",
+            TaskType::Unsupported => "Unsupported",
+        }
+    }
+
+    /// What a person calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskType::Kubernetes => "Kubernetes",
+            TaskType::Rest => "REST",
+            TaskType::Poll => "Poll",
+            TaskType::Condition => "Condition",
+            TaskType::UserOperation => "User Operation",
+            TaskType::Registry => "Registry",
+            TaskType::Pipeline => "Pipeline",
+            TaskType::Unsupported => "Not supported by Wharf",
         }
     }
 
@@ -129,7 +153,7 @@ impl TaskType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The input fields this type takes: (name, required).
+    /// The input fields this type's runner reads (Wharf's names): (name, required).
     fn fields(self) -> &'static [(&'static str, bool)] {
         match self {
             TaskType::Kubernetes => &[
@@ -142,6 +166,7 @@ impl TaskType {
                 ("apiVersion", false),
                 ("waitForRollout", false),
                 ("rolloutTimeout", false),
+                ("continueOnConflict", false),
             ],
             TaskType::Rest => &[
                 ("method", false),
@@ -159,6 +184,7 @@ impl TaskType {
                 ("exitCriteria", true),
                 ("interval", false),
                 ("attempts", false),
+                ("ignoreFailure", false),
             ],
             TaskType::Condition => &[("condition", true)],
             TaskType::UserOperation => &[
@@ -173,6 +199,8 @@ impl TaskType {
                 ("reference", true),
                 ("tag", true),
             ],
+            TaskType::Pipeline => &[("pipeline", true), ("inputProperties", false)],
+            TaskType::Unsupported => &[],
         }
     }
 }
@@ -189,14 +217,68 @@ pub struct Task {
     pub name: String,
     /// Its type.
     pub kind: TaskType,
-    /// Its inputs (an object); strings may hold `${…}` bindings.
+    /// For a type Wharf does not run, the type as written (`SSH`, `Jenkins`, …).
+    pub foreign_type: Option<String>,
+    /// Its inputs as written (Wharf's or Aria's names); strings may hold `${…}` bindings.
+    /// [`Task::settings`] gives them as the runners read them.
     pub input: Map<String, Value>,
+    /// Aria's task-level endpoints by role (`kubernetesServer: dev-cluster`, `scm: …`).
+    pub endpoints: Map<String, Value>,
     /// An expression that must hold for the task to run; otherwise it is skipped.
     pub pre_condition: Option<String>,
     /// A failure does not fail the stage.
     pub ignore_failure: bool,
     /// Seconds it may run before it fails.
     pub timeout_seconds: Option<u64>,
+    /// Keys Wharf does not act on, kept as written and written back on export.
+    pub kept: Map<String, Value>,
+}
+
+impl Task {
+    /// A task of `kind` with nothing set: what the designer adds.
+    pub fn new(name: &str, kind: TaskType) -> Self {
+        Task {
+            name: name.to_owned(),
+            kind,
+            foreign_type: None,
+            input: Map::new(),
+            endpoints: Map::new(),
+            pre_condition: None,
+            ignore_failure: false,
+            timeout_seconds: None,
+            kept: Map::new(),
+        }
+    }
+
+    /// Its type as written in YAML (a foreign type's own name).
+    pub fn type_name(&self) -> &str {
+        self.foreign_type
+            .as_deref()
+            .unwrap_or_else(|| self.kind.as_str())
+    }
+
+    /// Its input as its runner reads it: Aria's names turned into Wharf's (REST `action` →
+    /// `method`, `payload` → `body`, POLL `pollCount` → `attempts`, …), numbers and booleans
+    /// written as text turned into values, the endpoint a task-level `endpoints:` names filled
+    /// in, and the inputs Wharf keeps without using left out.
+    pub fn settings(&self) -> Map<String, Value> {
+        aria::settings(self)
+    }
+
+    /// The task as its runner reads it: its input is [`Task::settings`], its timeout
+    /// [`Task::time_limit`].
+    pub fn effective(&self) -> Task {
+        let mut t = self.clone();
+        t.input = self.settings();
+        t.timeout_seconds = self.time_limit();
+        t
+    }
+
+    /// The seconds it may run: its own `timeout`, else a Kubernetes task's Aria `timeout`
+    /// input (minutes).
+    pub fn time_limit(&self) -> Option<u64> {
+        self.timeout_seconds.or_else(|| aria::minutes_limit(self))
+    }
 }
 
 /// One stage.
@@ -208,6 +290,8 @@ pub struct Stage {
     pub task_order: Vec<Vec<String>>,
     /// Its tasks, as declared.
     pub tasks: Vec<Task>,
+    /// Keys Wharf does not act on, kept as written.
+    pub kept: Map<String, Value>,
 }
 
 impl Stage {
@@ -230,12 +314,31 @@ pub struct PipelineDef {
     pub enabled: bool,
     /// What a trigger does while an execution is running.
     pub concurrency: Concurrency,
+    /// Aria's numeric `concurrency`: executions queue and at most this many run at once.
+    pub max_running: Option<u32>,
     /// Its inputs with their defaults, in order.
     pub input: Vec<(String, String)>,
+    /// Aria's `_inputMeta`: an input's description and whether a run must give it.
+    pub input_meta: Vec<(String, InputMeta)>,
     /// Its outputs (name → expression with bindings), in order.
     pub output: Vec<(String, String)>,
     /// Its stages in `stageOrder`.
     pub stages: Vec<Stage>,
+    /// Keys Wharf does not act on (Aria's `icon`, `options`, `workspace`, `notifications`,
+    /// `rollbacks`, `starred`, `tags`, …), kept as written and written back on export.
+    pub kept: Vec<(String, Value)>,
+    /// What must change before it may be enabled: tasks of types Wharf does not run, YAML
+    /// Wharf cannot fetch. The backend adds endpoints the project lacks.
+    pub attention: Vec<DefinitionError>,
+}
+
+/// What Aria's `_inputMeta` says of one input.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputMeta {
+    /// What to give, shown in the Run dialog.
+    pub description: String,
+    /// A run must give a value.
+    pub mandatory: bool,
 }
 
 impl PipelineDef {
@@ -259,6 +362,32 @@ impl PipelineDef {
     /// How many tasks it has.
     pub fn task_count(&self) -> usize {
         self.stages.iter().map(|s| s.tasks.len()).sum()
+    }
+
+    /// What `_inputMeta` says of input `name`.
+    pub fn meta(&self, name: &str) -> Option<&InputMeta> {
+        self.input_meta
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m)
+    }
+
+    /// An empty pipeline of `project` called `name`: one stage with no tasks yet.
+    pub fn new(name: &str, project: &str) -> Self {
+        PipelineDef {
+            name: name.to_owned(),
+            project: project.to_owned(),
+            description: String::new(),
+            enabled: true,
+            concurrency: Concurrency::Queue,
+            max_running: None,
+            input: Vec::new(),
+            input_meta: Vec::new(),
+            output: Vec::new(),
+            stages: Vec::new(),
+            kept: Vec::new(),
+            attention: Vec::new(),
+        }
     }
 }
 
@@ -292,8 +421,18 @@ pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
     yaml::parse(source)
 }
 
-/// Whether `name` is a valid input, output, stage or task name: letters, digits, `_` and `-`,
-/// starting with a letter or `_`, at most 64 characters (bindings name them as `${Stage.Task…}`).
+/// Whether `name` is a valid stage or task name: 1 to 64 characters, spaces allowed inside
+/// (Aria's `Prepare Environment`), but no `.`, `,`, `$`, `{`, `}` or control characters, which
+/// would make `${Stage.Task.output…}` bindings or a `taskOrder` entry ambiguous.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 64
+        && name.trim() == name
+        && !name.chars().any(|c| c.is_control() || ".,${}".contains(c))
+}
+
+/// Whether `name` is a valid input or output name: letters, digits, `_` and `-`, starting with
+/// a letter or `_`, at most 64 characters.
 pub fn valid_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -316,3 +455,6 @@ pub fn valid_tag(tag: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_aria;

@@ -137,9 +137,8 @@ fn errors_name_the_line_and_the_field() {
         .replace("      - Apply,Ping", "      - Apply,Pong");
     let e = errors(&bad);
     assert!(
-        e.contains(
-            &"line 6, concurrency: must be queue, cancel-previous or skip-if-running".to_owned()
-        ),
+        e.iter().any(|m| m
+            .starts_with("line 6, concurrency: must be queue, cancel-previous, skip-if-running, or the most executions that run at once")),
         "{e:#?}"
     );
     assert!(
@@ -197,9 +196,8 @@ fn malformed_and_hostile_documents_get_clear_errors() {
     assert!(!e.is_empty());
     let e = errors("kind: PIPELINE\nname: '<script>alert(1)</script>'\nsurprise: 1\nstageOrder: []\nstages: {}\n");
     assert!(
-        e.iter()
-            .any(|m| m.starts_with("line 3, surprise: unknown field")),
-        "{e:#?}"
+        e.iter().all(|m| !m.contains("surprise")),
+        "a key Wharf does not know is kept, not refused: {e:#?}"
     );
     let e = errors(&"x".repeat(MAX_DEFINITION_BYTES + 1));
     assert!(e[0].contains("at most"));

@@ -137,6 +137,11 @@ pub(super) async fn run(ctx: &Context, backend: &Backend, live: &LiveLog, task: 
         logs: Vec::new(),
         live,
         objects: Vec::new(),
+        continue_on_conflict: task
+            .input
+            .get("continueOnConflict")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     };
     for t in &targets {
         if let Err(m) = run.act(action, t).await {
@@ -190,6 +195,8 @@ struct Run<'a> {
     /// Where each line goes at once, for the live log.
     live: &'a LiveLog,
     objects: Vec<Value>,
+    /// CREATE of an object that exists is not a failure (Aria's "Continue on conflict").
+    continue_on_conflict: bool,
 }
 
 impl Run<'_> {
@@ -307,14 +314,19 @@ impl Run<'_> {
                 self.log(format!("GET {what}: found")).await;
                 self.record(t, &ns, "found", Some(&o));
             }
-            "CREATE" => {
-                let o = api
-                    .create(&PostParams::default(), &body()?)
-                    .await
-                    .map_err(|e| refused(e, &url, &format!("CREATE {what}")))?;
-                self.log(format!("CREATE {what}: created")).await;
-                self.record(t, &ns, "created", Some(&o));
-            }
+            "CREATE" => match api.create(&PostParams::default(), &body()?).await {
+                Err(kube::Error::Api(s)) if s.code == 409 && self.continue_on_conflict => {
+                    let line =
+                        format!("CREATE {what}: already exists, kept (continue on conflict)");
+                    self.log(line).await;
+                    self.record(t, &ns, "exists", None);
+                }
+                created => {
+                    let o = created.map_err(|e| refused(e, &url, &format!("CREATE {what}")))?;
+                    self.log(format!("CREATE {what}: created")).await;
+                    self.record(t, &ns, "created", Some(&o));
+                }
+            },
             "APPLY" => {
                 let params = PatchParams::apply(FIELD_MANAGER).force();
                 let o = api

@@ -49,6 +49,11 @@ pub(super) async fn run_task(ctx: &Context, tools: &Tools, stage: &str, task: &T
         TaskType::Registry => registry::run(ctx, &tools.backend, task).await,
         // waits are handled by the engine itself (they need no worker while they wait)
         TaskType::UserOperation => Outcome::failed("A User Operation cannot run as a plain task."),
+        TaskType::Pipeline => Outcome::failed("A Pipeline task cannot run as a plain task."),
+        TaskType::Unsupported => Outcome::failed(format!(
+            "{} tasks are not supported by Wharf.",
+            task.type_name()
+        )),
     }
 }
 

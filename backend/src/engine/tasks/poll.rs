@@ -15,11 +15,14 @@ pub(super) async fn poll(ctx: &Context, tools: &Tools, stage: &str, task: &Task)
         |k: &str, default: u64| task.input.get(k).and_then(Value::as_u64).unwrap_or(default);
     let interval = Duration::from_secs(number("interval", 60));
     let attempts = number("attempts", 10);
-    let criteria = task
+    let criteria = Criteria::of(task);
+    // Aria's "Ignore intermediate failure": a response the criteria cannot read (a 503 page
+    // while the service starts) does not end the poll
+    let keep_going = task
         .input
-        .get("exitCriteria")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+        .get("ignoreFailure")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let mut logs = Vec::new();
     let mut last = Outcome::failed("The poll made no call.");
     for attempt in 1..=attempts {
@@ -33,20 +36,29 @@ pub(super) async fn poll(ctx: &Context, tools: &Tools, stage: &str, task: &Task)
             ));
         } else {
             let key = (stage.to_owned(), task.name.clone());
-            let verdict = ctx.with_output(key, o.output.clone(), |c| {
-                expr::evaluate(criteria, &|b| c.resolve(b))
-            });
+            let verdict = ctx.with_output(key, o.output.clone(), |c| criteria.judge(c));
             match verdict {
-                Ok(true) => {
-                    logs.push(format!("attempt {attempt}/{attempts}: {criteria} → true"));
+                Ok(Some((status, said))) => {
+                    logs.push(format!("attempt {attempt}/{attempts}: {said}"));
+                    let message = if status == RunStatus::Completed {
+                        format!("The exit criteria held after {attempt} call(s).")
+                    } else {
+                        format!("The failure criteria held after {attempt} call(s): {said}")
+                    };
                     return Outcome {
-                        status: RunStatus::Completed,
-                        message: Some(format!("The exit criteria held after {attempt} call(s).")),
+                        status,
+                        message: Some(message),
                         output: o.output,
                         logs,
                     };
                 }
-                Ok(false) => logs.push(format!("attempt {attempt}/{attempts}: {criteria} → false")),
+                Ok(None) => logs.push(format!(
+                    "attempt {attempt}/{attempts}: {} → false",
+                    criteria.success
+                )),
+                Err(m) if keep_going => {
+                    logs.push(format!("attempt {attempt}/{attempts}: {m} (ignored)"));
+                }
                 Err(m) => {
                     logs.push(format!("attempt {attempt}/{attempts}: {m}"));
                     return Outcome {
@@ -70,9 +82,57 @@ pub(super) async fn poll(ctx: &Context, tools: &Tools, stage: &str, task: &Task)
     Outcome {
         status: RunStatus::Failed,
         message: Some(format!(
-            "The exit criteria did not hold after {attempts} call(s): {criteria}"
+            "The exit criteria did not hold after {attempts} call(s): {}",
+            criteria.success
         )),
         output: last.output,
         logs,
+    }
+}
+
+/// A Poll task's exit criteria: Wharf's one expression (success when it holds), or Aria's
+/// `success` and `failure` expressions (either may be empty).
+struct Criteria {
+    success: String,
+    failure: String,
+}
+
+impl Criteria {
+    fn of(task: &Task) -> Self {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+        match task.input.get("exitCriteria") {
+            Some(Value::Object(o)) => Criteria {
+                success: text(o.get("success")),
+                failure: text(o.get("failure")),
+            },
+            other => Criteria {
+                success: text(other),
+                failure: String::new(),
+            },
+        }
+    }
+
+    /// The failure expression first, then the success one: the outcome and what held, or
+    /// `None` to poll again.
+    fn judge(&self, c: &Context) -> Result<Option<(RunStatus, String)>, String> {
+        let holds = |e: &str| -> Result<bool, String> {
+            if e.trim().is_empty() {
+                return Ok(false);
+            }
+            expr::evaluate(e, &|b| c.resolve(b))
+        };
+        if holds(&self.failure)? {
+            return Ok(Some((
+                RunStatus::Failed,
+                format!("{} → true", self.failure),
+            )));
+        }
+        if holds(&self.success)? {
+            return Ok(Some((
+                RunStatus::Completed,
+                format!("{} → true", self.success),
+            )));
+        }
+        Ok(None)
     }
 }

@@ -28,6 +28,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The change-feed version (set by database triggers; see the `live` module).
     pub live_version: i64,
+    /// The Pipeline task run that started it, if another pipeline did.
+    pub parent_task_run_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,8 @@ pub enum Trigger {
     Docker,
     /// Rerun of an earlier execution.
     Rerun,
+    /// Another pipeline's Pipeline task.
+    Pipeline,
 }
 
 impl Trigger {
@@ -40,6 +42,7 @@ impl Trigger {
             Trigger::Api => "api",
             Trigger::Docker => "docker",
             Trigger::Rerun => "rerun",
+            Trigger::Pipeline => "pipeline",
         }
     }
 }
@@ -72,7 +75,8 @@ pub(crate) fn row_view(m: &row::Model) -> Result<ExecutionRow> {
     })
 }
 
-/// Resolves the inputs of a run: declared ones only, defaults for those not given.
+/// Resolves the inputs of a run: declared ones only, defaults for those not given, mandatory
+/// ones not empty.
 fn resolve_input(
     def: &PipelineDef,
     given: &BTreeMap<String, String>,
@@ -90,7 +94,7 @@ fn resolve_input(
             return Err(Error::invalid("input", format!("{name}: at most 64 KiB")));
         }
     }
-    Ok(def
+    let resolved: Vec<(String, String)> = def
         .input
         .iter()
         .map(|(n, d)| {
@@ -99,7 +103,17 @@ fn resolve_input(
                 given.get(n).cloned().unwrap_or_else(|| d.clone()),
             )
         })
-        .collect())
+        .collect();
+    // Aria's `_inputMeta`: a mandatory input needs a value
+    for (name, value) in &resolved {
+        if def.meta(name).is_some_and(|m| m.mandatory) && value.trim().is_empty() {
+            return Err(Error::invalid(
+                "input",
+                format!("{name} is mandatory: give it a value"),
+            ));
+        }
+    }
+    Ok(resolved)
 }
 
 /// Starts a pipeline. The pipeline row is locked first, so simultaneous triggers of one

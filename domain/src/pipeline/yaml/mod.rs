@@ -1,19 +1,22 @@
 //! Reading pipeline YAML with positions (saphyr's marked tree) and writing it back.
 
+use super::aria;
 use super::expr::{self, Binding};
 use super::{
-    valid_identifier, Concurrency, DefinitionError, PipelineDef, Stage, Task, TaskType,
-    HTTP_METHODS, KUBERNETES_ACTIONS, MAX_DEFINITION_BYTES,
+    valid_identifier, valid_name, Concurrency, DefinitionError, InputMeta, PipelineDef, Stage,
+    Task, TaskType, HTTP_METHODS, KUBERNETES_ACTIONS, MAX_DEFINITION_BYTES,
 };
 use crate::names::parse_label;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Number, Value};
 
 mod bindings;
+mod meta;
 mod tasks;
 mod write;
 
 use bindings::{check_bindings, check_expression};
+use meta::flag;
 use tasks::parse_stage;
 pub use write::to_yaml;
 
@@ -31,11 +34,21 @@ struct Check {
     /// Output bindings to check once every stage is known: (binding, line, path, stage index,
     /// task group index within the stage).
     outputs: Vec<(Binding, usize, String, usize, usize)>,
+    /// What must change before the pipeline may be enabled (it still parses).
+    attention: Vec<DefinitionError>,
 }
 
 impl Check {
     fn err(&mut self, at: usize, path: &str, message: impl Into<String>) {
         self.errors.push(DefinitionError {
+            line: Some(at),
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn attend(&mut self, at: usize, path: &str, message: impl Into<String>) {
+        self.attention.push(DefinitionError {
             line: Some(at),
             path: path.to_owned(),
             message: message.into(),
@@ -144,7 +157,9 @@ fn to_json(c: &mut Check, n: &Node<'_>, path: &str) -> Value {
     }
 }
 
-const ROOT_KEYS: [&str; 10] = [
+/// The root keys Wharf acts on; any other is kept as written (Aria's `icon`, `options`,
+/// `workspace`, `notifications`, `rollbacks`, `starred`, `tags`, …).
+const ROOT_KEYS: [&str; 11] = [
     "kind",
     "name",
     "project",
@@ -152,10 +167,14 @@ const ROOT_KEYS: [&str; 10] = [
     "enabled",
     "concurrency",
     "input",
+    "_inputMeta",
     "output",
     "stageOrder",
     "stages",
 ];
+
+/// The most executions a numeric `concurrency` may let run at once.
+const MAX_RUNNING: u64 = 100;
 
 /// The documents of a multi-document YAML text (Kubernetes manifests) as JSON values; empty
 /// documents are skipped. The error names the line.
@@ -183,9 +202,9 @@ pub fn documents(source: &str) -> Result<Vec<Value>, String> {
 /// Reads a pipeline definition, reporting every problem with its line:
 ///
 /// 1. one YAML document, within the size limit, that is a mapping ([`root_of`]);
-/// 2. the root's fields: only known ones, `kind: PIPELINE`, a `name`;
+/// 2. the root's fields: `kind: PIPELINE`, a `name`; the keys Wharf does not act on are kept;
 /// 3. the plain fields: `project`, `description`, `enabled`, `concurrency`;
-/// 4. `input` (defaults without bindings) and `output`;
+/// 4. `input` (defaults without bindings), `_inputMeta` and `output`;
 /// 5. `stageOrder` and `stages`, each stage with its tasks ([`parse_stage`]);
 /// 6. every binding to a task's output names a task that has run by then
 ///    ([`check_output_bindings`]).
@@ -205,13 +224,13 @@ pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
         line: line(&root[0]),
     };
     // 2.
-    r.check_keys(&mut c);
+    let kept = r.check_keys(&mut c);
     let name = r.name(&mut c);
     // 3.
     let project = r.text(&mut c, "project", 64);
     let description = r.text(&mut c, "description", 2000);
     let enabled = r.enabled(&mut c);
-    let concurrency = r.concurrency(&mut c);
+    let (concurrency, max_running) = r.concurrency(&mut c);
     // 4.
     let input = r.named_values(&mut c, "input", false);
     for (name, default) in &input {
@@ -220,6 +239,7 @@ pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
             c.err(r.line, &path, "an input's default cannot use bindings");
         }
     }
+    let input_meta = meta::input_meta(&mut c, &r, &input);
     let output = r.named_values(&mut c, "output", true);
     // 5.
     let stages = r.stages(&mut c, &input);
@@ -235,9 +255,13 @@ pub fn parse(source: &str) -> Result<PipelineDef, Vec<DefinitionError>> {
         description,
         enabled,
         concurrency,
+        max_running,
         input,
+        input_meta,
         output,
         stages,
+        kept,
+        attention: c.attention,
     })
 }
 
@@ -288,18 +312,20 @@ impl<'a, 'b> Root<'a, 'b> {
             .map(|(_, v, _)| *v)
     }
 
-    fn check_keys(&self, c: &mut Check) {
-        for (key, _, at) in &self.fields {
-            if !ROOT_KEYS.contains(&key.as_str()) {
-                let known = ROOT_KEYS.join(", ");
-                c.err(*at, key, format!("unknown field; a pipeline has {known}"));
-            }
-        }
+    /// `kind` is PIPELINE; the keys Wharf does not act on, kept in order.
+    fn check_keys(&self, c: &mut Check) -> Vec<(String, Value)> {
+        let kept = self
+            .fields
+            .iter()
+            .filter(|(key, ..)| !ROOT_KEYS.contains(&key.as_str()))
+            .map(|(key, v, _)| (key.clone(), to_json(c, v, key)))
+            .collect();
         match self.get("kind") {
             Some(v) if string(v).as_deref() == Some("PIPELINE") => {}
             Some(v) => c.err(line(v), "kind", "must be PIPELINE"),
             None => c.err(self.line, "kind", "missing: add kind: PIPELINE"),
         }
+        kept
     }
 
     fn name(&self, c: &mut Check) -> String {
@@ -341,28 +367,27 @@ impl<'a, 'b> Root<'a, 'b> {
     fn enabled(&self, c: &mut Check) -> bool {
         match self.get("enabled") {
             None => true,
-            Some(v) => match &v.data {
-                YamlData::Value(Scalar::Boolean(b)) => *b,
-                _ => {
-                    c.err(line(v), "enabled", "must be true or false");
-                    true
-                }
-            },
+            Some(v) => flag(c, v, "enabled").unwrap_or(true),
         }
     }
 
-    fn concurrency(&self, c: &mut Check) -> Concurrency {
+    /// A policy word, or Aria's number: queue, at most that many running at once.
+    fn concurrency(&self, c: &mut Check) -> (Concurrency, Option<u32>) {
         let Some(v) = self.get("concurrency") else {
-            return Concurrency::Queue;
+            return (Concurrency::Queue, None);
         };
-        string(v)
-            .as_deref()
-            .and_then(Concurrency::parse)
-            .unwrap_or_else(|| {
-                let why = "must be queue, cancel-previous or skip-if-running";
+        let text = scalar_text(v).unwrap_or_default();
+        if let Some(policy) = Concurrency::parse(&text) {
+            return (policy, None);
+        }
+        match text.trim().parse::<u64>() {
+            Ok(n) if (1..=MAX_RUNNING).contains(&n) => (Concurrency::Queue, u32::try_from(n).ok()),
+            _ => {
+                let why = format!("must be queue, cancel-previous, skip-if-running, or the most executions that run at once (1 to {MAX_RUNNING})");
                 c.err(line(v), "concurrency", why);
-                Concurrency::Queue
-            })
+                (Concurrency::Queue, None)
+            }
+        }
     }
 
     /// A mapping of names to single values (`input`, `output`); `expressions` lets a value be
@@ -377,6 +402,9 @@ impl<'a, 'b> Root<'a, 'b> {
             return out;
         };
         for (name, value, at) in entries(c, m, key) {
+            if key == "input" && name == "_inputMeta" {
+                continue;
+            }
             let path = join(key, &name);
             if !valid_identifier(&name) {
                 c.err(
@@ -465,12 +493,8 @@ impl<'a, 'b> Root<'a, 'b> {
         let mut stages = Vec::new();
         for (name, node, at) in &nodes {
             let path = join("stages", name);
-            if !valid_identifier(name) {
-                c.err(
-                    *at,
-                    &path,
-                    "a stage's name has letters, digits, '_' and '-', and starts with a letter or '_'",
-                );
+            if !valid_name(name) {
+                c.err(*at, &path, NAME_RULE);
             }
             let Some(index) = order.iter().position(|(n, _)| n == name) else {
                 c.err(*at, &path, "this stage is not in stageOrder");
@@ -484,6 +508,10 @@ impl<'a, 'b> Root<'a, 'b> {
         stages.into_iter().map(|(_, s)| s).collect()
     }
 }
+
+/// What a stage's or task's name may hold.
+const NAME_RULE: &str =
+    "a name has 1 to 64 characters, without '.', ',', '$', '{', '}' or spaces at either end";
 
 /// Step 6: the pipeline's outputs may read any task; a task's bindings only tasks of earlier
 /// groups (a Poll task's exit criteria also its own latest response).
@@ -525,7 +553,8 @@ fn check_output_bindings(
             );
             continue;
         };
-        let own_response = path == format!("stages.{stage}.tasks.{task}.input.exitCriteria");
+        let own_response =
+            path.starts_with(&format!("stages.{stage}.tasks.{task}.input.exitCriteria"));
         if (si, g) >= (stage_index, group) && !own_response {
             c.err(
                 at,

@@ -19,15 +19,13 @@ pub(super) fn parse_stage(
         );
         return None;
     };
-    // 1. only taskOrder and tasks
+    // 1. taskOrder and tasks; other keys are kept
     let fields = entries(c, m, path);
-    for (key, _, at) in &fields {
+    let mut kept = Map::new();
+    for (key, v, _) in &fields {
         if key != "taskOrder" && key != "tasks" {
-            c.err(
-                *at,
-                &join(path, key),
-                "unknown field; a stage has taskOrder and tasks",
-            );
+            let value = to_json(c, v, &join(path, key));
+            kept.insert(key.clone(), value);
         }
     }
     let get = |key: &str| fields.iter().find(|(k, ..)| k == key).map(|(_, v, _)| *v);
@@ -41,12 +39,8 @@ pub(super) fn parse_stage(
     let mut tasks = Vec::new();
     for (task_name, task_node, at) in &task_nodes {
         let tpath = join(&tasks_path, task_name);
-        if !valid_identifier(task_name) {
-            c.err(
-                *at,
-                &tpath,
-                "a task's name has letters, digits, '_' and '-', and starts with a letter or '_'",
-            );
+        if !valid_name(task_name) {
+            c.err(*at, &tpath, NAME_RULE);
         }
         let Some(group) = task_order.iter().position(|g| g.contains(task_name)) else {
             c.err(*at, &tpath, "this task is not in the stage's taskOrder");
@@ -60,6 +54,7 @@ pub(super) fn parse_stage(
         name: name.to_owned(),
         task_order,
         tasks,
+        kept,
     })
 }
 
@@ -145,8 +140,15 @@ fn check_order_names(
     }
 }
 
-pub(super) const TASK_KEYS: [&str; 5] =
-    ["type", "input", "preCondition", "ignoreFailure", "timeout"];
+/// The task keys Wharf acts on; any other is kept as written.
+pub(super) const TASK_KEYS: [&str; 6] = [
+    "type",
+    "input",
+    "preCondition",
+    "ignoreFailure",
+    "timeout",
+    "endpoints",
+];
 
 pub(super) fn parse_task(
     c: &mut Check,
@@ -160,26 +162,25 @@ pub(super) fn parse_task(
         c.err(line(node), path, "a task is a mapping with type and input");
         return None;
     };
-    // 1. only the keys a task has
+    // 1. the keys Wharf acts on; others are kept
     let fields = entries(c, m, path);
-    for (key, _, at) in &fields {
+    let mut kept = Map::new();
+    for (key, v, _) in &fields {
         if !TASK_KEYS.contains(&key.as_str()) {
-            c.err(
-                *at,
-                &join(path, key),
-                format!("unknown field; a task has {}", TASK_KEYS.join(", ")),
-            );
+            let value = to_json(c, v, &join(path, key));
+            kept.insert(key.clone(), value);
         }
     }
     let get = |key: &str| fields.iter().find(|(k, ..)| k == key).map(|(_, v, _)| *v);
     // 2. its type, 3. its settings, 4. its input, checked against what its type takes
-    let kind = parse_task_type(c, get("type"), node, &join(path, "type"))?;
+    let (kind, foreign_type) = parse_task_type(c, get("type"), node, &join(path, "type"))?;
     let pre_condition = get("preCondition")
         .and_then(|v| parse_pre_condition(c, v, &join(path, "preCondition"), inputs, position));
     let ignore_failure = get("ignoreFailure")
-        .map(|v| parse_flag(c, v, &join(path, "ignoreFailure")))
+        .and_then(|v| flag(c, v, &join(path, "ignoreFailure")))
         .unwrap_or(false);
     let timeout_seconds = get("timeout").and_then(|v| parse_timeout(c, v, &join(path, "timeout")));
+    let endpoints = parse_endpoints(c, get("endpoints"), &join(path, "endpoints"));
     let input_path = join(path, "input");
     let (input, input_line) = match get("input") {
         None => (Map::new(), line(node)),
@@ -192,48 +193,79 @@ pub(super) fn parse_task(
             }
         },
     };
+    let task = Task {
+        name: name.to_owned(),
+        kind,
+        foreign_type,
+        input,
+        endpoints,
+        pre_condition,
+        ignore_failure,
+        timeout_seconds,
+        kept,
+    };
+    if let Some(t) = &task.foreign_type {
+        let why = format!("{t} tasks are not supported by Wharf: replace or remove this task");
+        c.attend(line(node), path, why);
+        return Some(task);
+    }
+    let settings = task.settings();
     let spot = InputSpot {
-        input: &input,
+        input: &settings,
+        raw: &task.input,
         at: input_line,
         path: &input_path,
         inputs,
         position,
     };
     check_task_input(c, kind, &spot);
-    Some(Task {
-        name: name.to_owned(),
-        kind,
-        input,
-        pre_condition,
-        ignore_failure,
-        timeout_seconds,
-    })
+    Some(task)
 }
 
-const TASK_TYPES: &str = "K8S, REST, POLL, Condition, UserOperation or Registry";
+const TASK_TYPES: &str = "K8S, REST, POLL, Condition, UserOperation, Registry or Pipeline";
 
+/// The task's type; a type of Aria's that Wharf does not run is `Unsupported`, with its name.
 fn parse_task_type(
     c: &mut Check,
     value: Option<&Node<'_>>,
     task: &Node<'_>,
     path: &str,
-) -> Option<TaskType> {
+) -> Option<(TaskType, Option<String>)> {
     let Some(v) = value else {
         c.err(line(task), path, format!("missing: {TASK_TYPES}"));
         return None;
     };
-    let kind = string(v).as_deref().and_then(TaskType::parse);
-    if kind.is_none() {
-        c.err(
-            line(v),
-            path,
-            format!(
-                "unknown task type '{}': use {TASK_TYPES}",
-                scalar_text(v).unwrap_or_default()
-            ),
-        );
+    let written = string(v).unwrap_or_default();
+    if let Some(kind) = TaskType::parse(&written).filter(|k| *k != TaskType::Unsupported) {
+        return Some((kind, None));
     }
-    kind
+    if aria::UNSUPPORTED_TYPES.contains(&written.as_str()) {
+        return Some((TaskType::Unsupported, Some(written)));
+    }
+    c.err(
+        line(v),
+        path,
+        format!(
+            "unknown task type '{}': use {TASK_TYPES}",
+            scalar_text(v).unwrap_or_default()
+        ),
+    );
+    None
+}
+
+/// Aria's task-level `endpoints:`: a mapping of roles to endpoint names.
+fn parse_endpoints(c: &mut Check, value: Option<&Node<'_>>, path: &str) -> Map<String, Value> {
+    let Some(v) = value.filter(|v| !is_null(v)) else {
+        return Map::new();
+    };
+    match to_json(c, v, path) {
+        Value::Object(m) if m.values().all(|e| e.is_string() || e.is_null()) => m,
+        _ => {
+            let why = "must map roles (kubernetesServer, scm, …) to endpoint names";
+            c.err(line(v), path, why);
+            Map::new()
+        }
+    }
 }
 
 fn parse_pre_condition(
@@ -250,18 +282,11 @@ fn parse_pre_condition(
         c.err(line(v), path, "must be an expression in text");
         return None;
     };
+    if s.trim().is_empty() {
+        return None;
+    }
     check_expression(c, &s, line(v), path, inputs, position);
     Some(s)
-}
-
-fn parse_flag(c: &mut Check, v: &Node<'_>, path: &str) -> bool {
-    match &v.data {
-        YamlData::Value(Scalar::Boolean(b)) => *b,
-        _ => {
-            c.err(line(v), path, "must be true or false");
-            false
-        }
-    }
 }
 
 fn parse_timeout(c: &mut Check, v: &Node<'_>, path: &str) -> Option<u64> {
@@ -282,7 +307,10 @@ fn parse_timeout(c: &mut Check, v: &Node<'_>, path: &str) -> Option<u64> {
 
 /// A task's input and where it stands: what each check of it needs.
 pub(super) struct InputSpot<'a> {
+    /// The input in Wharf's names ([`Task::settings`]).
     pub(super) input: &'a Map<String, Value>,
+    /// The input as written.
+    pub(super) raw: &'a Map<String, Value>,
     /// The line problems are reported at.
     pub(super) at: usize,
     pub(super) path: &'a str,
@@ -340,7 +368,7 @@ fn no_binding(s: &str) -> bool {
 }
 
 pub(super) fn check_task_input(c: &mut Check, kind: TaskType, spot: &InputSpot<'_>) {
-    // 1. only the fields the type takes, and those it needs
+    // 1. only the fields the type takes (under Wharf's or Aria's names), and those it needs
     let fields = kind.fields();
     for key in spot.input.keys() {
         if !fields.iter().any(|(f, _)| f == key) {
@@ -356,13 +384,18 @@ pub(super) fn check_task_input(c: &mut Check, kind: TaskType, spot: &InputSpot<'
             );
         }
     }
+    let from_git = kind == TaskType::Kubernetes
+        && spot
+            .raw
+            .get("filePath")
+            .and_then(Value::as_str)
+            .is_some_and(|f| !f.trim().is_empty());
     for (field, required) in fields {
-        if *required
-            && spot
-                .input
-                .get(*field)
-                .is_none_or(|v| v.is_null() || v.as_str() == Some(""))
-        {
+        let absent = spot
+            .input
+            .get(*field)
+            .is_none_or(|v| v.is_null() || v.as_str() == Some(""));
+        if *required && absent {
             spot.err(
                 c,
                 field,
@@ -372,7 +405,7 @@ pub(super) fn check_task_input(c: &mut Check, kind: TaskType, spot: &InputSpot<'
     }
     // 2. each field's form, by type
     match kind {
-        TaskType::Kubernetes => check_kubernetes(c, spot),
+        TaskType::Kubernetes => check_kubernetes(c, spot, from_git),
         TaskType::Rest | TaskType::Poll => check_http(c, spot, kind == TaskType::Poll),
         TaskType::Condition => {
             spot.must_be_text(c, &["condition"]);
@@ -380,6 +413,8 @@ pub(super) fn check_task_input(c: &mut Check, kind: TaskType, spot: &InputSpot<'
         }
         TaskType::UserOperation => check_user_operation(c, spot),
         TaskType::Registry => check_registry(c, spot),
+        TaskType::Pipeline => check_pipeline(c, spot),
+        TaskType::Unsupported => {}
     }
     // 3. the bindings of every other field
     for (key, value) in spot.input {
@@ -397,7 +432,31 @@ pub(super) fn check_task_input(c: &mut Check, kind: TaskType, spot: &InputSpot<'
     }
 }
 
-fn check_kubernetes(c: &mut Check, spot: &InputSpot<'_>) {
+/// A Pipeline task: the pipeline to run (by name, no bindings) and its inputs.
+fn check_pipeline(c: &mut Check, spot: &InputSpot<'_>) {
+    spot.must_be_text(c, &["pipeline"]);
+    if spot.text("pipeline").is_some_and(|p| !no_binding(p)) {
+        spot.err(
+            c,
+            "pipeline",
+            "names a pipeline of this project, without bindings",
+        );
+    }
+    if let Some(p) = spot.input.get("inputProperties") {
+        let ok = p.is_null()
+            || p.as_object()
+                .is_some_and(|o| o.values().all(|v| !v.is_object() && !v.is_array()));
+        if !ok {
+            spot.err(
+                c,
+                "inputProperties",
+                "must map the pipeline's inputs to values",
+            );
+        }
+    }
+}
+
+fn check_kubernetes(c: &mut Check, spot: &InputSpot<'_>, from_git: bool) {
     spot.must_be_text(
         c,
         &[
@@ -420,6 +479,11 @@ fn check_kubernetes(c: &mut Check, spot: &InputSpot<'_>) {
     }
     let has_yaml = spot.text("yaml").is_some_and(|y| !y.trim().is_empty());
     let has_ref = spot.text("kind").is_some() && spot.text("name").is_some();
+    if from_git && !has_yaml {
+        let why = "reads its YAML from a Git endpoint (filePath), which Wharf does not do: paste the YAML or upload the file";
+        c.attend(spot.at, &join(spot.path, "yaml"), why);
+        return;
+    }
     match action {
         "CREATE" | "APPLY" if !has_yaml => spot.err(
             c,
@@ -466,10 +530,46 @@ fn check_http(c: &mut Check, spot: &InputSpot<'_>, poll: bool) {
     }
     spot.must_be_flag(c, "followRedirects");
     if poll {
-        spot.must_be_text(c, &["exitCriteria"]);
-        spot.expression(c, "exitCriteria");
+        check_exit_criteria(c, spot);
+        spot.must_be_flag(c, "ignoreFailure");
         spot.positive(c, "interval", 3600);
         spot.positive(c, "attempts", 10_000);
+    }
+}
+
+/// A Poll task's exit criteria: one expression (success when it holds), or Aria's `success`
+/// and `failure` expressions.
+fn check_exit_criteria(c: &mut Check, spot: &InputSpot<'_>) {
+    let path = join(spot.path, "exitCriteria");
+    match spot.input.get("exitCriteria") {
+        None | Some(Value::String(_)) => spot.expression(c, "exitCriteria"),
+        Some(Value::Object(o)) => {
+            let mut any = false;
+            for (k, v) in o {
+                let p = join(&path, k);
+                match (k.as_str(), v) {
+                    ("success" | "failure", Value::String(e)) if e.trim().is_empty() => {}
+                    ("success" | "failure", Value::String(e)) => {
+                        any = true;
+                        check_expression(c, e, spot.at, &p, spot.inputs, spot.position);
+                    }
+                    ("success" | "failure", _) => c.err(spot.at, &p, "must be an expression"),
+                    _ => c.err(
+                        spot.at,
+                        &p,
+                        "unknown field; exit criteria have success and failure",
+                    ),
+                }
+            }
+            if !any {
+                c.err(spot.at, &path, "missing: a success or failure expression");
+            }
+        }
+        Some(_) => c.err(
+            spot.at,
+            &path,
+            "must be an expression, or success and failure expressions",
+        ),
     }
 }
 

@@ -73,7 +73,8 @@ pub(super) fn write_value(out: &mut String, v: &Value, indent: usize) {
     }
 }
 
-/// Writes a definition as YAML that [`parse`] reads back to the same definition.
+/// Writes a definition as YAML that [`parse`] reads back to the same definition. Aria's keys
+/// that Wharf keeps come back where Aria writes them, so an Aria export round-trips.
 pub fn to_yaml(def: &PipelineDef) -> String {
     let mut out = String::new();
     out.push_str("kind: PIPELINE\n");
@@ -81,7 +82,10 @@ pub fn to_yaml(def: &PipelineDef) -> String {
     out.push_str(&format!("project: {}\n", quote(&def.project)));
     out.push_str(&format!("description: {}\n", scalar(&def.description, 0)));
     out.push_str(&format!("enabled: {}\n", def.enabled));
-    out.push_str(&format!("concurrency: {}\n", def.concurrency.as_str()));
+    match def.max_running {
+        Some(n) => out.push_str(&format!("concurrency: {n}\n")),
+        None => out.push_str(&format!("concurrency: {}\n", def.concurrency.as_str())),
+    }
     for (label, values) in [("input", &def.input), ("output", &def.output)] {
         if values.is_empty() {
             out.push_str(&format!("{label}: {{}}\n"));
@@ -91,6 +95,14 @@ pub fn to_yaml(def: &PipelineDef) -> String {
                 out.push_str(&format!("  {}: {}\n", key(k), quote(v)));
             }
         }
+        if label == "input" && !def.input_meta.is_empty() {
+            out.push_str("_inputMeta:\n");
+            for (name, m) in &def.input_meta {
+                out.push_str(&format!("  {}:\n", key(name)));
+                out.push_str(&format!("    description: {}\n", quote(&m.description)));
+                out.push_str(&format!("    mandatory: {}\n", m.mandatory));
+            }
+        }
     }
     out.push_str("stageOrder:\n");
     for s in &def.stages {
@@ -98,26 +110,52 @@ pub fn to_yaml(def: &PipelineDef) -> String {
     }
     out.push_str("stages:\n");
     for s in &def.stages {
-        out.push_str(&format!("  {}:\n    taskOrder:\n", key(&s.name)));
-        for group in &s.task_order {
-            out.push_str(&format!("      - {}\n", quote(&group.join(","))));
-        }
-        out.push_str("    tasks:\n");
-        for t in &s.tasks {
-            out.push_str(&format!("      {}:\n", key(&t.name)));
-            out.push_str(&format!("        type: {}\n", t.kind.as_str()));
-            if let Some(p) = &t.pre_condition {
-                out.push_str(&format!("        preCondition: {}\n", quote(p)));
-            }
-            if t.ignore_failure {
-                out.push_str("        ignoreFailure: true\n");
-            }
-            if let Some(s) = t.timeout_seconds {
-                out.push_str(&format!("        timeout: {s}\n"));
-            }
-            out.push_str("        input:");
-            write_value(&mut out, &Value::Object(t.input.clone()), 10);
-        }
+        write_stage(&mut out, s);
+    }
+    for (k, v) in &def.kept {
+        out.push_str(&format!("{}:", key(k)));
+        write_value(&mut out, v, 2);
     }
     out
+}
+
+fn write_stage(out: &mut String, s: &Stage) {
+    out.push_str(&format!("  {}:\n    taskOrder:\n", key(&s.name)));
+    for group in &s.task_order {
+        out.push_str(&format!("      - {}\n", quote(&group.join(","))));
+    }
+    if s.tasks.is_empty() {
+        out.push_str("    tasks: {}\n");
+    } else {
+        out.push_str("    tasks:\n");
+    }
+    for t in &s.tasks {
+        write_task(out, t);
+    }
+    for (k, v) in &s.kept {
+        out.push_str(&format!("    {}:", key(k)));
+        write_value(out, v, 6);
+    }
+}
+
+fn write_task(out: &mut String, t: &Task) {
+    out.push_str(&format!("      {}:\n", key(&t.name)));
+    out.push_str(&format!("        type: {}\n", key(t.type_name())));
+    if !t.endpoints.is_empty() {
+        out.push_str("        endpoints:");
+        write_value(out, &Value::Object(t.endpoints.clone()), 10);
+    }
+    // both always, as Aria writes them
+    let pre = t.pre_condition.as_deref().unwrap_or_default();
+    out.push_str(&format!("        preCondition: {}\n", quote(pre)));
+    out.push_str(&format!("        ignoreFailure: {}\n", t.ignore_failure));
+    if let Some(s) = t.timeout_seconds {
+        out.push_str(&format!("        timeout: {s}\n"));
+    }
+    for (k, v) in &t.kept {
+        out.push_str(&format!("        {}:", key(k)));
+        write_value(out, v, 10);
+    }
+    out.push_str("        input:");
+    write_value(out, &Value::Object(t.input.clone()), 10);
 }
