@@ -46,6 +46,10 @@ pub const PIPELINE_VALID: &str = "pipeline-valid";
 pub const PIPELINE_PROBLEMS: &str = "pipeline-problems";
 pub const PIPELINE_DIAGRAM: &str = "pipeline-diagram";
 pub const PIPELINE_INPUTS: &str = "pipeline-inputs";
+/// What must change before a pipeline may be enabled.
+pub const PIPELINE_ATTENTION: &str = "pipeline-attention";
+/// The YAML editor's line-number gutter.
+pub const YAML_GUTTER: &str = "yaml-gutter";
 pub const SAVE_PIPELINE: &str = "save-pipeline";
 pub const INJECT_DOCKER: &str = "inject-docker";
 pub const USER_OPERATION_LIST: &str = "user-operation-list";

@@ -27,8 +27,10 @@ pub(super) fn Editor(project: ProjectSummary, pipeline_id: Option<i64>) -> impl 
         move || (project_id, pipeline_id),
         |(p, id)| async move {
             match id {
-                Some(id) => get_pipeline(p, id).await.map(|(_, yaml)| yaml),
-                None => Ok(STARTER.to_owned()),
+                Some(id) => get_pipeline(p, id)
+                    .await
+                    .map(|(row, yaml)| (row.attention, yaml)),
+                None => Ok((Vec::new(), STARTER.to_owned())),
             }
         },
     );
@@ -39,7 +41,7 @@ pub(super) fn Editor(project: ProjectSummary, pipeline_id: Option<i64>) -> impl 
             {move || Suspend::new(async move {
                 match loaded.await {
                     Err(e) => view! { <PageHeader title="Pipeline"/><ErrorPanel error=e/> }.into_any(),
-                    Ok(yaml) => view! { <EditorBody project_id pipeline_id yaml can_use/> }.into_any(),
+                    Ok((saved_attention, yaml)) => view! { <EditorBody project_id pipeline_id yaml saved_attention can_use/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -80,6 +82,7 @@ pub(super) fn EditorBody(
     project_id: i64,
     pipeline_id: Option<i64>,
     yaml: String,
+    saved_attention: Vec<String>,
     can_use: bool,
 ) -> impl IntoView {
     let text = RwSignal::new(yaml);
@@ -114,6 +117,7 @@ pub(super) fn EditorBody(
         <PageHeader title=title>
             <a class="button" href="/pipelines">"Back to pipelines"</a>
         </PageHeader>
+        <Attention parsed saved=saved_attention/>
         <div class="tabs" role="tablist">
             <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Definition).to_string()
                 on:click=move |_| tab.set(Tab::Definition)>"Definition"</button>
@@ -155,6 +159,36 @@ pub(super) fn EditorBody(
     }
 }
 
+/// What must change before the pipeline may be enabled: what the definition says as it is
+/// typed, and what the server found when it was saved (endpoints and pipelines the project
+/// lacks).
+#[component]
+fn Attention(
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    saved: Vec<String>,
+) -> impl IntoView {
+    let lines = move || {
+        let mut lines: Vec<String> = saved
+            .iter()
+            .filter(|l| l.contains("this project has no"))
+            .cloned()
+            .collect();
+        if let Ok(d) = parsed.get() {
+            lines.extend(d.attention.iter().map(ToString::to_string));
+        }
+        lines
+    };
+    move || {
+        let lines = lines();
+        (!lines.is_empty()).then(|| view! {
+            <div class="notice warn" role="status">
+                <p><strong>"Wharf cannot run this pipeline yet."</strong> " It stays disabled until these are replaced, removed or added:"</p>
+                <super::AttentionList lines/>
+            </div>
+        })
+    }
+}
+
 /// The YAML definition, with its problems (or that it is valid) as it is typed.
 #[component]
 fn DefinitionTab(
@@ -165,9 +199,7 @@ fn DefinitionTab(
     let problems = move || parsed.with(|p| p.as_ref().err().cloned().unwrap_or_default());
     view! {
         <label for="pipeline-yaml">"YAML definition"</label>
-        <textarea id="pipeline-yaml" class="code" rows="28" spellcheck="false" readonly=!can_use
-            aria-describedby="pipeline-problems" data-testid=ids::PIPELINE_YAML
-            prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+        <super::code::CodeEditor text problems=Signal::derive(problems) readonly=!can_use/>
         <div id="pipeline-problems" aria-live="polite">
             {move || {
                 let ps = problems();

@@ -13,13 +13,14 @@ use crate::ids;
 use crate::pages::executions::{status_badge, LiveList};
 use crate::pages::shell::WithProject;
 use domain::executions::{ExecutionFilter, PipelineRow};
-use domain::pipeline::{self, PipelineDef, DOCKER_INPUTS};
+use domain::pipeline::{self, InputMeta, PipelineDef, DOCKER_INPUTS};
 use domain::role::ProjectAction;
 use domain::views::ProjectSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+mod code;
 mod editor;
 
 pub use editor::PipelineEditorPage;
@@ -189,6 +190,7 @@ fn PipelineRowView(
     let confirming = RwSignal::new(false);
     let pipeline_id = p.id;
     let enabled = p.enabled;
+    let blocked = !enabled && !p.attention.is_empty();
     let row = StoredValue::new(p.clone());
     let name = p.name.clone();
     view! {
@@ -196,6 +198,10 @@ fn PipelineRowView(
             <td>
                 <a href=format!("/pipelines/{}", p.id)><strong>{p.name.clone()}</strong></a>
                 {p.docker_inputs.then(|| view! { " " <span class="badge" title="A Docker webhook may trigger it">"Docker inputs"</span> })}
+                {(!p.attention.is_empty()).then(|| {
+                    let n = p.attention.len();
+                    view! { " " <span class="badge warn" title="Open it to see what must change before it can be enabled">{format!("Needs attention ({n})")}</span> }
+                })}
                 <div class="muted">{p.description.clone()}</div>
             </td>
             <td>{if p.enabled { view! { <span class="badge ok">"Enabled"</span> } } else { view! { <span class="badge">"Disabled"</span> } }}</td>
@@ -216,7 +222,9 @@ fn PipelineRowView(
                         title=if enabled { "Run with inputs" } else { "Enable it to run it" }
                         on:click=move |_| open.set(Open::Run(row.get_value()))>"Run"</button>
                     <a class="link-button" href=format!("/pipelines/{pipeline_id}")>"Edit"</a>
-                    <button type="button" class="link-button" on:click=move |_| {
+                    <button type="button" class="link-button" disabled=blocked
+                        title=if blocked { "Replace or remove what needs attention first" } else { "" }
+                        on:click=move |_| {
                         toggle.dispatch(SetPipelineEnabled { project_id, pipeline_id, enabled: !enabled });
                     }>{if enabled { "Disable" } else { "Enable" }}</button>
                 })}
@@ -245,10 +253,21 @@ fn RunDialog(
     run: ServerAction<RunPipeline>,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
-    let values: Vec<(String, RwSignal<String>)> = p
+    let values: Vec<(String, RwSignal<String>, InputMeta)> = p
         .input
         .iter()
-        .map(|(n, d)| (n.clone(), RwSignal::new(d.clone())))
+        .map(|(n, d)| {
+            let meta = p
+                .input_meta
+                .iter()
+                .find(|(m, _)| m == n)
+                .map(|(_, m)| m.clone());
+            (
+                n.clone(),
+                RwSignal::new(d.clone()),
+                meta.unwrap_or_default(),
+            )
+        })
         .collect();
     let values = StoredValue::new(values);
     let comments = RwSignal::new(String::new());
@@ -264,19 +283,28 @@ fn RunDialog(
         <Dialog title=format!("Run {}", p.name) on_close testid=ids::RUN_DIALOG>
             <form class="form-grid compact" on:submit=move |ev| {
                 ev.prevent_default();
-                let input = values.with_value(|v| v.iter().map(|(n, s)| (n.clone(), s.get_untracked())).collect());
+                let input = values.with_value(|v| v.iter().map(|(n, s, _)| (n.clone(), s.get_untracked())).collect());
                 submitted.set(true);
                 run.dispatch(RunPipeline { project_id, pipeline_id, input, comments: comments.get_untracked() });
             }>
                 {if p.input.is_empty() {
                     view! { <p class="muted full">"This pipeline takes no inputs."</p> }.into_any()
                 } else {
-                    values.with_value(|v| v.iter().map(|(name, value)| {
+                    values.with_value(|v| v.iter().map(|(name, value, meta)| {
                         let id = format!("run-input-{name}");
+                        let hint = format!("{id}-hint");
                         let value = *value;
+                        let described = (!meta.description.is_empty()).then(|| hint.clone());
                         view! {
-                            <label for=id.clone()><code>{name.clone()}</code></label>
-                            <input id=id prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                            <label for=id.clone()>
+                                <code>{name.clone()}</code>
+                                {meta.mandatory.then(|| view! { " " <span class="required">"(required)"</span> })}
+                            </label>
+                            <div>
+                                <input id=id required=meta.mandatory aria-describedby=described
+                                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                                {(!meta.description.is_empty()).then(|| view! { <p class="hint" id=hint>{meta.description.clone()}</p> })}
+                            </div>
                         }
                     }).collect_view()).into_any()
                 }}
@@ -356,14 +384,35 @@ fn ImportDialog(
     let text = RwSignal::new(String::new());
     let error = action_error(import.value());
     let submitted = RwSignal::new(false);
+    // imported disabled: what needs attention stays on screen until the person closes it
+    let imported = RwSignal::new(None::<PipelineRow>);
     Effect::new(move |_| {
-        if submitted.get() && matches!(import.value().get(), Some(Ok(_))) {
-            on_close.run(());
+        if submitted.get() {
+            if let Some(Ok(row)) = import.value().get() {
+                if row.attention.is_empty() {
+                    on_close.run(());
+                } else {
+                    imported.set(Some(row));
+                }
+            }
         }
     });
     view! {
         <Dialog title="Import a pipeline".to_owned() on_close wide=true testid=ids::IMPORT_DIALOG>
-            <form on:submit=move |ev| {
+            {move || imported.get().map(|row| view! {
+                <div class="notice warn" role="status">
+                    <p>
+                        <strong>{row.name.clone()}</strong>
+                        " was imported disabled: Wharf cannot run it until these are replaced, removed or added. Nothing of it was lost; export gives it back as it was."
+                    </p>
+                    <AttentionList lines=row.attention.clone()/>
+                    <div class="dialog-actions">
+                        <a class="button primary" href=format!("/pipelines/{}", row.id)>"Open it"</a>
+                        <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                    </div>
+                </div>
+            })}
+            <form hidden=move || imported.with(Option::is_some) on:submit=move |ev| {
                 ev.prevent_default();
                 submitted.set(true);
                 import.dispatch(SavePipeline { project_id, pipeline_id: None, yaml: text.get_untracked() });
@@ -380,6 +429,16 @@ fn ImportDialog(
                 </div>
             </form>
         </Dialog>
+    }
+}
+
+/// What must change before a pipeline may be enabled, a line each.
+#[component]
+pub(super) fn AttentionList(lines: Vec<String>) -> impl IntoView {
+    view! {
+        <ul class="problems attention" data-testid=ids::PIPELINE_ATTENTION>
+            {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+        </ul>
     }
 }
 
