@@ -49,6 +49,8 @@ export const ids = {
   pipelineYaml: 'pipeline-yaml',
   pipelineValid: 'pipeline-valid',
   pipelineProblems: 'pipeline-problems',
+  pipelineAttention: 'pipeline-attention',
+  yamlGutter: 'yaml-gutter',
   pipelineDiagram: 'pipeline-diagram',
   pipelineInputs: 'pipeline-inputs',
   savePipeline: 'save-pipeline',
@@ -122,6 +124,11 @@ export async function restartServer(request: APIRequestContext) {
   await expect
     .poll(async () => (await request.get('/readyz').catch(() => null))?.status() ?? 0, { timeout: 30_000 })
     .toBe(200);
+}
+
+/** An Aria export of `testkit/fixtures/aria/` (the corpus the Rust tests read), as written. */
+export function ariaFixture(name: string): string {
+  return fs.readFileSync(path.join(__dirname, '..', '..', 'testkit', 'fixtures', 'aria', `${name}.yaml`), 'utf8');
 }
 
 /**

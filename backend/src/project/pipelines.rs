@@ -9,6 +9,7 @@ use crate::access::accounts::Actor;
 use crate::access::projects::authorize;
 use crate::error::conflict_on_unique;
 use crate::platform::entities::{endpoints, executions, pipelines as row, variables};
+use crate::project::attention::{attention, check_children, refuse_enabled, Names};
 use crate::{Backend, Error, Result};
 use domain::endpoints::EndpointKind;
 use domain::executions::{PipelineRow, RunStatus};
@@ -207,96 +208,6 @@ async fn last_executions(
     Ok(out)
 }
 
-/// What must change before `def` may be enabled: what the definition itself says (tasks Wharf
-/// does not run, YAML it cannot fetch), Kubernetes endpoints named by Aria's `endpoints:` that
-/// the project lacks, and pipelines a Pipeline task names that the project lacks.
-pub async fn attention(
-    db: &impl ConnectionTrait,
-    project_id: i64,
-    def: &PipelineDef,
-) -> Result<Vec<String>> {
-    let mut out: Vec<String> = def.attention.iter().map(ToString::to_string).collect();
-    let endpoint_names: Vec<String> = endpoints::Entity::find()
-        .filter(endpoints::Column::ProjectId.eq(project_id))
-        .filter(endpoints::Column::Kind.eq(EndpointKind::Kubernetes))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
-    let pipeline_names: Vec<String> = row::Entity::find()
-        .filter(row::Column::ProjectId.eq(project_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.name)
-        .collect();
-    for s in &def.stages {
-        for t in &s.tasks {
-            let at = format!("stages.{}.tasks.{}", s.name, t.name);
-            let named = t.endpoints.get(pipeline::KUBERNETES_ENDPOINT_KEY);
-            if let Some(name) = named.and_then(|v| v.as_str()) {
-                let own = t.input.contains_key("endpoint");
-                if t.kind == TaskType::Kubernetes
-                    && !own
-                    && !endpoint_names.iter().any(|n| n == name)
-                {
-                    out.push(format!(
-                        "{at}.endpoints.{}: this project has no Kubernetes endpoint named '{name}': add it, or pick another cluster",
-                        pipeline::KUBERNETES_ENDPOINT_KEY
-                    ));
-                }
-            }
-            if t.kind == TaskType::Pipeline {
-                let child = t
-                    .input
-                    .get("pipeline")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                if !pipeline_names.iter().any(|n| n == child) {
-                    out.push(format!(
-                        "{at}.input.pipeline: this project has no pipeline named '{child}': import or create it"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A Pipeline task may not run the pipeline it is in.
-fn check_children(def: &PipelineDef) -> Result<()> {
-    for s in &def.stages {
-        for t in &s.tasks {
-            let child = t.input.get("pipeline").and_then(|v| v.as_str());
-            if t.kind == TaskType::Pipeline && child == Some(def.name.as_str()) {
-                return Err(Error::invalid(
-                    "definition",
-                    format!(
-                        "stages.{}.tasks.{}.input.pipeline: a pipeline cannot run itself",
-                        s.name, t.name
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A pipeline with something needing attention cannot be enabled.
-fn refuse_enabled(enabled: bool, attention: &[String]) -> Result<()> {
-    if enabled && !attention.is_empty() {
-        return Err(Error::invalid(
-            "definition",
-            format!(
-                "It cannot be enabled until these are replaced, removed or added (save it with enabled: false meanwhile):\n{}",
-                attention.join("\n")
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn view(
     m: row::Model,
     last: Option<(i64, RunStatus, chrono::DateTime<chrono::Utc>)>,
@@ -341,12 +252,18 @@ pub async fn list(
     let (models, total) = crate::platform::db::page(&backend.db, query, offset, limit).await?;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let mut last = last_executions(&backend.db, &ids).await?;
+    let names = Names::of(&backend.db, project_id).await?;
     Ok((
         models
             .into_iter()
             .map(|m| {
+                let def = pipeline::parse(&m.definition).ok();
                 let l = last.remove(&m.id);
-                view(m, l)
+                let mut row = view(m, l);
+                if let Some(d) = def {
+                    row.attention = names.attention(&d);
+                }
+                row
             })
             .collect(),
         total,

@@ -228,7 +228,7 @@ pub(super) fn diagram(d: &PipelineDef) -> impl IntoView {
                     let tasks = g
                         .iter()
                         .map(|t| {
-                            let kind = s.task(t).map(|t| t.kind.as_str()).unwrap_or("?");
+                            let kind = s.task(t).map(|t| t.type_name().to_owned()).unwrap_or_else(|| "?".to_owned());
                             view! { <li class="task-box"><strong>{t.clone()}</strong> <span class="muted">{kind}</span></li> }
                         })
                         .collect_view();
