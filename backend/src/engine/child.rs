@@ -69,6 +69,40 @@ impl Engine {
         Ok(depth)
     }
 
+    /// The pipeline a Pipeline task names, or why it cannot run: too deep, not in the project,
+    /// or the pipeline itself.
+    async fn child_to_run(
+        &self,
+        e: &exec_rows::Model,
+        task: &Task,
+    ) -> Result<std::result::Result<pipelines::Model, Outcome>> {
+        if self.nesting(e).await? >= MAX_NESTING {
+            let why = format!(
+                "Pipelines start pipelines at most {MAX_NESTING} deep; this one would be deeper."
+            );
+            return Ok(Err(Outcome::failed(why)));
+        }
+        let name = task
+            .input
+            .get("pipeline")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let found = pipelines::Entity::find()
+            .filter(pipelines::Column::ProjectId.eq(e.project_id))
+            .filter(pipelines::Column::Name.eq(name))
+            .one(&self.backend.db)
+            .await?;
+        Ok(match found {
+            None => Err(Outcome::failed(format!(
+                "This project has no pipeline named '{name}'."
+            ))),
+            Some(c) if c.id == e.pipeline_id => {
+                Err(Outcome::failed("A pipeline cannot run itself."))
+            }
+            Some(c) => Ok(c),
+        })
+    }
+
     /// The child started and the task WAITING for it, or the outcome that ends the task
     /// instead (its precondition, a pipeline it cannot run, inputs it cannot bind).
     async fn start_child(
@@ -83,29 +117,10 @@ impl Engine {
             return Ok(Some(instead));
         }
         let db = &self.backend.db;
-        if self.nesting(e).await? >= MAX_NESTING {
-            let why = format!(
-                "Pipelines start pipelines at most {MAX_NESTING} deep; this one would be deeper."
-            );
-            return Ok(Some(Outcome::failed(why)));
-        }
-        let name = task
-            .input
-            .get("pipeline")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let Some(child) = pipelines::Entity::find()
-            .filter(pipelines::Column::ProjectId.eq(e.project_id))
-            .filter(pipelines::Column::Name.eq(name))
-            .one(db)
-            .await?
-        else {
-            let why = format!("This project has no pipeline named '{name}'.");
-            return Ok(Some(Outcome::failed(why)));
+        let child = match self.child_to_run(e, task).await? {
+            Ok(c) => c,
+            Err(instead) => return Ok(Some(instead)),
         };
-        if child.id == e.pipeline_id {
-            return Ok(Some(Outcome::failed("A pipeline cannot run itself.")));
-        }
         let given = match child_inputs(task, ctx) {
             Ok(g) => g,
             Err(why) => return Ok(Some(Outcome::failed(why))),
