@@ -48,6 +48,16 @@ pub const PIPELINE_DIAGRAM: &str = "pipeline-diagram";
 pub const PIPELINE_INPUTS: &str = "pipeline-inputs";
 /// What must change before a pipeline may be enabled.
 pub const PIPELINE_ATTENTION: &str = "pipeline-attention";
+/// The visual designer, its board of stages and its property panel.
+pub const DESIGNER: &str = "designer";
+pub const DESIGNER_BOARD: &str = "designer-board";
+pub const DESIGNER_PANEL: &str = "designer-panel";
+/// A type picker (Add task, Add parallel task).
+pub const ADD_TASK_FORM: &str = "add-task-form";
+/// The selected task's typed fields.
+pub const TASK_FORM: &str = "task-form";
+/// The binding picker's list.
+pub const BINDING_LIST: &str = "binding-list";
 /// The YAML editor's line-number gutter.
 pub const YAML_GUTTER: &str = "yaml-gutter";
 pub const SAVE_PIPELINE: &str = "save-pipeline";

@@ -116,3 +116,19 @@ pub struct IssuedToken {
 /// What every view shows in place of a hidden value (a secret variable, a token, a password
 /// in a log or an output): one string for the pages, the API and the engine's masking.
 pub const MASK: &str = "********";
+
+/// What the pipeline designer offers in its pickers, for one project: names only, nothing
+/// secret (a variable's value never leaves the server).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesignerPicks {
+    /// Kubernetes endpoints by name (the Kubernetes task's cluster picker).
+    pub kubernetes_endpoints: Vec<String>,
+    /// Docker Registry endpoints by name (the Registry task's picker).
+    pub registry_endpoints: Vec<String>,
+    /// The members' e-mail addresses (a User Operation's approvers).
+    pub members: Vec<String>,
+    /// The variables' names (`${var.NAME}` in the binding picker).
+    pub variables: Vec<String>,
+    /// The project's pipelines with their inputs (the Pipeline task's picker).
+    pub pipelines: Vec<(String, Vec<String>)>,
+}

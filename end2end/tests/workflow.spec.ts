@@ -17,6 +17,8 @@ test('create a pipeline from YAML, fix its problem, inject Docker inputs, run it
   await page.getByTestId(ids.newPipeline).click();
   await expect(page.getByRole('heading', { name: 'New pipeline' })).toBeVisible();
   await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
+  // the designer is the default view; this test writes YAML
+  await page.getByRole('tab', { name: 'YAML' }).click();
   const yaml = page.getByTestId(ids.pipelineYaml);
   await expect(yaml).toHaveValue(/kind: PIPELINE/);
   await expect(page.getByTestId(ids.pipelineValid)).toBeVisible();

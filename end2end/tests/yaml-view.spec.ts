@@ -21,6 +21,9 @@ test('an Aria export Wharf cannot run yet imports disabled, listing what needs a
   await dialog.getByRole('link', { name: 'Open it' }).click();
   await expect(page.getByRole('heading', { name: 'Edit pipeline' })).toBeVisible();
   await expect(page.getByTestId(ids.pipelineAttention).first()).toContainText('SSH tasks are not supported by Wharf');
+  // the designer shows the foreign tasks as cards; the YAML view is the second tab
+  await expect(page.getByTestId(ids.designerBoard)).toContainText('Jenkins (not supported by Wharf)');
+  await page.getByRole('tab', { name: 'YAML' }).click();
   const gutter = page.getByTestId(ids.yamlGutter);
   const yaml = page.getByTestId(ids.pipelineYaml);
   // imported disabled, its YAML says so too

@@ -15,6 +15,13 @@ pub async fn list_pipelines(
     )
 }
 
+/// What the pipeline designer's pickers offer in a project (names only).
+#[server]
+pub async fn designer_picks(project_id: i64) -> Result<domain::views::DesignerPicks, AppError> {
+    let (actor, _) = actor()?;
+    Ok(backend::project::pipelines::picks(&backend()?, actor, project_id).await?)
+}
+
 /// One pipeline and its YAML.
 #[server]
 pub async fn get_pipeline(

@@ -270,6 +270,68 @@ pub async fn list(
     ))
 }
 
+/// What the pipeline designer's pickers offer: the project's endpoints by kind, members,
+/// variable names and pipelines with their inputs. Anyone who may view the project may read it.
+pub async fn picks(
+    backend: &Backend,
+    actor: Actor,
+    project_id: i64,
+) -> Result<domain::views::DesignerPicks> {
+    use crate::platform::entities::{project_members, users};
+    let db = &backend.db;
+    authorize(db, actor, project_id, ProjectAction::View).await?;
+    let mut picks = domain::views::DesignerPicks::default();
+    let found = endpoints::Entity::find()
+        .filter(endpoints::Column::ProjectId.eq(project_id))
+        .order_by_asc(endpoints::Column::Name)
+        .all(db)
+        .await?;
+    for e in found {
+        match e.kind {
+            EndpointKind::Kubernetes => picks.kubernetes_endpoints.push(e.name),
+            EndpointKind::DockerRegistry => picks.registry_endpoints.push(e.name),
+        }
+    }
+    let member_ids: Vec<i64> = project_members::Entity::find()
+        .filter(project_members::Column::ProjectId.eq(project_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    picks.members = users::Entity::find()
+        .filter(users::Column::Id.is_in(member_ids))
+        .filter(users::Column::Disabled.eq(false))
+        .order_by_asc(users::Column::Email)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    picks.variables = variables::Entity::find()
+        .filter(variables::Column::ProjectId.eq(project_id))
+        .order_by_asc(variables::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    picks.pipelines = row::Entity::find()
+        .filter(row::Column::ProjectId.eq(project_id))
+        .order_by_asc(row::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let inputs = pipeline::parse(&p.definition)
+                .map(|d| d.input.into_iter().map(|(n, _)| n).collect())
+                .unwrap_or_default();
+            (p.name, inputs)
+        })
+        .collect();
+    Ok(picks)
+}
+
 /// The project a pipeline belongs to (for routes that name only the pipeline).
 pub async fn project_of(backend: &Backend, id: i64) -> Result<i64> {
     crate::access::scoped::project_of::<row::Entity>(&backend.db, id).await

@@ -27,6 +27,7 @@
 //! the same definition (export and import round-trip).
 
 mod aria;
+mod edit;
 pub mod expr;
 mod yaml;
 

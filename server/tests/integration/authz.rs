@@ -1053,6 +1053,7 @@ fn server_fn_table(x: &World) -> Vec<Sf> {
             use_,
         ),
         sf(ListPipelines { project_id: w }, view),
+        sf(DesignerPicks { project_id: w }, view),
         sf(
             GetPipeline {
                 project_id: w,

@@ -16,6 +16,7 @@ pub fn PipelineEditorPage() -> impl IntoView {
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Tab {
+    Designer,
     Definition,
     Input,
 }
@@ -85,9 +86,30 @@ pub(super) fn EditorBody(
     saved_attention: Vec<String>,
     can_use: bool,
 ) -> impl IntoView {
+    let first = pipeline::parse(&yaml);
     let text = RwSignal::new(yaml);
-    let tab = RwSignal::new(Tab::Definition);
+    // the designer is the default view; a definition that does not parse opens as YAML
+    let tab = RwSignal::new(if first.is_ok() {
+        Tab::Designer
+    } else {
+        Tab::Definition
+    });
     let parsed = Memo::new(move |_| text.with(|t| pipeline::parse(t)));
+    let design = designer_state(project_id, text, first.ok(), parsed, can_use);
+    // YAML typed in the YAML view reaches the designer's model whenever it parses
+    let synced = RwSignal::new(true);
+    Effect::new(move |_| {
+        let p = parsed.get();
+        if tab.get_untracked() != Tab::Designer {
+            match p {
+                Ok(d) => {
+                    design.model.set(d);
+                    synced.set(true);
+                }
+                Err(_) => synced.set(false),
+            }
+        }
+    });
     // the last definition that parsed, for the diagram while the text has problems
     let last_good = RwSignal::new(None::<PipelineDef>);
     Effect::new(move |_| {
@@ -119,13 +141,25 @@ pub(super) fn EditorBody(
         </PageHeader>
         <Attention parsed saved=saved_attention/>
         <div class="tabs" role="tablist">
+            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Designer).to_string()
+                on:click=move |_| tab.set(Tab::Designer)>"Designer"</button>
             <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Definition).to_string()
-                on:click=move |_| tab.set(Tab::Definition)>"Definition"</button>
+                on:click=move |_| tab.set(Tab::Definition)>"YAML"</button>
             <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Input).to_string()
                 on:click=move |_| tab.set(Tab::Input)>"Input"</button>
         </div>
-        <div class="editor">
+        <Show when=move || tab.get() == Tab::Designer>
+            <Show when=move || synced.get() fallback=|| view! {
+                <p class="notice warn" role="status">"The YAML has problems the designer cannot show. Fix them in the YAML view, then come back."</p>
+            }>
+                <super::designer::Designer design/>
+            </Show>
+        </Show>
+        <div class="editor" class:designing=move || tab.get() == Tab::Designer>
             <div class="editor-main">
+                <Show when=move || tab.get() == Tab::Designer>
+                    <DesignerProblems parsed/>
+                </Show>
                 <Show when=move || tab.get() == Tab::Definition>
                     <DefinitionTab text parsed can_use/>
                 </Show>
@@ -148,7 +182,8 @@ pub(super) fn EditorBody(
                     </form>
                 })}
             </div>
-            <aside class="editor-diagram" aria-label="Stages and tasks" data-testid=ids::PIPELINE_DIAGRAM>
+            <aside class="editor-diagram" aria-label="Stages and tasks" data-testid=ids::PIPELINE_DIAGRAM
+                hidden=move || tab.get() == Tab::Designer>
                 <h2>"Stages"</h2>
                 {move || match last_good.get() {
                     None => view! { <p class="muted">"The diagram appears once the definition is valid."</p> }.into_any(),
@@ -156,6 +191,51 @@ pub(super) fn EditorBody(
                 }}
             </aside>
         </div>
+    }
+}
+
+/// The designer's shared state, with what its pickers offer loaded from the server.
+fn designer_state(
+    project_id: i64,
+    text: RwSignal<String>,
+    first: Option<PipelineDef>,
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    can_use: bool,
+) -> super::designer::Design {
+    let design = super::designer::Design {
+        model: RwSignal::new(first.unwrap_or_else(|| PipelineDef::new("", ""))),
+        text,
+        selected: RwSignal::new(None),
+        problems: Signal::derive(move || {
+            parsed.with(|p| p.as_ref().err().cloned().unwrap_or_default())
+        }),
+        picks: RwSignal::new(Default::default()),
+        focus: RwSignal::new(None),
+        can_use,
+    };
+    let picks = LocalResource::new(move || crate::api::designer_picks(project_id));
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = picks.get() {
+            design.picks.set(p);
+        }
+    });
+    design
+}
+
+/// Below the designer: every problem the checker finds, each also shown at its field.
+#[component]
+fn DesignerProblems(
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+) -> impl IntoView {
+    move || {
+        match parsed.get() {
+        Ok(_) => view! { <p class="valid" data-testid=ids::PIPELINE_VALID>"✓ The definition is valid."</p> }.into_any(),
+        Err(ps) => view! {
+            <ul class="problems" data-testid=ids::PIPELINE_PROBLEMS aria-live="polite">
+                {ps.into_iter().map(|p| view! { <li>{p.to_string()}</li> }).collect_view()}
+            </ul>
+        }.into_any(),
+    }
     }
 }
 
@@ -269,13 +349,18 @@ where
                     } else {
                         view! {
                             <table class="table" data-testid=ids::PIPELINE_INPUTS>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Default"</th></tr></thead>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Default"</th><th scope="col">"Description"</th><th scope="col">"Mandatory"</th></tr></thead>
                                 <tbody>
-                                    {d.input.iter().map(|(n, v)| view! {
-                                        <tr>
-                                            <td><code>{n.clone()}</code> {DOCKER_INPUTS.contains(&n.as_str()).then(|| view! { " " <span class="badge">"Docker"</span> })}</td>
-                                            <td>{v.clone()}</td>
-                                        </tr>
+                                    {d.input.iter().map(|(n, v)| {
+                                        let meta = d.meta(n).cloned().unwrap_or_default();
+                                        view! {
+                                            <tr>
+                                                <td><code>{n.clone()}</code> {DOCKER_INPUTS.contains(&n.as_str()).then(|| view! { " " <span class="badge">"Docker"</span> })}</td>
+                                                <td>{v.clone()}</td>
+                                                <td>{meta.description}</td>
+                                                <td>{if meta.mandatory { "Yes" } else { "No" }}</td>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>

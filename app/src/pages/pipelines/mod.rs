@@ -1,8 +1,8 @@
 //! Pipelines of the project picked in the header, as in Aria: the list (enabled, last
 //! execution, stages) with Run, Edit, Enable/Disable, Export and Delete; New and Import; and the
-//! editor: YAML checked as it is typed (the same parser the server uses, compiled to wasm),
-//! problems listed with their line and field, a read-only diagram of stages and tasks, and an
-//! Input tab with Inject parameters: Docker.
+//! editor: the visual designer (stages as columns, tasks as cards, typed property forms), the
+//! YAML view checked as it is typed (the same parser the server uses, compiled to wasm) with
+//! problems at their lines, and an Input tab with Inject parameters: Docker.
 
 use crate::api::{
     get_pipeline, list_pipelines, DeletePipeline, RunPipeline, SavePipeline, SetPipelineEnabled,
@@ -21,6 +21,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 mod code;
+mod designer;
 mod editor;
 
 pub use editor::PipelineEditorPage;
