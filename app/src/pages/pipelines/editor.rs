@@ -96,27 +96,8 @@ pub(super) fn EditorBody(
     });
     let parsed = Memo::new(move |_| text.with(|t| pipeline::parse(t)));
     let design = designer_state(project_id, text, first.ok(), parsed, can_use);
-    // YAML typed in the YAML view reaches the designer's model whenever it parses
-    let synced = RwSignal::new(true);
-    Effect::new(move |_| {
-        let p = parsed.get();
-        if tab.get_untracked() != Tab::Designer {
-            match p {
-                Ok(d) => {
-                    design.model.set(d);
-                    synced.set(true);
-                }
-                Err(_) => synced.set(false),
-            }
-        }
-    });
-    // the last definition that parsed, for the diagram while the text has problems
-    let last_good = RwSignal::new(None::<PipelineDef>);
-    Effect::new(move |_| {
-        if let Ok(d) = parsed.get() {
-            last_good.set(Some(d));
-        }
-    });
+    let synced = follow_yaml(tab, parsed, design);
+    let last_good = last_good(parsed);
     let save = ServerAction::<SavePipeline>::new();
     let error = action_error(save.value());
     let navigate = use_navigate();
@@ -140,21 +121,8 @@ pub(super) fn EditorBody(
             <a class="button" href="/pipelines">"Back to pipelines"</a>
         </PageHeader>
         <Attention parsed saved=saved_attention/>
-        <div class="tabs" role="tablist">
-            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Designer).to_string()
-                on:click=move |_| tab.set(Tab::Designer)>"Designer"</button>
-            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Definition).to_string()
-                on:click=move |_| tab.set(Tab::Definition)>"YAML"</button>
-            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Input).to_string()
-                on:click=move |_| tab.set(Tab::Input)>"Input"</button>
-        </div>
-        <Show when=move || tab.get() == Tab::Designer>
-            <Show when=move || synced.get() fallback=|| view! {
-                <p class="notice warn" role="status">"The YAML has problems the designer cannot show. Fix them in the YAML view, then come back."</p>
-            }>
-                <super::designer::Designer design/>
-            </Show>
-        </Show>
+        <TabBar tab/>
+        <DesignerView tab synced design/>
         <div class="editor" class:designing=move || tab.get() == Tab::Designer>
             <div class="editor-main">
                 <Show when=move || tab.get() == Tab::Designer>
@@ -182,16 +150,93 @@ pub(super) fn EditorBody(
                     </form>
                 })}
             </div>
-            <aside class="editor-diagram" aria-label="Stages and tasks" data-testid=ids::PIPELINE_DIAGRAM
-                hidden=move || tab.get() == Tab::Designer>
-                <h2>"Stages"</h2>
-                {move || match last_good.get() {
-                    None => view! { <p class="muted">"The diagram appears once the definition is valid."</p> }.into_any(),
-                    Some(d) => diagram(&d).into_any(),
-                }}
-            </aside>
+            <Diagram tab last_good/>
         </div>
     }
+}
+
+/// The tabs: Designer, YAML, Input.
+#[component]
+fn TabBar(tab: RwSignal<Tab>) -> impl IntoView {
+    view! {
+        <div class="tabs" role="tablist">
+            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Designer).to_string()
+                on:click=move |_| tab.set(Tab::Designer)>"Designer"</button>
+            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Definition).to_string()
+                on:click=move |_| tab.set(Tab::Definition)>"YAML"</button>
+            <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Input).to_string()
+                on:click=move |_| tab.set(Tab::Input)>"Input"</button>
+        </div>
+    }
+}
+
+/// The designer tab: the designer, or why it cannot show the YAML as it is.
+#[component]
+fn DesignerView(
+    tab: RwSignal<Tab>,
+    synced: RwSignal<bool>,
+    design: super::designer::Design,
+) -> impl IntoView {
+    view! {
+        <Show when=move || tab.get() == Tab::Designer>
+            <Show when=move || synced.get() fallback=|| view! {
+                <p class="notice warn" role="status">"The YAML has problems the designer cannot show. Fix them in the YAML view, then come back."</p>
+            }>
+                <super::designer::Designer design/>
+            </Show>
+        </Show>
+    }
+}
+
+/// Beside the YAML view: the stages and tasks of the last definition that parsed.
+#[component]
+fn Diagram(tab: RwSignal<Tab>, last_good: RwSignal<Option<PipelineDef>>) -> impl IntoView {
+    view! {
+        <aside class="editor-diagram" aria-label="Stages and tasks" data-testid=ids::PIPELINE_DIAGRAM
+            hidden=move || tab.get() == Tab::Designer>
+            <h2>"Stages"</h2>
+            {move || match last_good.get() {
+                None => view! { <p class="muted">"The diagram appears once the definition is valid."</p> }.into_any(),
+                Some(d) => diagram(&d).into_any(),
+            }}
+        </aside>
+    }
+}
+
+/// YAML typed in the YAML view (or the Input tab's Inject) reaches the designer's model
+/// whenever it parses; the flag says whether the model shows the text.
+fn follow_yaml(
+    tab: RwSignal<Tab>,
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    design: super::designer::Design,
+) -> RwSignal<bool> {
+    let synced = RwSignal::new(true);
+    Effect::new(move |_| {
+        let p = parsed.get();
+        if tab.get_untracked() != Tab::Designer {
+            match p {
+                Ok(d) => {
+                    design.model.set(d);
+                    synced.set(true);
+                }
+                Err(_) => synced.set(false),
+            }
+        }
+    });
+    synced
+}
+
+/// The last definition that parsed, for the diagram while the text has problems.
+fn last_good(
+    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+) -> RwSignal<Option<PipelineDef>> {
+    let last = RwSignal::new(None::<PipelineDef>);
+    Effect::new(move |_| {
+        if let Ok(d) = parsed.get() {
+            last.set(Some(d));
+        }
+    });
+    last
 }
 
 /// The designer's shared state, with what its pickers offer loaded from the server.

@@ -130,24 +130,9 @@ fn TaskCard(design: Design, stage: String, task: String, kind: String) -> impl I
     }
 }
 
-/// A stage's column: its name and buttons, its groups of cards, and Add task.
-#[component]
-fn StageColumn(
-    design: Design,
-    stage: domain::pipeline::Stage,
-    first: bool,
-    last: bool,
-) -> impl IntoView {
-    let name = stage.name.clone();
-    let adding = RwSignal::new(false);
-    let renaming = RwSignal::new(false);
-    let new_name = RwSignal::new(name.clone());
-    let rename_error = RwSignal::new(None::<String>);
-    let stage_problems = {
-        let path = format!("stages.{name}");
-        move || design.problems_at(&path)
-    };
-    let groups = stage
+/// A stage's groups of cards, in `taskOrder`; a parallel group in one frame.
+fn stage_groups(design: Design, stage: &domain::pipeline::Stage) -> impl IntoView {
+    stage
         .task_order
         .iter()
         .map(|g| {
@@ -158,7 +143,7 @@ fn StageColumn(
                         TaskType::Unsupported => format!("{} (not supported by Wharf)", x.type_name()),
                         k => k.label().to_owned(),
                     });
-                    view! { <TaskCard design stage=name.clone() task=t.clone() kind=kind.unwrap_or_default()/> }
+                    view! { <TaskCard design stage=stage.name.clone() task=t.clone() kind=kind.unwrap_or_default()/> }
                 })
                 .collect_view();
             let parallel = g.len() > 1;
@@ -167,25 +152,16 @@ fn StageColumn(
                     aria-label=if parallel { "These tasks run in parallel" } else { "Task" }>{cards}</ul>
             }
         })
-        .collect_view();
-    let stage_act = {
-        let name = name.clone();
-        move |what: &'static str| {
-            let name = name.clone();
-            let focus = Some(format!("stage-{what}:{name}"));
-            match what {
-                "left" => design.edit(focus, |d| d.move_stage(&name, -1)),
-                "right" => design.edit(focus, |d| d.move_stage(&name, 1)),
-                _ => {
-                    design.selected.set(None);
-                    design.edit(Some("add-stage".to_owned()), |d| d.remove_stage(&name));
-                }
-            }
-        }
-    };
-    let (m1, m2, m3) = (stage_act.clone(), stage_act.clone(), stage_act);
+        .collect_view()
+}
+
+/// Rename a stage: its new name, checked (unique, no dots or commas) before it is used.
+#[component]
+fn RenameStage(design: Design, name: String, renaming: RwSignal<bool>) -> impl IntoView {
+    let new_name = RwSignal::new(name.clone());
+    let rename_error = RwSignal::new(None::<String>);
+    let rename_id = format!("rename-stage-{name}").replace(' ', "_");
     let rename = {
-        let name = name.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let to = new_name.get_untracked();
@@ -204,8 +180,50 @@ fn StageColumn(
             }
         }
     };
-    let rename_id = format!("rename-stage-{name}").replace(' ', "_");
-    let (name_a, name_b, name_c) = (name.clone(), name.clone(), name.clone());
+    view! {
+        <form class="rename" on:submit=rename>
+            <label for=rename_id.clone()>"Stage name"</label>
+            <input id=rename_id prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
+            <button type="submit">"Rename"</button>
+            <button type="button" on:click=move |_| renaming.set(false)>"Cancel"</button>
+            {move || rename_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+        </form>
+    }
+}
+
+/// A stage's column: its name and buttons, its groups of cards, and Add task.
+#[component]
+fn StageColumn(
+    design: Design,
+    stage: domain::pipeline::Stage,
+    first: bool,
+    last: bool,
+) -> impl IntoView {
+    let name = stage.name.clone();
+    let adding = RwSignal::new(false);
+    let renaming = RwSignal::new(false);
+    let stage_problems = {
+        let path = format!("stages.{name}");
+        move || design.problems_at(&path)
+    };
+    let groups = stage_groups(design, &stage);
+    let stage_act = {
+        let name = name.clone();
+        move |what: &'static str| {
+            let name = name.clone();
+            let focus = Some(format!("stage-{what}:{name}"));
+            match what {
+                "left" => design.edit(focus, |d| d.move_stage(&name, -1)),
+                "right" => design.edit(focus, |d| d.move_stage(&name, 1)),
+                _ => {
+                    design.selected.set(None);
+                    design.edit(Some("add-stage".to_owned()), |d| d.remove_stage(&name));
+                }
+            }
+        }
+    };
+    let (m1, m2, m3) = (stage_act.clone(), stage_act.clone(), stage_act);
+    let (name_a, name_b, name_c, name_d) = (name.clone(), name.clone(), name.clone(), name.clone());
     view! {
         <section class="stage-column" aria-label=format!("Stage {name_a}") data-stage=name_a.clone()>
             <header class="stage-head">
@@ -220,13 +238,7 @@ fn StageColumn(
                 })}
             </header>
             <Show when=move || renaming.get()>
-                <form class="rename" on:submit=rename.clone()>
-                    <label for=rename_id.clone()>"Stage name"</label>
-                    <input id=rename_id.clone() prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
-                    <button type="submit">"Rename"</button>
-                    <button type="button" on:click=move |_| renaming.set(false)>"Cancel"</button>
-                    {move || rename_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-                </form>
+                <RenameStage design name=name_d.clone() renaming/>
             </Show>
             {move || stage_problems().into_iter().map(|p| view! { <p class="field-error">{p}</p> }).collect_view()}
             {if stage.task_order.is_empty() {

@@ -103,61 +103,90 @@ fn TaskForm(
             }
         }
     };
-    let at = |key: &str| At::new(&stage, &task, key);
-    let common = {
-        let (s, t) = (stage.clone(), task.clone());
-        let pre = {
-            let (s, t) = (s.clone(), t.clone());
-            move || {
-                design.model.with(|d| {
-                    d.stages
-                        .iter()
-                        .find(|x| x.name == s)
-                        .and_then(|x| x.task(&t))
-                        .and_then(|x| x.pre_condition.clone())
-                        .unwrap_or_default()
-                })
-            }
-        };
-        let ignore = {
-            let (s, t) = (s.clone(), t.clone());
-            move || {
-                design.model.with(|d| {
-                    d.stages
-                        .iter()
-                        .find(|x| x.name == s)
-                        .and_then(|x| x.task(&t))
-                        .is_some_and(|x| x.ignore_failure)
-                })
-            }
-        };
-        let (s1, t1, s2, t2) = (s.clone(), t.clone(), s.clone(), t.clone());
-        view! {
-            <div class="field">
-                <label for="task-precondition">"Precondition"</label>
-                <input id="task-precondition" readonly=!design.can_use prop:value=pre aria-describedby="task-precondition-hint"
-                    on:input=move |ev| {
-                        let v = event_target_value(&ev);
-                        let (s, t) = (s1.clone(), t1.clone());
-                        design.edit(None, move |d| if let Some(x) = d.task_mut(&s, &t) {
-                            x.pre_condition = (!v.trim().is_empty()).then_some(v);
-                        })
-                    }/>
-                <p class="hint" id="task-precondition-hint">"The task runs only when this holds; otherwise it is skipped."</p>
-                <FieldProblems design path=format!("stages.{s}.tasks.{t}.preCondition")/>
-            </div>
-            <div class="field check">
-                <input id="task-ignore-failure" type="checkbox" disabled=!design.can_use prop:checked=ignore
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        let (s, t) = (s2.clone(), t2.clone());
-                        design.edit(None, move |d| if let Some(x) = d.task_mut(&s, &t) { x.ignore_failure = on })
-                    }/>
-                <label for="task-ignore-failure">"Continue on failure"</label>
-            </div>
+    view! {
+        <h2>{task.clone()}</h2>
+        <p class="muted">{kind.label()}</p>
+        <form class="rename" on:submit=rename>
+            <label for="task-name">"Name"</label>
+            <input id="task-name" readonly=!design.can_use prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
+            {design.can_use.then(|| view! { <button type="submit">"Rename"</button> })}
+            {move || rename_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+        </form>
+        <div class="task-fields" data-testid=ids::TASK_FORM>
+            <TypeFields design stage=stage.clone() task=task.clone() kind type_name/>
+        </div>
+        <CommonFields design stage=stage.clone() task=task.clone()/>
+        <button type="button" class="link-button" on:click=move |_| design.selected.set(None)>"Pipeline settings"</button>
+    }
+}
+
+/// What every task has: its precondition and whether a failure stops the stage.
+#[component]
+fn CommonFields(design: Design, stage: String, task: String) -> impl IntoView {
+    let (s, t) = (stage, task);
+    let pre = {
+        let (s, t) = (s.clone(), t.clone());
+        move || {
+            design.model.with(|d| {
+                d.stages
+                    .iter()
+                    .find(|x| x.name == s)
+                    .and_then(|x| x.task(&t))
+                    .and_then(|x| x.pre_condition.clone())
+                    .unwrap_or_default()
+            })
         }
     };
-    let fields = match kind {
+    let ignore = {
+        let (s, t) = (s.clone(), t.clone());
+        move || {
+            design.model.with(|d| {
+                d.stages
+                    .iter()
+                    .find(|x| x.name == s)
+                    .and_then(|x| x.task(&t))
+                    .is_some_and(|x| x.ignore_failure)
+            })
+        }
+    };
+    let (s1, t1, s2, t2) = (s.clone(), t.clone(), s.clone(), t.clone());
+    view! {
+        <div class="field">
+            <label for="task-precondition">"Precondition"</label>
+            <input id="task-precondition" readonly=!design.can_use prop:value=pre aria-describedby="task-precondition-hint"
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    let (s, t) = (s1.clone(), t1.clone());
+                    design.edit(None, move |d| if let Some(x) = d.task_mut(&s, &t) {
+                        x.pre_condition = (!v.trim().is_empty()).then_some(v);
+                    })
+                }/>
+            <p class="hint" id="task-precondition-hint">"The task runs only when this holds; otherwise it is skipped."</p>
+            <FieldProblems design path=format!("stages.{s}.tasks.{t}.preCondition")/>
+        </div>
+        <div class="field check">
+            <input id="task-ignore-failure" type="checkbox" disabled=!design.can_use prop:checked=ignore
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    let (s, t) = (s2.clone(), t2.clone());
+                    design.edit(None, move |d| if let Some(x) = d.task_mut(&s, &t) { x.ignore_failure = on })
+                }/>
+            <label for="task-ignore-failure">"Continue on failure"</label>
+        </div>
+    }
+}
+
+/// The fields of the task's type.
+#[component]
+fn TypeFields(
+    design: Design,
+    stage: String,
+    task: String,
+    kind: TaskType,
+    type_name: String,
+) -> impl IntoView {
+    let at = |key: &str| At::new(&stage, &task, key);
+    match kind {
         TaskType::Kubernetes => view! { <KubernetesFields design stage=stage.clone() task=task.clone()/> }.into_any(),
         TaskType::Rest | TaskType::Poll => view! {
             <HttpFields design stage=stage.clone() task=task.clone() poll=kind == TaskType::Poll/>
@@ -177,19 +206,6 @@ fn TaskForm(
         TaskType::Unsupported => view! {
             <p class="notice warn">{format!("{type_name} tasks are not supported by Wharf. Replace this task with one Wharf runs, or delete it; its settings are kept as written until then.")}</p>
         }.into_any(),
-    };
-    view! {
-        <h2>{task.clone()}</h2>
-        <p class="muted">{kind.label()}</p>
-        <form class="rename" on:submit=rename>
-            <label for="task-name">"Name"</label>
-            <input id="task-name" readonly=!design.can_use prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
-            {design.can_use.then(|| view! { <button type="submit">"Rename"</button> })}
-            {move || rename_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-        </form>
-        <div class="task-fields" data-testid=ids::TASK_FORM>{fields}</div>
-        {common}
-        <button type="button" class="link-button" on:click=move |_| design.selected.set(None)>"Pipeline settings"</button>
     }
 }
 
