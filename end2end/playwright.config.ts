@@ -36,9 +36,10 @@ export default defineConfig({
     { name: 'first-run', testMatch: /first-run\.spec\.ts/ },
     // the administrator makes project web-frontend and the viewer that later files rely on
     { name: 'setup', testMatch: /projects\.spec\.ts/, dependencies: ['first-run'] },
-    { name: 'app', testIgnore: /(first-run|projects|executions|a11y)\.spec\.ts/, dependencies: ['setup'] },
-    // last: it starts executions in its own project, which the pages above expect not to exist
-    { name: 'live', testMatch: /executions\.spec\.ts/, dependencies: ['app'] },
+    { name: 'app', testIgnore: /(first-run|projects|executions|designer|a11y)\.spec\.ts/, dependencies: ['setup'] },
+    // last: they start executions in projects of their own, which the pages above expect not
+    // to exist (the designer builds, runs and deploys the seeds' pipeline)
+    { name: 'live', testMatch: /(executions|designer)\.spec\.ts/, dependencies: ['app'] },
     // every page, filled by all of the above: axe, and a phone's width
     { name: 'a11y', testMatch: /a11y\.spec\.ts/, dependencies: ['live'] },
   ],

@@ -46,7 +46,7 @@ test('create a pipeline from YAML, fix its problem, inject Docker inputs, run it
   }
   await expect(page.getByText('Docker parameters are injected')).toBeVisible();
   await screenshot(page, '31-pipeline-input-docker');
-  await page.getByRole('tab', { name: 'Definition' }).click();
+  await page.getByRole('tab', { name: 'YAML' }).click();
   await expect(yaml).toHaveValue(/DOCKER_DIGEST/);
   await page.getByTestId(ids.savePipeline).click();
 

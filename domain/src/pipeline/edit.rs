@@ -241,6 +241,11 @@ mod tests {
         let mut d = empty();
         let s1 = d.add_stage();
         let s2 = d.add_stage();
+        let empty = super::super::parse(&super::super::to_yaml(&d));
+        assert!(
+            empty.is_ok(),
+            "empty stages are written as a valid definition: {empty:#?}"
+        );
         assert_eq!((s1.as_str(), s2.as_str()), ("Stage 1", "Stage 2"));
         d.rename_stage("Stage 1", "Development").unwrap();
         assert!(d.rename_stage("Stage 2", "Development").is_err(), "unique");

@@ -110,12 +110,8 @@ pub(super) fn EditorBody(
         Some(_) => "Edit pipeline",
         None => "New pipeline",
     };
-    let inject = move |_| {
-        if let Ok(mut d) = parsed.get_untracked() {
-            d.inject_docker_inputs();
-            text.set(pipeline::to_yaml(&d));
-        }
-    };
+    // on the designer's model, which also holds what does not check yet
+    let inject = move |_| design.edit(None, PipelineDef::inject_docker_inputs);
     view! {
         <PageHeader title=title>
             <a class="button" href="/pipelines">"Back to pipelines"</a>
@@ -132,7 +128,7 @@ pub(super) fn EditorBody(
                     <DefinitionTab text parsed can_use/>
                 </Show>
                 <Show when=move || tab.get() == Tab::Input>
-                    <InputTab parsed inject can_use/>
+                    <InputTab model=design.model synced inject can_use/>
                 </Show>
                 {can_use.then(|| view! {
                     <form on:submit=move |ev| {
@@ -219,7 +215,10 @@ fn follow_yaml(
                     design.model.set(d);
                     synced.set(true);
                 }
-                Err(_) => synced.set(false),
+                // text the designer wrote from its model is still the model's
+                Err(_) => synced.set(design.model.with_untracked(|m| {
+                    design.text.with_untracked(|t| *t == pipeline::to_yaml(m))
+                })),
             }
         }
     });
@@ -374,7 +373,8 @@ pub(super) fn diagram(d: &PipelineDef) -> impl IntoView {
 
 #[component]
 pub(super) fn InputTab<F>(
-    parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
+    model: RwSignal<PipelineDef>,
+    synced: RwSignal<bool>,
     inject: F,
     can_use: bool,
 ) -> impl IntoView
@@ -382,9 +382,9 @@ where
     F: Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
 {
     view! {
-        {move || match parsed.get() {
-            Err(_) => view! { <p class="notice">"Fix the definition's problems first (Definition tab)."</p> }.into_any(),
-            Ok(d) => {
+        {move || match synced.get().then(|| model.get()) {
+            None => view! { <p class="notice">"Fix the YAML's problems first (YAML tab)."</p> }.into_any(),
+            Some(d) => {
                 let docker = d.takes_docker_inputs();
                 let inject = inject.clone();
                 view! {

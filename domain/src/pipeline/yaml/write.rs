@@ -120,7 +120,12 @@ pub fn to_yaml(def: &PipelineDef) -> String {
 }
 
 fn write_stage(out: &mut String, s: &Stage) {
-    out.push_str(&format!("  {}:\n    taskOrder:\n", key(&s.name)));
+    out.push_str(&format!("  {}:\n", key(&s.name)));
+    if s.task_order.is_empty() {
+        out.push_str("    taskOrder: []\n");
+    } else {
+        out.push_str("    taskOrder:\n");
+    }
     for group in &s.task_order {
         out.push_str(&format!("      - {}\n", quote(&group.join(","))));
     }
