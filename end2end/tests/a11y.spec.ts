@@ -70,6 +70,13 @@ test('at a phone width every page fits, reflows its tables and folds its navigat
     await expect(page.getByTestId(ids.nav)).toBeHidden();
     await screenshot(page, `80-phone-${name}`);
   }
+  // a reflowed cell names its column
+  await page.locator('#project-selector').selectOption({ label: 'web-frontend' });
+  await gotoHydrated(page, '/pipelines');
+  const cell = page.getByTestId(ids.pipelineList).locator('tbody tr').first().locator('td').nth(1);
+  await expect(cell).toHaveAttribute('data-label', 'Status');
+  expect(await cell.evaluate((el) => getComputedStyle(el, '::before').content)).toBe('"Status"');
+  await screenshot(page, '80-phone-pipelines-labelled');
   await signOut(page);
   await gotoHydrated(page, '/login');
   const login = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -1,6 +1,7 @@
 //! Route components, one module per area.
 
 pub mod auth;
+pub mod cells;
 pub mod endpoints;
 pub mod executions;
 pub mod home;

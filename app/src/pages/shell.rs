@@ -160,6 +160,8 @@ pub fn Shell() -> impl IntoView {
         location.pathname.track();
         menu_open.set(false);
     });
+    // in the browser only: reflowed table cells name their columns on a phone
+    Effect::new(|_| super::cells::label_table_cells());
     view! {
         <div class="app">
             <header class="app-header">
