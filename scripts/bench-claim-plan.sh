@@ -53,7 +53,7 @@ c.execute(f"""INSERT INTO executions (run_index, {', '.join(x for x in cols)})
 c.execute(f"UPDATE executions SET status = 'QUEUED', lease_until = NULL WHERE id <> {first}")
 c.execute("COMMIT")
 print("  executions by status:", dict(c.execute("SELECT status, COUNT(*) FROM executions GROUP BY status").fetchall()),
-      " heads:", c.execute("SELECT COUNT(*) FROM pipeline_heads").fetchone()[0])
+      " heads:", c.execute("SELECT COUNT(*) FROM pipeline_slots").fetchone()[0])
 PY
 
 now="'2026-12-02T00:00:00Z'"
@@ -77,8 +77,8 @@ plan "candidates" "SELECT id, pipeline_id FROM executions WHERE $candidates ORDE
 plan "older active run of the same pipeline (once per candidate)" \
   "SELECT id FROM executions WHERE pipeline_id = $gated AND id < $((first + 16)) AND status IN ($active) LIMIT 1"
 say "after (engine::Engine::claim): the heads, then those of them that can run"
-plan "heads" "SELECT head_id FROM pipeline_heads"
-heads="$(sqlite3 "$data/wharf.db" "SELECT group_concat(head_id, ', ') FROM pipeline_heads")"
+plan "heads" "SELECT head_id FROM pipeline_slots"
+heads="$(sqlite3 "$data/wharf.db" "SELECT group_concat(head_id, ', ') FROM pipeline_slots")"
 plan "claimable heads (their ids bound, as the engine sends them)" "SELECT * FROM executions WHERE id IN ($heads) AND ($candidates)"
 plan "round-robin order" "SELECT * FROM project_claims"
 say "callbacks due (inbox::send_due_callbacks), the oldest pending first"

@@ -8,7 +8,7 @@
 use crate::access::accounts::Actor;
 use crate::access::projects::authorize;
 use crate::platform::entities::{
-    docker_webhooks as cards, executions as row, pipeline_heads, project_members as members,
+    docker_webhooks as cards, executions as row, pipeline_slots, project_members as members,
     projects, stage_runs, task_runs, users, webhook_activity as activity,
 };
 use crate::runs::executions::{row_view, stage_views};
@@ -193,15 +193,25 @@ async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap
         return Ok(out);
     }
     let pipelines: Vec<i64> = queued.iter().map(|m| m.pipeline_id).collect();
-    let heads: HashMap<i64, i64> = pipeline_heads::Entity::find()
-        .filter(pipeline_heads::Column::PipelineId.is_in(pipelines))
+    // each pipeline's running slots (one unless its definition says how many), oldest first
+    let mut heads: HashMap<i64, Vec<i64>> = HashMap::new();
+    for h in pipeline_slots::Entity::find()
+        .filter(pipeline_slots::Column::PipelineId.is_in(pipelines.clone()))
+        .all(db)
+        .await?
+    {
+        heads.entry(h.pipeline_id).or_default().push(h.head_id);
+    }
+    heads.values_mut().for_each(|v| v.sort_unstable());
+    let at_once: HashMap<i64, i32> = crate::platform::entities::pipelines::Entity::find()
+        .filter(crate::platform::entities::pipelines::Column::Id.is_in(pipelines))
         .all(db)
         .await?
         .into_iter()
-        .map(|h| (h.pipeline_id, h.head_id))
+        .map(|p| (p.id, p.max_running))
         .collect();
     let head_rows: HashMap<i64, row::Model> = row::Entity::find()
-        .filter(row::Column::Id.is_in(heads.values().copied()))
+        .filter(row::Column::Id.is_in(heads.values().flatten().copied()))
         .all(db)
         .await?
         .into_iter()
@@ -209,13 +219,18 @@ async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap
         .collect();
     let mut busy = None;
     for m in queued {
-        let head = heads.get(&m.pipeline_id).and_then(|h| head_rows.get(h));
+        let slots = heads.get(&m.pipeline_id).cloned().unwrap_or_default();
+        let head = slots.first().and_then(|h| head_rows.get(h));
         let wait = match head {
-            Some(h) if h.id != m.id => QueueWait::Behind {
+            Some(h) if !slots.contains(&m.id) => QueueWait::Behind {
                 id: h.id,
                 pipeline: h.pipeline_name.clone(),
                 index: h.run_index,
                 status: h.status,
+                at_once: at_once
+                    .get(&m.pipeline_id)
+                    .and_then(|n| u32::try_from(*n).ok())
+                    .unwrap_or(1),
             },
             _ => {
                 let busy = match busy {

@@ -358,6 +358,7 @@ mod tests {
             pipeline: "gated".into(),
             index: 1,
             status: RunStatus::Waiting,
+            at_once: 1,
         };
         assert_eq!(
             behind.describe(),
@@ -392,11 +393,16 @@ pub struct ExecutionSummary {
     pub queue: Option<QueueWait>,
 }
 
+fn one() -> u32 {
+    1
+}
+
 /// Why a QUEUED execution has not started yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum QueueWait {
-    /// Its pipeline runs one execution at a time and this one holds it.
+    /// Its pipeline runs `at_once` executions at a time and they are taken: it waits for the
+    /// oldest of them.
     Behind {
         /// The execution it waits for.
         id: i64,
@@ -406,6 +412,9 @@ pub enum QueueWait {
         index: i64,
         /// Its status.
         status: RunStatus,
+        /// How many of its pipeline's executions run at once.
+        #[serde(default = "one")]
+        at_once: u32,
     },
     /// It is next; the engine's workers are busy with other executions.
     Workers {
@@ -424,13 +433,18 @@ impl QueueWait {
                 pipeline,
                 index,
                 status,
+                at_once,
                 ..
             } => format!(
-                "Waiting for {pipeline} #{index} ({}{}): this pipeline runs one at a time",
+                "Waiting for {pipeline} #{index} ({}{}): this pipeline runs {}",
                 status.as_str(),
                 match status {
                     RunStatus::Waiting => " for approval",
                     _ => "",
+                },
+                match at_once {
+                    0 | 1 => "one at a time".to_owned(),
+                    n => format!("{n} at a time"),
                 }
             ),
             QueueWait::Workers { busy, total } if busy >= total => {

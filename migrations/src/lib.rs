@@ -23,6 +23,7 @@ mod m20261202_000017_pipeline_heads;
 mod m20261202_000018_delivery_retries;
 mod m20261202_000019_head_bump_skip_locked;
 mod m20261203_000020_child_executions;
+mod m20261203_000021_pipeline_slots;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_delivery_retries::Migration),
             Box::new(m20261202_000019_head_bump_skip_locked::Migration),
             Box::new(m20261203_000020_child_executions::Migration),
+            Box::new(m20261203_000021_pipeline_slots::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! round-robin), the heartbeat that keeps and fences the lease, and its release.
 
 use super::*;
-use crate::platform::entities::{executions as exec_rows, pipeline_heads, project_claims};
+use crate::platform::entities::{executions as exec_rows, pipeline_slots, project_claims};
 use crate::platform::events::publish;
 use crate::Result;
 use chrono::{DateTime, Utc};
@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 impl Engine {
     /// Claims an execution that has work to do, or `None`. Only the heads of the pipelines'
-    /// queues can run (one active execution per pipeline, oldest first), and the database keeps
-    /// them in `pipeline_heads`: the claim reads those (one a busy pipeline), never the queued
-    /// runs behind them, and takes projects round-robin (the one whose work was claimed longest
-    /// ago first).
+    /// queues can run (a pipeline's first `max_running` active executions, oldest first), and
+    /// the database keeps them in `pipeline_slots`: the claim reads those, never the queued runs
+    /// behind them, and takes projects round-robin (the one whose work was claimed longest ago
+    /// first).
     pub(super) async fn claim(&self) -> Result<Option<exec_rows::Model>> {
         let now = self.backend.clock.now();
         let mut candidates = self.claimable_heads(now).await?;
@@ -51,9 +51,9 @@ impl Engine {
     /// stopped), or WAITING past its deadline (to see whether the wait expired).
     async fn claimable_heads(&self, now: DateTime<Utc>) -> Result<Vec<exec_rows::Model>> {
         let db = &self.backend.db;
-        let heads: Vec<i64> = pipeline_heads::Entity::find()
+        let heads: Vec<i64> = pipeline_slots::Entity::find()
             .select_only()
-            .column(pipeline_heads::Column::HeadId)
+            .column(pipeline_slots::Column::HeadId)
             .into_tuple()
             .all(db)
             .await?;

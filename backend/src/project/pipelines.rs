@@ -208,6 +208,16 @@ async fn last_executions(
     Ok(out)
 }
 
+/// How many executions of `def` may run at once: Aria's number with the queue policy, else 1.
+fn max_running(def: &PipelineDef) -> i32 {
+    match def.concurrency {
+        pipeline::Concurrency::Queue => def
+            .max_running
+            .map_or(1, |n| Ord::max(i32::try_from(n).unwrap_or(1), 1)),
+        _ => 1,
+    }
+}
+
 fn view(
     m: row::Model,
     last: Option<(i64, RunStatus, chrono::DateTime<chrono::Utc>)>,
@@ -398,6 +408,7 @@ pub async fn create(
         definition: Set(yaml),
         enabled: Set(def.enabled),
         concurrency: Set(def.concurrency.as_str().to_owned()),
+        max_running: Set(max_running(&def)),
         docker_inputs: Set(def.takes_docker_inputs()),
         stage_count: Set(i32::try_from(def.stages.len()).unwrap_or(i32::MAX)),
         next_index: Set(1),
@@ -438,6 +449,7 @@ async fn store(
     m.definition = Set(yaml);
     m.enabled = Set(def.enabled);
     m.concurrency = Set(def.concurrency.as_str().to_owned());
+    m.max_running = Set(max_running(&def));
     m.docker_inputs = Set(def.takes_docker_inputs());
     m.saved_by = Set(Some(actor.user_id));
     m.stage_count = Set(i32::try_from(def.stages.len()).unwrap_or(i32::MAX));

@@ -285,3 +285,90 @@ async fn an_export_wharf_cannot_run_yet_imports_disabled_with_what_needs_attenti
         p.attention
     );
 }
+
+#[tokio::test]
+async fn an_aria_numeric_concurrency_runs_that_many_at_once_and_queues_the_rest() {
+    use backend::runs::user_operations;
+    use domain::executions::QueueWait;
+    let (w, clock, engine) = setup().await;
+    let yaml = testkit::pipeline!("engine-approval")
+        .replace("name: approval", "name: approval\nconcurrency: '2'");
+    let p = pipelines::create(&w.backend, w.member, w.project, &yaml)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let Started::Queued(r) = start(&w, p.id, &[]).await.unwrap() else {
+            panic!("queued")
+        };
+        ids.push(r.id);
+    }
+    drain(&engine, &clock).await;
+    let status = |id: i64| {
+        let w = &w;
+        async move {
+            executions::get(&w.backend, w.member, w.project, id)
+                .await
+                .unwrap()
+                .row
+                .status
+        }
+    };
+    assert_eq!(
+        [
+            status(ids[0]).await,
+            status(ids[1]).await,
+            status(ids[2]).await
+        ],
+        [RunStatus::Waiting, RunStatus::Waiting, RunStatus::Queued],
+        "two run at once; the third waits for a slot"
+    );
+    let third = backend::live::summary(&w.backend, w.member, ids[2])
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            third.queue,
+            Some(QueueWait::Behind {
+                index: 1,
+                at_once: 2,
+                ..
+            })
+        ),
+        "{:?}",
+        third.queue
+    );
+    assert_eq!(
+        third.queue.as_ref().map(QueueWait::describe).as_deref(),
+        Some("Waiting for approval #1 (WAITING for approval): this pipeline runs 2 at a time")
+    );
+    // the first is approved and ends: its slot goes to the third
+    let ops = user_operations::waiting_for(&w.backend, w.member)
+        .await
+        .unwrap();
+    assert_eq!(ops.len(), 2);
+    let first = ops
+        .iter()
+        .find(|o| o.description == "Run 1")
+        .expect("run 1 waits");
+    user_operations::respond(&w.backend, w.member, first.id, true, "")
+        .await
+        .unwrap();
+    drain(&engine, &clock).await;
+    assert_eq!(
+        [
+            status(ids[0]).await,
+            status(ids[1]).await,
+            status(ids[2]).await
+        ],
+        [RunStatus::Completed, RunStatus::Waiting, RunStatus::Waiting]
+    );
+    // the export keeps Aria's number
+    let exported = pipelines::export(&w.backend, w.member, w.project, p.id)
+        .await
+        .unwrap();
+    assert!(
+        exported.contains("concurrency: '2'") || exported.contains("concurrency: 2"),
+        "{exported}"
+    );
+}

@@ -117,11 +117,20 @@ fn waits_behind(list: &mut [ExecutionSummary], e: &ExecutionSummary) {
             && r.row.id > e.row.id
             && r.row.status == RunStatus::Queued
         {
+            // how many run at once is the server's to say; keep what it said last
+            let at_once = match &r.queue {
+                Some(QueueWait::Behind { at_once, .. }) => *at_once,
+                _ => 1,
+            };
+            if at_once > 1 {
+                continue;
+            }
             r.queue = Some(QueueWait::Behind {
                 id: e.row.id,
                 pipeline: e.row.pipeline_name.clone(),
                 index: e.row.index,
                 status: e.row.status,
+                at_once,
             });
         }
     }

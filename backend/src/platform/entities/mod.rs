@@ -6,7 +6,7 @@ pub mod api_tokens;
 pub mod docker_webhooks;
 pub mod endpoints;
 pub mod executions;
-pub mod pipeline_heads;
+pub mod pipeline_slots;
 pub mod pipelines;
 pub mod project_claims;
 pub mod project_members;

@@ -17,6 +17,8 @@ pub struct Model {
     pub saved_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// How many of its executions may run at once (Aria's numeric `concurrency`; 1 otherwise).
+    pub max_running: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
