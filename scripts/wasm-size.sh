@@ -10,7 +10,9 @@ tree="${1:-$here}"
 command -v brotli >/dev/null || { echo "installing brotli (Debian's package) to measure with it"; sudo -n apt-get install -y brotli >/dev/null 2>&1 || apt-get install -y brotli >/dev/null; }
 export PATH="$HOME/.cargo/bin:$PATH"
 cd "$tree"
-target="${CARGO_TARGET_DIR:-$here/target}"
+# another checkout builds in its own target directory: cargo names a workspace's own crates
+# without their path, so two checkouts sharing one would reuse each other's artifacts
+if [ "$tree" = "$here" ]; then target="${CARGO_TARGET_DIR:-$here/target}"; else target="${CARGO_TARGET_DIR:-$tree/target}"; fi
 CARGO_TARGET_DIR="$target" cargo build -q -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
