@@ -372,3 +372,67 @@ async fn an_aria_numeric_concurrency_runs_that_many_at_once_and_queues_the_rest(
         "{exported}"
     );
 }
+
+#[tokio::test]
+async fn canceling_a_parent_cancels_the_child_it_waits_for() {
+    use backend::runs::executions::Action;
+    use backend::runs::user_operations;
+    let (w, clock, engine) = setup().await;
+    // the child waits for an approval; the parent waits for the child
+    pipelines::create(
+        &w.backend,
+        w.member,
+        w.project,
+        &testkit::pipeline!("engine-approval"),
+    )
+    .await
+    .unwrap();
+    let parent = testkit::pipeline!("aria-parent")
+        .replace("pipeline: Call Service", "pipeline: approval")
+        .replace("MESSAGE: release ${input.TAG}", "TAG: ${input.TAG}");
+    let parent = pipelines::create(&w.backend, w.member, w.project, &parent)
+        .await
+        .unwrap();
+    let Started::Queued(run) = start(&w, parent.id, &[]).await.unwrap() else {
+        panic!()
+    };
+    drain(&engine, &clock).await;
+    let d = executions::get(&w.backend, w.member, w.project, run.id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Waiting, "{d:#?}");
+    assert_eq!(
+        user_operations::waiting_for(&w.backend, w.member)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    executions::act(&w.backend, w.member, w.project, run.id, Action::Cancel)
+        .await
+        .unwrap();
+    let (all, _) = executions::list(&w.backend, w.member, w.project, None, 0, 10)
+        .await
+        .unwrap();
+    let child = all
+        .iter()
+        .find(|e| e.trigger == "pipeline")
+        .expect("the child");
+    assert_eq!(child.status, RunStatus::Canceled, "{child:?}");
+    assert_eq!(
+        child.message.as_deref(),
+        Some("Canceled with the execution that started it.")
+    );
+    assert!(
+        user_operations::waiting_for(&w.backend, w.member)
+            .await
+            .unwrap()
+            .is_empty(),
+        "its approval is withdrawn"
+    );
+    drain(&engine, &clock).await;
+    let d = executions::get(&w.backend, w.member, w.project, run.id)
+        .await
+        .unwrap();
+    assert_eq!(d.row.status, RunStatus::Canceled);
+}

@@ -350,6 +350,9 @@ pub(crate) async fn finish_open_runs(
     status: RunStatus,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
+    if status == RunStatus::Canceled {
+        cancel_children(db, execution_id, now).await?;
+    }
     crate::platform::entities::user_operations::Entity::update_many()
         .col_expr(
             crate::platform::entities::user_operations::Column::Status,
@@ -376,6 +379,56 @@ pub(crate) async fn finish_open_runs(
         .filter(stage_runs::Column::Status.is_in(ACTIVE))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// The executions that open Pipeline tasks of `execution_id` started end with it: an idle one
+/// (queued, paused, waiting) at once, with its own children; a running one is asked to stop.
+async fn cancel_children(
+    db: &impl ConnectionTrait,
+    execution_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let open = task_runs::Entity::find()
+        .filter(task_runs::Column::ExecutionId.eq(execution_id))
+        .filter(task_runs::Column::Status.is_in(ACTIVE))
+        .filter(task_runs::Column::Kind.eq(domain::pipeline::TaskType::Pipeline.as_str()))
+        .all(db)
+        .await?;
+    for r in open {
+        let child = r
+            .state
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .and_then(|v| {
+                v.get("childExecutionId")
+                    .and_then(serde_json::Value::as_i64)
+            });
+        let Some(c) = child else { continue };
+        let Some(m) = row::Entity::find_by_id(c).one(db).await? else {
+            continue;
+        };
+        if m.status.is_final() {
+            continue;
+        }
+        let idle = [RunStatus::Queued, RunStatus::Paused, RunStatus::Waiting].contains(&m.status);
+        let mut a: row::ActiveModel = m.into();
+        a.cancel_requested = Set(true);
+        a.message = Set(Some(
+            "Canceled with the execution that started it.".to_owned(),
+        ));
+        a.updated_at = Set(now);
+        if idle {
+            a.status = Set(RunStatus::Canceled);
+            a.ended_at = Set(Some(now));
+            a.lease_owner = Set(None);
+            a.lease_until = Set(None);
+        }
+        a.update(db).await?;
+        if idle {
+            Box::pin(finish_open_runs(db, c, RunStatus::Canceled, now)).await?;
+        }
+    }
     Ok(())
 }
 
