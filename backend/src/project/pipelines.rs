@@ -218,30 +218,25 @@ fn max_running(def: &PipelineDef) -> i32 {
     }
 }
 
+/// A pipeline's row from its stored model, its definition (parsed once by the caller; `None`
+/// if the stored YAML no longer parses) and what needs attention.
 fn view(
     m: row::Model,
     last: Option<(i64, RunStatus, chrono::DateTime<chrono::Utc>)>,
+    def: Option<&PipelineDef>,
+    attention: Vec<String>,
 ) -> PipelineRow {
-    let parsed = pipeline::parse(&m.definition).ok();
     PipelineRow {
         id: m.id,
         name: m.name,
-        description: parsed
-            .as_ref()
-            .map(|d| d.description.clone())
-            .unwrap_or_default(),
+        description: def.map(|d| d.description.clone()).unwrap_or_default(),
         enabled: m.enabled,
         concurrency: m.concurrency,
         docker_inputs: m.docker_inputs,
         stage_count: m.stage_count,
-        input: parsed.as_ref().map(|d| d.input.clone()).unwrap_or_default(),
-        input_meta: parsed
-            .as_ref()
-            .map(|d| d.input_meta.clone())
-            .unwrap_or_default(),
-        attention: parsed
-            .map(|d| d.attention.iter().map(ToString::to_string).collect())
-            .unwrap_or_default(),
+        input: def.map(|d| d.input.clone()).unwrap_or_default(),
+        input_meta: def.map(|d| d.input_meta.clone()).unwrap_or_default(),
+        attention,
         last_execution: last,
         updated_at: m.updated_at,
     }
@@ -268,12 +263,9 @@ pub async fn list(
             .into_iter()
             .map(|m| {
                 let def = pipeline::parse(&m.definition).ok();
+                let needs = def.as_ref().map(|d| names.attention(d)).unwrap_or_default();
                 let l = last.remove(&m.id);
-                let mut row = view(m, l);
-                if let Some(d) = def {
-                    row.attention = names.attention(&d);
-                }
-                row
+                view(m, l, def.as_ref(), needs)
             })
             .collect(),
         total,
@@ -367,11 +359,12 @@ pub async fn get(
     let mut last = last_executions(&backend.db, &[m.id]).await?;
     let yaml = m.definition.clone();
     let l = last.remove(&m.id);
-    let mut row = view(m, l);
-    if let Ok(def) = pipeline::parse(&yaml) {
-        row.attention = attention(&backend.db, project_id, &def).await?;
-    }
-    Ok((row, yaml))
+    let def = pipeline::parse(&yaml).ok();
+    let needs = match &def {
+        Some(d) => attention(&backend.db, project_id, d).await?,
+        None => Vec::new(),
+    };
+    Ok((view(m, l, def.as_ref(), needs), yaml))
 }
 
 /// The YAML to export (as saved).
@@ -422,9 +415,7 @@ pub async fn create(
     .await
     .map_err(|e| conflict_on_unique(e, "This project already has a pipeline with that name."))?;
     txn.commit().await?;
-    let mut row = view(m, None);
-    row.attention = needs;
-    Ok(row)
+    Ok(view(m, None, Some(&def), needs))
 }
 
 async fn store(
@@ -460,9 +451,7 @@ async fn store(
     let mut last = last_executions(&txn, &[m.id]).await?;
     txn.commit().await?;
     let l = last.remove(&m.id);
-    let mut row = view(m, l);
-    row.attention = needs;
-    Ok(row)
+    Ok(view(m, l, Some(&def), needs))
 }
 
 /// Replaces a pipeline's YAML (Edit).

@@ -242,8 +242,8 @@ fn bindings_name_stages_and_tasks_with_spaces() {
     );
     assert_eq!(parse_binding("requestBy"), Ok(Binding::RequestBy));
     assert!(
-        parse_binding(" Stage .Task.output.x").is_err()
-            || parse_binding("Stage .Task.output.x").is_err()
+        parse_binding("Stage .Task.output.x").is_err(),
+        "a space at a name's end"
     );
     assert!(!valid_name("a.b") && !valid_name("a,b") && !valid_name(" a") && !valid_name("${x}"));
     assert!(valid_name("Prepare Environment"));

@@ -87,6 +87,7 @@ pub(super) fn EditorBody(
     can_use: bool,
 ) -> impl IntoView {
     let first = pipeline::parse(&yaml);
+    let saved_attention = beyond_definition(saved_attention, first.as_ref().ok());
     let text = RwSignal::new(yaml);
     // the designer is the default view; a definition that does not parse opens as YAML
     let tab = RwSignal::new(if first.is_ok() {
@@ -116,7 +117,7 @@ pub(super) fn EditorBody(
         <PageHeader title=title>
             <a class="button" href="/pipelines">"Back to pipelines"</a>
         </PageHeader>
-        <Attention parsed saved=saved_attention/>
+        <Attention parsed server=saved_attention/>
         <TabBar tab/>
         <DesignerView tab synced design/>
         <div class="editor" class:designing=move || tab.get() == Tab::Designer>
@@ -283,20 +284,26 @@ fn DesignerProblems(
     }
 }
 
+/// What the server found beyond the definition itself (endpoints and pipelines the project
+/// lacks): the saved list less what the saved definition says.
+fn beyond_definition(saved: Vec<String>, def: Option<&PipelineDef>) -> Vec<String> {
+    let own: Vec<String> = def
+        .map(|d| d.attention.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    saved.into_iter().filter(|l| !own.contains(l)).collect()
+}
+
 /// What must change before the pipeline may be enabled: what the definition says as it is
 /// typed, and what the server found when it was saved (endpoints and pipelines the project
 /// lacks).
 #[component]
 fn Attention(
     parsed: Memo<Result<PipelineDef, Vec<pipeline::DefinitionError>>>,
-    saved: Vec<String>,
+    /// What the server found when it was saved, beyond the definition itself.
+    server: Vec<String>,
 ) -> impl IntoView {
     let lines = move || {
-        let mut lines: Vec<String> = saved
-            .iter()
-            .filter(|l| l.contains("this project has no"))
-            .cloned()
-            .collect();
+        let mut lines = server.clone();
         if let Ok(d) = parsed.get() {
             lines.extend(d.attention.iter().map(ToString::to_string));
         }

@@ -33,13 +33,11 @@ fn AddTask(
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (stage, parallel) = (stage.clone(), parallel_with.clone());
-        let mut added = None;
-        design.model.update(|d| {
-            added = d.add_task(&stage, kind.get_untracked(), parallel.as_deref());
-        });
-        design
-            .text
-            .set(pipeline::to_yaml(&design.model.get_untracked()));
+        let added = design
+            .edit_with(None, |d| {
+                d.add_task(&stage, kind.get_untracked(), parallel.as_deref())
+            })
+            .flatten();
         if let Some(name) = added {
             design.selected.set(Some((stage.clone(), name.clone())));
             design.focus.set(Some(format!("card:{stage}/{name}")));
@@ -55,7 +53,7 @@ fn AddTask(
                     kind.set(k);
                 }
             }>
-                {ADDABLE.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                {TaskType::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
             </select>
             <button type="submit" class="primary">"Add"</button>
             <button type="button" on:click=move |_| on_done.run(())>"Cancel"</button>
@@ -66,7 +64,14 @@ fn AddTask(
 /// A task card: selecting it opens its form; its buttons move, rename (in the form), run a
 /// task beside it, or delete it.
 #[component]
-fn TaskCard(design: Design, stage: String, task: String, kind: String) -> impl IntoView {
+fn TaskCard(
+    design: Design,
+    stage: String,
+    task: String,
+    kind: String,
+    /// Of a type Wharf does not run.
+    unsupported: bool,
+) -> impl IntoView {
     let path = format!("stages.{stage}.tasks.{task}");
     let problems = Signal::derive(move || design.problems_in(&path));
     let (s, t) = (stage.clone(), task.clone());
@@ -99,8 +104,6 @@ fn TaskCard(design: Design, stage: String, task: String, kind: String) -> impl I
         move |_| design.selected.set(Some((stage.clone(), task.clone())))
     };
     let (task_attr, task_label) = (task.clone(), task.clone());
-    let unsupported =
-        kind.contains("not supported") || !TaskType::ALL.iter().any(|k| k.label() == kind);
     view! {
         <li class="task-card" class:selected=selected class:has-problems={move || problems.get() > 0}
             class:unsupported=unsupported data-task=task_attr>
@@ -139,11 +142,12 @@ fn stage_groups(design: Design, stage: &domain::pipeline::Stage) -> impl IntoVie
             let cards = g
                 .iter()
                 .map(|t| {
+                    let unsupported = stage.task(t).is_some_and(|x| x.kind == TaskType::Unsupported);
                     let kind = stage.task(t).map(|x| match x.kind {
                         TaskType::Unsupported => format!("{} (not supported by Wharf)", x.type_name()),
                         k => k.label().to_owned(),
                     });
-                    view! { <TaskCard design stage=stage.name.clone() task=t.clone() kind=kind.unwrap_or_default()/> }
+                    view! { <TaskCard design stage=stage.name.clone() task=t.clone() kind=kind.unwrap_or_default() unsupported/> }
                 })
                 .collect_view();
             let parallel = g.len() > 1;
@@ -165,18 +169,10 @@ fn RenameStage(design: Design, name: String, renaming: RwSignal<bool>) -> impl I
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let to = new_name.get_untracked();
-            let mut result = Ok(());
-            design.model.update(|d| result = d.rename_stage(&name, &to));
-            match result {
-                Ok(()) => {
-                    design
-                        .text
-                        .set(pipeline::to_yaml(&design.model.get_untracked()));
-                    design
-                        .focus
-                        .set(Some(format!("stage-rename:{}", to.trim())));
-                }
-                Err(e) => rename_error.set(Some(e)),
+            let focus = Some(format!("stage-rename:{}", to.trim()));
+            match design.edit_with(focus, |d| d.rename_stage(&name, &to)) {
+                Some(Ok(())) | None => {}
+                Some(Err(e)) => rename_error.set(Some(e)),
             }
         }
     };
@@ -262,12 +258,10 @@ fn StageColumn(
 #[component]
 pub(in crate::pages::pipelines) fn Board(design: Design) -> impl IntoView {
     let add_stage = move |_| {
-        let mut name = String::new();
-        design.model.update(|d| name = d.add_stage());
-        design
-            .text
-            .set(pipeline::to_yaml(&design.model.get_untracked()));
-        design.focus.set(Some(format!("add-task:{name}")));
+        let name = design.edit_with(None, PipelineDef::add_stage);
+        if let Some(name) = name {
+            design.focus.set(Some(format!("add-task:{name}")));
+        }
     };
     view! {
         <div class="designer-board" role="region" aria-label="Stages and tasks" data-testid=ids::DESIGNER_BOARD>

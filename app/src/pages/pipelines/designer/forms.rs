@@ -11,13 +11,9 @@ pub(in crate::pages::pipelines) fn Properties(design: Design) -> impl IntoView {
     move || match design.selected.get() {
         None => view! { <PipelineSettings design/> }.into_any(),
         Some((stage, task)) => {
-            let kind = design.model.with_untracked(|d| {
-                d.stages
-                    .iter()
-                    .find(|s| s.name == stage)
-                    .and_then(|s| s.task(&task))
-                    .map(|t| (t.kind, t.type_name().to_owned()))
-            });
+            // untracked: the form stays while its fields change the model
+            let kind =
+                untrack(|| design.task(&stage, &task, |t| (t.kind, t.type_name().to_owned())));
             match kind {
                 None => view! { <PipelineSettings design/> }.into_any(),
                 Some((kind, type_name)) => {
@@ -88,18 +84,10 @@ fn TaskForm(
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let to = new_name.get_untracked().trim().to_owned();
-            let mut result = Ok(());
-            design
-                .model
-                .update(|d| result = d.rename_task(&stage, &task, &to));
-            match result {
-                Ok(()) => {
-                    design
-                        .text
-                        .set(pipeline::to_yaml(&design.model.get_untracked()));
-                    design.selected.set(Some((stage.clone(), to)));
-                }
-                Err(e) => rename_error.set(Some(e)),
+            match design.edit_with(None, |d| d.rename_task(&stage, &task, &to)) {
+                Some(Ok(())) => design.selected.set(Some((stage.clone(), to))),
+                Some(Err(e)) => rename_error.set(Some(e)),
+                None => {}
             }
         }
     };
@@ -127,27 +115,15 @@ fn CommonFields(design: Design, stage: String, task: String) -> impl IntoView {
     let pre = {
         let (s, t) = (s.clone(), t.clone());
         move || {
-            design.model.with(|d| {
-                d.stages
-                    .iter()
-                    .find(|x| x.name == s)
-                    .and_then(|x| x.task(&t))
-                    .and_then(|x| x.pre_condition.clone())
-                    .unwrap_or_default()
-            })
+            design
+                .task(&s, &t, |x| x.pre_condition.clone())
+                .flatten()
+                .unwrap_or_default()
         }
     };
     let ignore = {
         let (s, t) = (s.clone(), t.clone());
-        move || {
-            design.model.with(|d| {
-                d.stages
-                    .iter()
-                    .find(|x| x.name == s)
-                    .and_then(|x| x.task(&t))
-                    .is_some_and(|x| x.ignore_failure)
-            })
-        }
+        move || design.task(&s, &t, |x| x.ignore_failure).unwrap_or(false)
     };
     let (s1, t1, s2, t2) = (s.clone(), t.clone(), s.clone(), t.clone());
     view! {

@@ -49,24 +49,46 @@ const ALIASES: [(&str, &[&str]); 5] = [
 impl Design {
     /// Applies `f` to the model and writes the YAML; `focus` names the control to focus next.
     pub(super) fn edit(self, focus: Option<String>, f: impl FnOnce(&mut PipelineDef)) {
-        self.model.update(f);
+        self.edit_with(focus, f);
+    }
+
+    /// [`Design::edit`], returning what `f` returns (a new stage's name, a rename's refusal);
+    /// `None` once the page is gone.
+    pub(super) fn edit_with<T>(
+        self,
+        focus: Option<String>,
+        f: impl FnOnce(&mut PipelineDef) -> T,
+    ) -> Option<T> {
+        let out = self.model.try_update(f);
         self.text
             .set(pipeline::to_yaml(&self.model.get_untracked()));
         if focus.is_some() {
             self.focus.set(focus);
         }
+        out
     }
 
-    /// A task's setting as its runner reads it (Wharf's name).
-    pub(super) fn setting(self, stage: &str, task: &str, key: &str) -> Value {
+    /// What `f` reads of task `task` of stage `stage`, tracked; `None` when there is none.
+    pub(super) fn task<T>(
+        self,
+        stage: &str,
+        task: &str,
+        f: impl FnOnce(&domain::pipeline::Task) -> T,
+    ) -> Option<T> {
         self.model.with(|d| {
             d.stages
                 .iter()
                 .find(|s| s.name == stage)
                 .and_then(|s| s.task(task))
-                .and_then(|t| t.settings().get(key).cloned())
-                .unwrap_or(Value::Null)
+                .map(f)
         })
+    }
+
+    /// A task's setting as its runner reads it (Wharf's name).
+    pub(super) fn setting(self, stage: &str, task: &str, key: &str) -> Value {
+        self.task(stage, task, |t| t.settings().get(key).cloned())
+            .flatten()
+            .unwrap_or(Value::Null)
     }
 
     /// A task's setting as text.
@@ -170,6 +192,3 @@ pub(super) fn Designer(design: Design) -> impl IntoView {
         </div>
     }
 }
-
-/// The task types a person may add, in the picker's order.
-pub(super) const ADDABLE: [TaskType; 7] = TaskType::ALL;
