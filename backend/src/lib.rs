@@ -68,6 +68,11 @@ pub struct Backend {
     /// they take turns in this process instead of meeting in SQLite's busy handler, which
     /// sleeps up to 100 ms between retries; the writer goes first.
     pub inbox_gate: Arc<triggers::inbox::Gate>,
+    /// This process's name among those sharing the database: who holds a callback's claim,
+    /// and whose change a notice reports (`platform::cluster`).
+    pub instance: Arc<str>,
+    /// Whether lease times come from the database's clock ([`Backend::with_database_clock`]).
+    pub db_clock: bool,
 }
 
 impl Backend {
@@ -88,6 +93,8 @@ impl Backend {
             inbox_gate: Arc::default(),
             outbound: clients::outbound::OutboundPolicy::default(),
             workers: 4,
+            instance: Arc::from(format!("{}-{}", std::process::id(), start_stamp())),
+            db_clock: false,
             callback_hosts: Arc::from(
                 triggers::inbox::DEFAULT_CALLBACK_HOSTS
                     .iter()
@@ -121,11 +128,58 @@ impl Backend {
         self
     }
 
+    /// The same services known to other processes as `name`.
+    pub fn with_instance(mut self, name: &str) -> Self {
+        self.instance = Arc::from(name);
+        self
+    }
+
+    /// The same services taking lease times (an engine's claim, a callback's) from the
+    /// database's clock, so that processes on several machines compare one clock. Only on
+    /// PostgreSQL (SQLite is one process's file); tests that drive time keep their clock.
+    pub fn with_database_clock(mut self) -> Self {
+        self.db_clock = sea_orm::ConnectionTrait::get_database_backend(&self.db)
+            == sea_orm::DatabaseBackend::Postgres;
+        self
+    }
+
+    /// "Now" as a lease is compared with: the database's statement time, or this process's.
+    pub(crate) fn lease_now(&self) -> sea_orm::sea_query::SimpleExpr {
+        use sea_orm::sea_query::Expr;
+        if self.db_clock {
+            Expr::cust("statement_timestamp()")
+        } else {
+            Expr::value(self.clock.now())
+        }
+    }
+
+    /// A lease's end, `length` from [`Self::lease_now`].
+    pub(crate) fn lease_end(&self, length: chrono::Duration) -> sea_orm::sea_query::SimpleExpr {
+        use sea_orm::sea_query::Expr;
+        if self.db_clock {
+            let ms = length.num_milliseconds().max(0);
+            Expr::cust(format!(
+                "statement_timestamp() + interval '{ms} milliseconds'"
+            ))
+        } else {
+            Expr::value(self.clock.now() + length)
+        }
+    }
+
     /// The same services talking to Docker Hub's API at `url`.
     pub fn with_docker_hub_api(mut self, url: &str) -> Self {
         self.docker_hub_api = Arc::from(url.trim_end_matches('/'));
         self
     }
+}
+
+/// A stamp no earlier start of this process shares.
+fn start_stamp() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos:x}")
 }
 
 impl std::fmt::Debug for Backend {

@@ -24,6 +24,7 @@ mod m20261202_000018_delivery_retries;
 mod m20261202_000019_head_bump_skip_locked;
 mod m20261203_000020_child_executions;
 mod m20261203_000021_pipeline_slots;
+mod m20261204_000022_many_writers;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_head_bump_skip_locked::Migration),
             Box::new(m20261203_000020_child_executions::Migration),
             Box::new(m20261203_000021_pipeline_slots::Migration),
+            Box::new(m20261204_000022_many_writers::Migration),
         ]
     }
 }

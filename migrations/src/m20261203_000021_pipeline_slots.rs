@@ -48,7 +48,7 @@ fn common() -> [String; 4] {
 /// Pipeline P's running slots, kept: its first `max_running` active executions (the least ids
 /// of four index seeks, each reading at most that many), and the queued ones among them given
 /// the change-feed version `next`, so open pages hear that they are next.
-fn refresh(p: &str, project: &str, bump: &str) -> String {
+pub(crate) fn refresh(p: &str, project: &str, bump: &str) -> String {
     let n = format!("(SELECT COALESCE(MAX(max_running), 1) FROM pipelines WHERE id = {p})");
     let seek = |status: &str, alias: &str| {
         format!("SELECT id FROM (SELECT id FROM executions WHERE pipeline_id = {p} AND status = '{status}' ORDER BY id LIMIT {n}) AS {alias}")

@@ -118,6 +118,13 @@ impl Prepared {
                 None
             }
         };
+        let stop = shutdown.clone();
+        let listening = tokio::spawn(backend::platform::cluster::listen(
+            self.backend.db.clone(),
+            self.backend.instance.to_string(),
+            relay(self.backend.clone(), self.inbox.wake()),
+            async move { stop.cancelled().await },
+        ));
         let closing = self.closing.clone();
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -134,6 +141,7 @@ impl Prepared {
         shutdown.cancel();
         let _ = sweeper.await;
         let _ = processor.await;
+        let _ = listening.await;
         if let Some(c) = callbacks {
             let _ = c.await;
         }
@@ -141,6 +149,24 @@ impl Prepared {
         let _ = engine.await;
         self.backend.db.close_by_ref().await.ok();
         result.map_err(|source| StartError::Io { addr, source })
+    }
+}
+
+/// What another process's notice wakes here: the live views, idle workers and callbacks (on
+/// the event bus), the inbox's processor, the listener's token cache.
+fn relay(
+    backend: Backend,
+    inbox: Arc<tokio::sync::Notify>,
+) -> impl FnMut(backend::platform::cluster::Notice) + Send {
+    use backend::platform::cluster::Notice;
+    move |notice| match notice {
+        Notice::Delivery => inbox.notify_one(),
+        Notice::Cards => backend.listeners.invalidate(),
+        Notice::Anything => {
+            inbox.notify_one();
+            backend.listeners.invalidate();
+        }
+        other => backend::platform::events::relay(&backend, &other),
     }
 }
 
@@ -165,9 +191,11 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     // 1. the key, 2. the database, migrated, 3. the port, 4. the services
     let key = load_key(config)?;
     let url = config.database_url();
+    let instance = format!("{}-{}", std::process::id(), start_stamp());
     let conn = db::connect_and_migrate(&DbConfig {
         url: url.clone(),
         max_connections: config.db_max_connections,
+        instance: instance.clone(),
     })
     .await
     .map_err(|source| StartError::Database {
@@ -185,7 +213,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         Some(_) => config.public_url(),
         None => format!("http://{bound}"),
     };
-    let backend = services(config, conn, &key, &public_url);
+    let backend = services(config, conn, &key, &public_url).with_instance(&instance);
     // 5. the first administrator, 6. the web app and API
     bootstrap_admin(config, &backend).await?;
     let leptos_options = LeptosOptions::builder()
@@ -204,10 +232,9 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         refused_deliveries: Arc::default(),
         closing: CancellationToken::new(),
     };
-    let owner = format!("{}-{}", std::process::id(), start_stamp());
     let engine = Engine::new(
         backend.clone(),
-        owner,
+        instance,
         Duration::from_secs(config.lease_seconds.max(3)),
     )
     .map_err(|e| StartError::Config(e.to_string()))?;
@@ -250,6 +277,7 @@ fn services(
 ) -> Backend {
     let sealer = Arc::new(backend::platform::secrets::Sealer::new(key));
     Backend::new(conn, Arc::new(SystemClock), sealer)
+        .with_database_clock()
         .with_public_url(public_url)
         .with_docker_hub_api(&config.docker_hub_api)
         .with_workers(config.workers)

@@ -7,9 +7,8 @@ use crate::platform::events::publish;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use domain::executions::RunStatus;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Engine {
@@ -17,97 +16,133 @@ impl Engine {
     /// queues can run (a pipeline's first `max_running` active executions, oldest first), and
     /// the database keeps them in `pipeline_slots`: the claim reads those, never the queued runs
     /// behind them, and takes projects round-robin (the one whose work was claimed longest ago
-    /// first).
+    /// first). A look without locks comes first (idle workers look four times a second); the
+    /// claim itself picks and takes one head in a transaction, `FOR UPDATE SKIP LOCKED` on
+    /// PostgreSQL, so workers of several processes each take a different head instead of
+    /// queueing for the same one (SQLite's write lock makes the transaction alone).
     pub(super) async fn claim(&self) -> Result<Option<exec_rows::Model>> {
-        let now = self.backend.clock.now();
-        let mut candidates = self.claimable_heads(now).await?;
-        if candidates.is_empty() {
+        let db = &self.backend.db;
+        if self.pick(db, false).await?.is_none() {
             return Ok(None);
         }
-        let last: HashMap<i64, i64> = project_claims::Entity::find()
-            .all(&self.backend.db)
-            .await?
-            .into_iter()
-            .map(|c| (c.project_id, c.last_claim))
-            .collect();
-        candidates.sort_by_key(|c| (last.get(&c.project_id).copied().unwrap_or(0), c.id));
-        let next_claim = last.values().max().copied().unwrap_or(0) + 1;
-        for c in candidates {
-            if self.take(&c, now).await? {
-                self.took_from(c.project_id, next_claim).await?;
-                if c.status != RunStatus::Running {
-                    let running = RunStatus::Running;
-                    publish(&self.backend, c.id, c.project_id, None, None, running);
-                }
-                return Ok(exec_rows::Entity::find_by_id(c.id)
-                    .one(&self.backend.db)
-                    .await?);
-            }
-        }
-        Ok(None)
-    }
-
-    /// The pipelines' heads that can go now: QUEUED, RUNNING with a free lease (its worker
-    /// stopped), or WAITING past its deadline (to see whether the wait expired).
-    async fn claimable_heads(&self, now: DateTime<Utc>) -> Result<Vec<exec_rows::Model>> {
-        let db = &self.backend.db;
-        let heads: Vec<i64> = pipeline_slots::Entity::find()
-            .select_only()
-            .column(pipeline_slots::Column::HeadId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let ready = Condition::any()
-            .add(exec_rows::Column::Status.eq(RunStatus::Queued))
-            .add(
-                Condition::all()
-                    .add(exec_rows::Column::Status.eq(RunStatus::Running))
-                    .add(free(now)),
-            )
-            .add(
-                Condition::all()
-                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting))
-                    .add(exec_rows::Column::LeaseUntil.lt(now)),
-            );
-        let mut candidates = Vec::new();
-        for chunk in heads.chunks(crate::platform::db::MAX_BOUND_VALUES) {
-            let found = exec_rows::Entity::find()
-                .filter(exec_rows::Column::Id.is_in(chunk.iter().copied()))
-                .filter(ready.clone())
-                .all(db)
-                .await?;
-            candidates.extend(found);
-        }
-        Ok(candidates)
-    }
-
-    /// Takes candidate `c` under this worker's lease if nobody changed it meanwhile (one
-    /// conditional UPDATE, so two workers never both take it).
-    async fn take(&self, c: &exec_rows::Model, now: DateTime<Utc>) -> Result<bool> {
-        let claimed = exec_rows::Entity::update_many()
+        let txn = crate::platform::db::begin_write(db).await?;
+        let Some((id, was, project)) = self.pick(&txn, true).await? else {
+            txn.rollback().await?;
+            return Ok(None);
+        };
+        let now = self.backend.lease_now();
+        exec_rows::Entity::update_many()
             .col_expr(
                 exec_rows::Column::LeaseOwner,
                 Expr::value(self.owner.clone()),
             )
             .col_expr(
                 exec_rows::Column::LeaseUntil,
-                Expr::value(now + self.lease_chrono()),
+                self.backend.lease_end(self.lease_chrono()),
             )
             .col_expr(exec_rows::Column::Status, Expr::value(RunStatus::Running))
             .col_expr(
                 exec_rows::Column::StartedAt,
-                Expr::value(c.started_at.unwrap_or(now)),
+                Func::coalesce([Expr::col(exec_rows::Column::StartedAt), Expr::expr(now)]).into(),
             )
-            .filter(exec_rows::Column::Id.eq(c.id))
-            .filter(exec_rows::Column::Status.eq(c.status))
-            .filter(free(now))
-            .exec(&self.backend.db)
+            .filter(exec_rows::Column::Id.eq(id))
+            .exec(&txn)
             .await?;
-        Ok(claimed.rows_affected == 1)
+        let last: Option<i64> = project_claims::Entity::find()
+            .select_only()
+            .column_as(project_claims::Column::LastClaim.max(), "m")
+            .into_tuple::<Option<i64>>()
+            .one(&txn)
+            .await?
+            .flatten();
+        self.took_from(&txn, project, last.unwrap_or(0) + 1).await?;
+        txn.commit().await?;
+        if was != RunStatus::Running {
+            publish(&self.backend, id, project, None, None, RunStatus::Running);
+        }
+        Ok(exec_rows::Entity::find_by_id(id).one(db).await?)
+    }
+
+    /// The head to take next: `(id, status, project)` of a pipeline's head that can go now
+    /// (QUEUED, RUNNING with a free lease — its worker stopped —, or WAITING past its deadline,
+    /// to see whether the wait expired), of the project whose work was claimed longest ago.
+    /// `lock` takes its row, skipping rows other transactions hold.
+    async fn pick(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        lock: bool,
+    ) -> Result<Option<(i64, RunStatus, i64)>> {
+        use sea_orm::sea_query::{JoinType, LockBehavior, LockType, Order, Query};
+        let e = exec_rows::Entity;
+        let ready = Condition::any()
+            .add(exec_rows::Column::Status.eq(RunStatus::Queued))
+            .add(
+                Condition::all()
+                    .add(exec_rows::Column::Status.eq(RunStatus::Running))
+                    .add(self.free()),
+            )
+            .add(
+                Condition::all()
+                    .add(exec_rows::Column::Status.eq(RunStatus::Waiting))
+                    .add(
+                        Expr::col((e, exec_rows::Column::LeaseUntil)).lt(self.backend.lease_now()),
+                    ),
+            );
+        let last_claim = Expr::col((project_claims::Entity, project_claims::Column::LastClaim));
+        let mut q = Query::select();
+        q.column((e, exec_rows::Column::Id))
+            .column((e, exec_rows::Column::Status))
+            .column((e, exec_rows::Column::ProjectId))
+            .from(e)
+            .join(
+                JoinType::InnerJoin,
+                pipeline_slots::Entity,
+                Expr::col((pipeline_slots::Entity, pipeline_slots::Column::HeadId))
+                    .equals((e, exec_rows::Column::Id)),
+            )
+            .join(
+                JoinType::LeftJoin,
+                project_claims::Entity,
+                Expr::col((project_claims::Entity, project_claims::Column::ProjectId))
+                    .equals((e, exec_rows::Column::ProjectId)),
+            )
+            .cond_where(ready)
+            .order_by_expr(
+                Func::coalesce([last_claim, Expr::val(0i64)]).into(),
+                Order::Asc,
+            )
+            .order_by((e, exec_rows::Column::Id), Order::Asc)
+            .limit(1);
+        if lock {
+            q.lock_with_tables_behavior(LockType::Update, [e], LockBehavior::SkipLocked);
+        }
+        let stmt = db.get_database_backend().build(&q);
+        let Some(row) = db.query_one_raw(stmt).await? else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("", "id")?;
+        let status: RunStatus = row.try_get("", "status")?;
+        let project: i64 = row.try_get("", "project_id")?;
+        Ok(Some((id, status, project)))
+    }
+
+    /// A lease nobody holds now: none, or run out.
+    fn free(&self) -> Condition {
+        Condition::any()
+            .add(exec_rows::Column::LeaseUntil.is_null())
+            .add(
+                Expr::col((exec_rows::Entity, exec_rows::Column::LeaseUntil))
+                    .lt(self.backend.lease_now()),
+            )
     }
 
     /// Notes that work of `project` was claimed as the `n`th claim (round-robin order).
-    pub(super) async fn took_from(&self, project: i64, n: i64) -> Result<()> {
+    pub(super) async fn took_from(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        project: i64,
+        n: i64,
+    ) -> Result<()> {
         use sea_orm::sea_query::OnConflict;
         project_claims::Entity::insert(project_claims::ActiveModel {
             project_id: Set(project),
@@ -118,7 +153,7 @@ impl Engine {
                 .update_column(project_claims::Column::LastClaim)
                 .to_owned(),
         )
-        .exec(&self.backend.db)
+        .exec(db)
         .await?;
         Ok(())
     }
@@ -157,15 +192,16 @@ impl Engine {
             loop {
                 tokio::time::sleep(every).await;
                 let started = tokio::time::Instant::now();
-                let now = engine.backend.clock.now();
                 let beat = exec_rows::Entity::update_many()
                     .col_expr(
                         exec_rows::Column::LeaseUntil,
-                        Expr::value(now + engine.lease_chrono()),
+                        engine.backend.lease_end(engine.lease_chrono()),
                     )
                     .filter(exec_rows::Column::Id.eq(id))
                     .filter(exec_rows::Column::LeaseOwner.eq(engine.owner.clone()))
-                    .filter(exec_rows::Column::LeaseUntil.gte(now))
+                    .filter(
+                        Expr::col(exec_rows::Column::LeaseUntil).gte(engine.backend.lease_now()),
+                    )
                     .exec(&engine.backend.db);
                 let fence = holds_until.checked_sub(margin).unwrap_or(holds_until);
                 match tokio::time::timeout_at(fence, beat).await {
@@ -227,11 +263,4 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-/// A lease nobody holds now: none, or run out.
-fn free(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(exec_rows::Column::LeaseUntil.is_null())
-        .add(exec_rows::Column::LeaseUntil.lt(now))
 }

@@ -51,6 +51,10 @@ pub struct DbConfig {
     pub url: String,
     /// Most connections the pool keeps open.
     pub max_connections: u32,
+    /// This process's name among those sharing a PostgreSQL database: every connection sets
+    /// `wharf.instance` to it, so the triggers' notices say which process made a change and a
+    /// process can ignore its own (`platform::cluster`). Empty: none.
+    pub instance: String,
 }
 
 /// Opens the database named by `config.url` and applies every missing migration.
@@ -70,6 +74,11 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
             .max_connections(config.max_connections)
             .connect_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
+        let instance = config.instance.clone();
+        if !instance.is_empty() {
+            options
+                .map_sqlx_postgres_opts(move |o| o.options([("wharf.instance", instance.clone())]));
+        }
         Database::connect(options).await
     } else {
         Err(DbErr::Custom(format!(
@@ -150,6 +159,7 @@ mod tests {
         let db = connect_and_migrate(&DbConfig {
             url: url.clone(),
             max_connections: 4,
+            instance: String::new(),
         })
         .await
         .unwrap();
@@ -169,6 +179,7 @@ mod tests {
         connect_and_migrate(&DbConfig {
             url,
             max_connections: 1,
+            instance: String::new(),
         })
         .await
         .unwrap();
@@ -179,6 +190,7 @@ mod tests {
         let err = connect(&DbConfig {
             url: "mysql://x:pw@h/db".into(),
             max_connections: 1,
+            instance: String::new(),
         })
         .await
         .unwrap_err();

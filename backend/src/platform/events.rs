@@ -13,7 +13,8 @@ pub struct ExecutionEvent {
     pub execution_id: i64,
     /// Its project.
     pub project_id: i64,
-    /// The stage, for stage and task events.
+    /// The stage, for stage and task events; empty when another process reports that some
+    /// part of the execution changed (`platform::cluster`).
     pub stage: Option<String>,
     /// The task, for task events.
     pub task: Option<String>,
@@ -43,6 +44,34 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
         self.0.subscribe()
     }
+}
+
+/// Puts another process's notice on this process's bus (`platform::cluster`): an execution's
+/// own status change as this process would publish it, any other change as a stage event
+/// with no name, which live views follow and engines and callbacks ignore.
+pub fn relay(backend: &crate::Backend, notice: &crate::platform::cluster::Notice) {
+    use crate::platform::cluster::Notice;
+    let (execution_id, project_id, status, stage) = match notice {
+        Notice::Status {
+            execution_id,
+            project_id,
+            status,
+        } => (*execution_id, *project_id, *status, None),
+        Notice::Changed {
+            execution_id,
+            project_id,
+            status,
+        } => (*execution_id, *project_id, *status, Some(String::new())),
+        _ => return,
+    };
+    backend.events.publish(ExecutionEvent {
+        execution_id,
+        project_id,
+        stage,
+        task: None,
+        status,
+        at: backend.clock.now(),
+    });
 }
 
 /// Announces that an execution (or one of its stages or tasks) reached `status`, after the

@@ -3,6 +3,7 @@
 //! Uses nothing of Wharf's but the crate root.
 
 pub mod clock;
+pub mod cluster;
 pub mod db;
 pub mod entities;
 pub mod events;

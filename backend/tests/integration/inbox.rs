@@ -25,6 +25,7 @@ async fn reopen(dir: &std::path::Path) -> Backend {
     let db = connect_and_migrate(&DbConfig {
         url: testkit::database::url(dir),
         max_connections: 4,
+        instance: String::new(),
     })
     .await
     .unwrap();

@@ -20,6 +20,7 @@ async fn fixture() -> Fixture {
     let db = connect_and_migrate(&DbConfig {
         url,
         max_connections: 4,
+        instance: String::new(),
     })
     .await
     .unwrap();

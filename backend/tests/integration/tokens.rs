@@ -18,6 +18,7 @@ async fn setup() -> (Backend, Arc<ManualClock>, tempfile::TempDir) {
     let db = connect_and_migrate(&DbConfig {
         url,
         max_connections: 4,
+        instance: String::new(),
     })
     .await
     .unwrap();

@@ -11,6 +11,7 @@ pub mod pipelines;
 pub mod project_claims;
 pub mod project_members;
 pub mod projects;
+pub mod push_keys;
 pub mod sessions;
 pub mod sign_in_throttle;
 pub mod stage_runs;

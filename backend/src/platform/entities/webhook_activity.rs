@@ -27,6 +27,8 @@ pub struct Model {
     pub callback_state: Option<domain::webhooks::CallbackState>,
     pub callback_message: Option<String>,
     pub event: String,
+    pub callback_owner: Option<String>,
+    pub callback_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

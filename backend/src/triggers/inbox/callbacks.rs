@@ -5,7 +5,7 @@ use crate::platform::entities::{executions as execution_rows, webhook_activity a
 use crate::{Backend, Result};
 use domain::executions::RunStatus;
 use domain::webhooks::CallbackState;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::future::Future;
 
@@ -42,6 +42,7 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
                 .add(activity::Column::ExecutionId.is_null())
                 .add(activity::Column::ExecutionId.not_in_subquery(running)),
         )
+        .filter(unclaimed(backend))
         .order_by_asc(activity::Column::Id)
         .limit(100)
         .all(&backend.db)
@@ -71,6 +72,9 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
             ),
             _ => continue,
         };
+        if !claim(backend, a.id).await? {
+            continue;
+        }
         let url = a.callback_url.clone().unwrap_or_default();
         let outcome = match callback_refusal(&url, &backend.callback_hosts) {
             Some(why) => Err(why),
@@ -92,11 +96,42 @@ pub async fn send_due_callbacks(backend: &Backend, client: &reqwest::Client) -> 
             .col_expr(activity::Column::CallbackState, Expr::value(cb_state))
             .col_expr(activity::Column::CallbackMessage, Expr::value(message))
             .filter(activity::Column::Id.eq(a.id))
+            .filter(activity::Column::CallbackOwner.eq(backend.instance.to_string()))
             .exec(&backend.db)
             .await?;
         settled += 1;
     }
     Ok(settled)
+}
+
+/// How long a process holds a callback it is sending: longer than three tries take (10 s
+/// each, 2 s and 4 s between), so that another process sends it only when this one stopped.
+const CALLBACK_LEASE_SECONDS: i64 = 120;
+
+/// A callback no process is sending now.
+fn unclaimed(backend: &Backend) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(activity::Column::CallbackUntil.is_null())
+        .add(Expr::col(activity::Column::CallbackUntil).lt(backend.lease_now()))
+}
+
+/// Takes callback `id` for this process (one conditional UPDATE, so one process sends it).
+async fn claim(backend: &Backend, id: i64) -> Result<bool> {
+    let claimed = activity::Entity::update_many()
+        .col_expr(
+            activity::Column::CallbackOwner,
+            Expr::value(backend.instance.to_string()),
+        )
+        .col_expr(
+            activity::Column::CallbackUntil,
+            backend.lease_end(chrono::Duration::seconds(CALLBACK_LEASE_SECONDS)),
+        )
+        .filter(activity::Column::Id.eq(id))
+        .filter(activity::Column::CallbackState.eq(CallbackState::Pending))
+        .filter(unclaimed(backend))
+        .exec(&backend.db)
+        .await?;
+    Ok(claimed.rows_affected == 1)
 }
 
 async fn post_with_retries(

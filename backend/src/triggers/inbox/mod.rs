@@ -12,6 +12,7 @@ mod callbacks;
 mod matching;
 mod payload;
 mod processor;
+mod push_keys;
 mod writer;
 
 pub(crate) use activity::rows_view;

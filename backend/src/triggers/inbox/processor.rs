@@ -5,6 +5,7 @@
 use super::matching::{
     row_model, sha, start_for, Keys, Lookups, Origin, Outcome, Seen, StartedList,
 };
+use super::push_keys;
 use super::*;
 use crate::platform::entities::{
     docker_webhooks as cards, webhook_activity as activity, webhook_deliveries as deliveries,
@@ -67,64 +68,99 @@ pub const MAX_ATTEMPTS: i32 = 3;
 /// back no other: it is tried again later, backing off, and after [`MAX_ATTEMPTS`] it is
 /// set aside in Activity ("Failed to process: …").
 pub async fn process_pending(backend: &Backend) -> Result<usize> {
-    for _ in 0..3 {
-        let now = backend.clock.now();
-        let ids = deliveries::Entity::find()
-            .select_only()
-            .column(deliveries::Column::Id)
-            .filter(deliveries::Column::Processed.eq(false))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(deliveries::Column::NextAttemptAt.is_null())
-                    .add(deliveries::Column::NextAttemptAt.lte(now)),
-            )
-            .order_by_asc(deliveries::Column::Id)
-            .limit(PROCESS_BATCH)
-            .into_tuple::<i64>()
-            .all(&backend.db)
-            .await?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        match process_ids(backend, &ids).await {
-            Ok(Some(n)) => return Ok(n),
-            // another process took some of them first: look again
-            Ok(None) => continue,
-            Err(e) if ids.len() == 1 => {
-                retry_later(backend, ids[0], &e).await?;
-                return Ok(1);
+    match process_batch(backend, None).await {
+        Ok(n) => Ok(n),
+        Err((ids, e)) if ids.len() <= 1 => match ids.first() {
+            Some(id) => {
+                retry_later(backend, *id, &e).await?;
+                Ok(1)
             }
-            Err(e) => {
-                tracing::warn!(error = %e, deliveries = ids.len(), "a webhook batch failed; processing its deliveries one by one");
-                for id in &ids {
-                    if let Err(e) = process_ids(backend, &[*id]).await {
-                        retry_later(backend, *id, &e).await?;
-                    }
+            None => Err(e),
+        },
+        Err((ids, e)) => {
+            tracing::warn!(error = %e, deliveries = ids.len(), "a webhook batch failed; processing its deliveries one by one");
+            for id in &ids {
+                if let Err((_, e)) = process_batch(backend, Some(*id)).await {
+                    retry_later(backend, *id, &e).await?;
                 }
-                return Ok(ids.len());
             }
+            Ok(ids.len())
         }
     }
-    Ok(0)
 }
 
-/// Processes deliveries `ids` in one transaction; `None` when another process claimed some
-/// of them first.
-async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
+/// Claims pending deliveries (`only` that one) and processes them in one transaction;
+/// returns how many it took, or the ids it had claimed when it failed. The claim is the
+/// transaction's first statement: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so processors of
+/// several processes each take different deliveries instead of waiting for one another's
+/// batch (SQLite's write lock makes the transaction alone).
+async fn process_batch(
+    backend: &Backend,
+    only: Option<i64>,
+) -> std::result::Result<usize, (Vec<i64>, Error)> {
+    use sea_orm::sea_query::{LockBehavior, LockType};
     let _turn = backend.inbox_gate.processor_turn().await;
-    let txn = crate::platform::db::begin_write(&backend.db).await?;
-    // the claim is the transaction's first write; another process on the same database
-    // that took some of these first makes it fall short: let go and look again
-    let claimed = deliveries::Entity::update_many()
+    let fail = |ids: &[i64]| {
+        let ids = ids.to_vec();
+        move |e: Error| (ids, e)
+    };
+    let txn = crate::platform::db::begin_write(&backend.db)
+        .await
+        .map_err(|e| (Vec::new(), e.into()))?;
+    let now = backend.clock.now();
+    let mut pending = deliveries::Entity::find()
+        .select_only()
+        .column(deliveries::Column::Id)
+        .filter(deliveries::Column::Processed.eq(false))
+        .filter(
+            sea_orm::Condition::any()
+                .add(deliveries::Column::NextAttemptAt.is_null())
+                .add(deliveries::Column::NextAttemptAt.lte(now)),
+        );
+    if let Some(id) = only {
+        pending = pending.filter(deliveries::Column::Id.eq(id));
+    }
+    let ids: Vec<i64> = pending
+        .order_by_asc(deliveries::Column::Id)
+        .limit(PROCESS_BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_tuple::<i64>()
+        .all(&txn)
+        .await
+        .map_err(|e| (Vec::new(), e.into()))?;
+    if ids.is_empty() {
+        txn.rollback().await.map_err(|e| (Vec::new(), e.into()))?;
+        return Ok(0);
+    }
+    match process_claimed(backend, &txn, &ids).await {
+        Ok(started) => {
+            txn.commit().await.map_err(|e| fail(&ids)(e.into()))?;
+            for (project_id, s, events) in started {
+                executions::publish_started(backend, project_id, &s, events);
+            }
+            Ok(ids.len())
+        }
+        Err(e) => {
+            // at once, so that the deliveries are free for the one-by-one tries
+            if let Err(r) = txn.rollback().await {
+                tracing::warn!(error = %r, "rolling back a failed webhook batch");
+            }
+            Err(fail(&ids)(e))
+        }
+    }
+}
+
+/// Processes the claimed deliveries `ids` in `txn`; returns the executions it started.
+async fn process_claimed(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    ids: &[i64],
+) -> Result<StartedList> {
+    deliveries::Entity::update_many()
         .col_expr(deliveries::Column::Processed, Expr::value(true))
         .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
-        .filter(deliveries::Column::Processed.eq(false))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    if claimed.rows_affected != ids.len() as u64 {
-        txn.rollback().await?;
-        return Ok(None);
-    }
     let batch: Vec<Claimed> = deliveries::Entity::find()
         .select_only()
         .columns([
@@ -136,7 +172,7 @@ async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
         .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
         .order_by_asc(deliveries::Column::Id)
         .into_tuple::<(i64, i64, DateTime<Utc>, String)>()
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|(id, webhook_id, received_at, events)| Claimed {
@@ -156,22 +192,26 @@ async fn process_ids(backend: &Backend, ids: &[i64]) -> Result<Option<usize>> {
         })?;
         events.extend(read.into_iter().map(|e| (i, e)));
     }
+    let mut lookups = Lookups::default();
+    let keyed: Vec<(i64, &PushEvent)> = events
+        .iter()
+        .map(|(i, e)| (batch[*i].webhook_id, e))
+        .collect();
+    let keys = push_keys::claim(backend, txn, &mut lookups, &keyed).await?;
     let mut work = Work {
         started_per_delivery: HashMap::new(),
-        lookups: Lookups::default(),
-        seen: Seen::load(backend, &txn, events.iter().map(|(_, e)| e)).await?,
+        lookups,
+        keys,
+        seen: Seen::load(backend, txn, events.iter().map(|(_, e)| e)).await?,
         rows: Vec::new(),
         started: Vec::new(),
     };
     for (i, event) in &events {
-        work.handle_event(backend, &txn, &batch[*i], event).await?;
+        work.handle_event(backend, txn, &batch[*i], event).await?;
     }
-    work.flush(&txn).await?;
-    txn.commit().await?;
-    for (project_id, s, events) in work.started {
-        executions::publish_started(backend, project_id, &s, events);
-    }
-    Ok(Some(ids.len()))
+    work.flush(txn).await?;
+    work.keys.give_back(txn).await?;
+    Ok(work.started)
 }
 
 /// Delivery `id` failed to process with `error`: try it again later (2 s, then 4 s), or,
@@ -239,9 +279,45 @@ async fn retry_later(backend: &Backend, id: i64, error: &Error) -> Result<()> {
     Ok(())
 }
 
+/// The outcome for an event whose key another transaction holds: a duplicate of the row that
+/// transaction wrote (committed by now: claiming the key waited for it).
+async fn concurrent_duplicate(
+    txn: &DatabaseTransaction,
+    card: i64,
+    keys: &Keys,
+) -> Result<Outcome> {
+    let mut original = activity::Entity::find().filter(activity::Column::WebhookId.eq(card));
+    original = match &keys.event {
+        Some(k) => original.filter(activity::Column::EventKey.eq(k.clone())),
+        None => original
+            .filter(activity::Column::DedupKey.eq(keys.content.clone()))
+            .filter(activity::Column::Status.eq(ActivityStatus::Triggered)),
+    };
+    let found = original
+        .order_by_desc(activity::Column::Id)
+        .one(txn)
+        .await?;
+    Ok(Outcome::says(
+        ActivityStatus::Duplicate,
+        match found {
+            Some(a) => format!(
+                "Duplicate of the event received at {} (Activity #{}); no execution.",
+                a.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                a.id
+            ),
+            None => {
+                "Duplicate of an event another delivery started at the same time; no execution."
+                    .to_owned()
+            }
+        },
+    ))
+}
+
 /// One processing batch under way.
 struct Work {
     lookups: Lookups,
+    /// The keys of the starts this batch may make (`push_keys`).
+    keys: push_keys::Claimed,
     seen: Seen,
     /// Executions each delivery of the batch has started.
     started_per_delivery: HashMap<i64, usize>,
@@ -363,6 +439,14 @@ impl Work {
                 ),
             ));
         }
+        let content = push_keys::content_key(card.id, &keys.content);
+        let event_id = keys
+            .event
+            .as_deref()
+            .map(|k| push_keys::event_key(card.id, k));
+        if !self.keys.holds(&content, event_id.as_ref()) {
+            return concurrent_duplicate(txn, card.id, keys).await;
+        }
         let started = self.started_per_delivery.entry(delivery).or_insert(0);
         if *started >= MAX_EXECUTIONS_PER_DELIVERY {
             return Ok(Outcome::says(
@@ -384,6 +468,7 @@ impl Work {
         .await?;
         if o.status == ActivityStatus::Triggered {
             *self.started_per_delivery.entry(delivery).or_insert(0) += 1;
+            self.keys.used(content);
         }
         Ok(o)
     }

@@ -105,6 +105,7 @@ pub async fn world_with(clock: Arc<dyn backend::Clock>) -> World {
     let db = connect_and_migrate(&DbConfig {
         url,
         max_connections: 4,
+        instance: String::new(),
     })
     .await
     .unwrap();
