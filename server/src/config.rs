@@ -13,6 +13,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// What a process runs when several share one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Pages, API, webhook listeners, and the engine, the inbox's processor and callbacks.
+    All,
+    /// Pages, API and webhook listeners only: what it accepts, other processes run.
+    Web,
+    /// The engine, the inbox's processor and callbacks; HTTP serves only /healthz and /readyz.
+    Worker,
+}
+
 /// Wharf's settings.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -107,6 +118,17 @@ pub struct Config {
     /// cloud metadata services answer.
     #[arg(long, env = "WHARF_OUTBOUND_ALLOW_LINK_LOCAL", default_value_t = false, action = clap::ArgAction::Set)]
     pub outbound_allow_link_local: bool,
+
+    /// What this process runs: all (default), web (pages, API, listeners) or worker (engine,
+    /// inbox processing, callbacks). Several processes on one PostgreSQL database may run any
+    /// mix, as long as some run the worker part.
+    #[arg(long, env = "WHARF_ROLE", value_enum, default_value = "all")]
+    pub role: Role,
+
+    /// A PEM file of certificate authorities trusted for Docker Hub callbacks besides the
+    /// public ones (a registry behind a private CA).
+    #[arg(long, env = "WHARF_CALLBACK_CA_FILE")]
+    pub callback_ca_file: Option<PathBuf>,
 
     /// E-mail address of the first administrator, created at start when there are no users
     /// (unattended installs). Needs WHARF_ADMIN_PASSWORD.

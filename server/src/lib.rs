@@ -82,6 +82,8 @@ pub struct Prepared {
     workers: usize,
     inbox: backend::triggers::inbox::Inbox,
     closing: CancellationToken,
+    role: config::Role,
+    callback_client: Option<backend::triggers::inbox::CallbackClient>,
 }
 
 impl Prepared {
@@ -94,30 +96,35 @@ impl Prepared {
     pub async fn serve(self, shutdown: CancellationToken) -> Result<(), StartError> {
         let addr = self.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let sweeper = tokio::spawn(sweep_expired_sessions(self.store, shutdown.clone()));
+        // the worker part: what the web part accepted, run to the end
+        let works = self.role != config::Role::Web;
         let stop = shutdown.clone();
-        let engine = tokio::spawn(self.engine.run(
-            self.workers,
-            Duration::from_millis(250),
-            async move { stop.cancelled().await },
-        ));
+        let workers = if works { self.workers } else { 0 };
+        let engine = tokio::spawn(async move {
+            if workers > 0 {
+                let stop = async move { stop.cancelled().await };
+                self.engine
+                    .run(workers, Duration::from_millis(250), stop)
+                    .await;
+            }
+        });
         let stop = shutdown.clone();
-        let processor = tokio::spawn(backend::triggers::inbox::run_processor(
-            self.backend.clone(),
-            self.inbox.wake(),
-            async move { stop.cancelled().await },
-        ));
+        let backend = self.backend.clone();
+        let wake = self.inbox.wake();
+        let processor = tokio::spawn(async move {
+            if works {
+                let stop = async move { stop.cancelled().await };
+                backend::triggers::inbox::run_processor(backend, wake, stop).await;
+            }
+        });
         let stop = shutdown.clone();
-        let callbacks = match backend::triggers::inbox::callback_client(&self.backend.outbound) {
-            Ok(client) => Some(tokio::spawn(backend::triggers::inbox::run_callbacks(
+        let callbacks = self.callback_client.filter(|_| works).map(|client| {
+            tokio::spawn(backend::triggers::inbox::run_callbacks(
                 self.backend.clone(),
                 client,
                 async move { stop.cancelled().await },
-            ))),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot build the callback client; callbacks stay pending");
-                None
-            }
-        };
+            ))
+        });
         let stop = shutdown.clone();
         let listening = tokio::spawn(backend::platform::cluster::listen(
             self.backend.db.clone(),
@@ -238,6 +245,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         Duration::from_secs(config.lease_seconds.max(3)),
     )
     .map_err(|e| StartError::Config(e.to_string()))?;
+    let callback_client = callback_client(config, &backend)?;
     let state_inbox = state.inbox.clone();
     let state_closing = state.closing.clone();
     let router = router(config, state, store.clone(), &key);
@@ -257,7 +265,34 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         workers: config.workers.clamp(1, 64),
         inbox: state_inbox,
         closing: state_closing,
+        role: config.role,
+        callback_client,
     })
+}
+
+/// The client callbacks go out with, or `None` (logged: callbacks then stay pending) when it
+/// cannot be built; a CA file that cannot be read stops the start.
+fn callback_client(
+    config: &Config,
+    backend: &Backend,
+) -> Result<Option<backend::triggers::inbox::CallbackClient>, StartError> {
+    let extra = match &config.callback_ca_file {
+        Some(path) => std::fs::read(path).map_err(|source| StartError::Key {
+            path: path.display().to_string(),
+            source,
+        })?,
+        None => Vec::new(),
+    };
+    match backend::triggers::inbox::callback_client(&backend.outbound, &extra) {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if !extra.is_empty() => {
+            Err(StartError::Config(format!("WHARF_CALLBACK_CA_FILE: {e}")))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the callback client; callbacks stay pending");
+            Ok(None)
+        }
+    }
 }
 
 fn load_key(config: &Config) -> Result<MasterKey, StartError> {
@@ -323,6 +358,13 @@ async fn bootstrap_admin(config: &Config, backend: &Backend) -> Result<(), Start
 }
 
 fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterKey) -> Router {
+    if config.role == config::Role::Worker {
+        // a worker serves its health only: people and registries go to the web processes
+        return Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .with_state(state);
+    }
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(store)
         .with_name(middleware::SESSION_COOKIE)

@@ -62,6 +62,16 @@ pub struct Listener {
 impl Listener {
     /// Starts a listener answering every request with `answer`.
     pub async fn start(answer: Answer) -> Listener {
+        Self::serve(answer, None).await
+    }
+
+    /// [`Listener::start`] over https with the certificate `tls` (for callers that must use
+    /// https, such as Docker Hub callbacks); its `url` says `https://127.0.0.1:PORT`.
+    pub async fn start_tls(answer: Answer, tls: &crate::certs::Pem) -> Listener {
+        Self::serve(answer, Some(tls)).await
+    }
+
+    async fn serve(answer: Answer, tls: Option<&crate::certs::Pem>) -> Listener {
         let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
@@ -88,11 +98,42 @@ impl Listener {
                 respond(answer, counter)
             }
         });
-        tokio::spawn(async move {
-            let _ = axum::serve(tcp, app).await;
-        });
+        let scheme = match tls {
+            None => {
+                tokio::spawn(async move {
+                    let _ = axum::serve(tcp, app).await;
+                });
+                "http"
+            }
+            Some(pem) => {
+                let acceptor = acceptor(pem);
+                tokio::spawn(async move {
+                    use hyper_util::rt::{TokioExecutor, TokioIo};
+                    use hyper_util::server::conn::auto::Builder;
+                    use hyper_util::service::TowerToHyperService;
+                    loop {
+                        let Ok((conn, _)) = tcp.accept().await else {
+                            continue;
+                        };
+                        let (acceptor, app) = (acceptor.clone(), app.clone());
+                        tokio::spawn(async move {
+                            let Ok(stream) = acceptor.accept(conn).await else {
+                                return;
+                            };
+                            let _ = Builder::new(TokioExecutor::new())
+                                .serve_connection(
+                                    TokioIo::new(stream),
+                                    TowerToHyperService::new(app),
+                                )
+                                .await;
+                        });
+                    }
+                });
+                "https"
+            }
+        };
         Listener {
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             port,
             seen,
             streamed,
@@ -183,4 +224,22 @@ fn chunked_body(
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// A TLS acceptor presenting `pem`.
+fn acceptor(pem: &crate::certs::Pem) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.cert.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("server certificate");
+    let key = PrivateKeyDer::from_pem_slice(pem.key.as_bytes()).expect("server key");
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }

@@ -13,4 +13,5 @@ mod http;
 mod live;
 mod logs;
 mod pipelines_api;
+mod replicas;
 mod trust;

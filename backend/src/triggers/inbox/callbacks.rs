@@ -162,14 +162,27 @@ async fn post_with_retries(
     Err(format!("Failed after 3 tries: {last}"))
 }
 
-/// The client callbacks go out with: no redirects, 10 s.
+/// The HTTP client callbacks go out with.
+pub type CallbackClient = reqwest::Client;
+
+/// The client callbacks go out with: no redirects, 10 s, the public roots and `extra_roots`
+/// (PEM certificate authorities, for a registry behind a private one).
 pub fn callback_client(
     policy: &crate::clients::outbound::OutboundPolicy,
-) -> reqwest::Result<reqwest::Client> {
-    policy
-        .builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
+    extra_roots: &[u8],
+) -> std::result::Result<reqwest::Client, String> {
+    let mut builder = policy.builder().timeout(std::time::Duration::from_secs(10));
+    if !extra_roots.is_empty() {
+        let roots = reqwest::Certificate::from_pem_bundle(extra_roots)
+            .map_err(|e| format!("the callback CA file holds no readable certificate: {e}"))?;
+        if roots.is_empty() {
+            return Err("the callback CA file holds no certificate".to_owned());
+        }
+        for root in roots {
+            builder = builder.add_root_certificate(root);
+        }
+    }
+    builder.build().map_err(|e| e.to_string())
 }
 
 /// Sends callbacks as executions end, until `stop` resolves.

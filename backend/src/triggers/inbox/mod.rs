@@ -17,7 +17,9 @@ mod writer;
 
 pub(crate) use activity::rows_view;
 pub use activity::{get, list, page, project_of, resubmit};
-pub use callbacks::{callback_client, callback_refusal, run_callbacks, send_due_callbacks};
+pub use callbacks::{
+    callback_client, callback_refusal, run_callbacks, send_due_callbacks, CallbackClient,
+};
 pub use payload::{read_docker_hub, read_registry, Source};
 pub use processor::{process_pending, run_processor, MAX_ATTEMPTS};
 pub use writer::{Gate, Inbox};
