@@ -315,12 +315,18 @@ pub async fn set_disabled(
         .await?
         .ok_or(Error::NotFound("user"))?;
     if disabled && user.is_admin && !user.disabled {
-        let enabled_admins = users::Entity::find()
+        // their rows locked (FOR UPDATE on PostgreSQL): two administrators disabling each
+        // other at once are counted one after the other, so one stays enabled
+        let enabled_admins: Vec<i64> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
             .filter(users::Column::IsAdmin.eq(true))
             .filter(users::Column::Disabled.eq(false))
-            .count(&txn)
+            .lock_exclusive()
+            .into_tuple()
+            .all(&txn)
             .await?;
-        if enabled_admins <= 1 {
+        if enabled_admins.len() <= 1 {
             return Err(Error::Conflict(
                 "Wharf needs at least one enabled administrator.".to_owned(),
             ));

@@ -272,12 +272,20 @@ pub async fn delete(backend: &Backend, actor: Actor, project_id: i64) -> Result<
     Ok(())
 }
 
+/// How many administrators the project has, their rows locked until the transaction ends
+/// (`FOR UPDATE` on PostgreSQL; SQLite's write lock does it already): two administrators
+/// demoting each other at once are counted one after the other, so one of them stays.
 async fn administrator_count(db: &impl ConnectionTrait, project_id: i64) -> Result<u64> {
-    Ok(members::Entity::find()
+    let ids: Vec<i64> = members::Entity::find()
+        .select_only()
+        .column(members::Column::UserId)
         .filter(members::Column::ProjectId.eq(project_id))
         .filter(members::Column::Role.eq(ProjectRole::Administrator))
-        .count(db)
-        .await?)
+        .lock_exclusive()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.len() as u64)
 }
 
 const LAST_ADMIN: &str =
