@@ -26,9 +26,12 @@ case "${1:-}" in
       as_owner "$BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
     fi
     # fsync off: a test cluster is thrown away, and durability is SQLite's and the crash
-    # test's concern, not the speed of a throwaway disk
+    # test's concern, not the speed of a throwaway disk; PG_DURABLE=1 keeps PostgreSQL's
+    # durable defaults (the benchmarks)
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${PG_DURABLE:-0}" = 1 ] && durability=""
     as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" >/dev/null \
       || { cat "$dir/server.log" >&2; die "PostgreSQL did not start"; }
     say "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
     ;;

@@ -351,9 +351,17 @@ async fn bootstrap_admin(config: &Config, backend: &Backend) -> Result<(), Start
         tracing::info!("WHARF_ADMIN_EMAIL ignored: Wharf already has users");
         return Ok(());
     }
-    accounts::create_first_admin(backend, email, &config.admin_name, password)
-        .await
-        .map_err(|e| StartError::Admin(e.public_message()))?;
+    if let Err(e) = accounts::create_first_admin(backend, email, &config.admin_name, password).await
+    {
+        // a replica starting at the same moment may have created the administrator first
+        let created_meanwhile = !accounts::needs_setup(&backend.db)
+            .await
+            .map_err(|e| StartError::Admin(e.to_string()))?;
+        if !created_meanwhile {
+            return Err(StartError::Admin(e.public_message()));
+        }
+        tracing::info!("WHARF_ADMIN_EMAIL: another process created the administrator");
+    }
     Ok(())
 }
 

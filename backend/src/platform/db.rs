@@ -60,8 +60,39 @@ pub struct DbConfig {
 /// Opens the database named by `config.url` and applies every missing migration.
 pub async fn connect_and_migrate(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
     let db = connect(config).await?;
-    Migrator::up(&db, None).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        migrate_alone(&db).await?;
+    } else {
+        Migrator::up(&db, None).await?;
+    }
     Ok(db)
+}
+
+/// The advisory lock replicas take around migrating.
+const MIGRATION_LOCK: i64 = 7_310_000;
+
+/// Migrates while holding a session-level advisory lock on a connection of its own (not one
+/// of the pool's, which migrating uses): replicas started together migrate one at a time, and
+/// those that come after the first find nothing left to do.
+async fn migrate_alone(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{postgres::PgConnection, Connection};
+    let locking =
+        |e: sea_orm::sqlx::Error| DbErr::Custom(format!("taking the migration lock: {e}"));
+    let options = db.get_postgres_connection_pool().connect_options();
+    let mut conn = PgConnection::connect_with(&options)
+        .await
+        .map_err(locking)?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut conn)
+        .await
+        .map_err(locking)?;
+    let migrated = Migrator::up(db, None).await;
+    // ending the session lets go of the lock
+    if let Err(e) = conn.close().await {
+        tracing::warn!(error = %e, "closing the migration lock's connection");
+    }
+    migrated
 }
 
 /// Opens the database without migrating.

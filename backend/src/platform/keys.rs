@@ -51,6 +51,16 @@ impl MasterKey {
         }
         let mut bytes = [0u8; 64];
         rand::rng().fill_bytes(&mut bytes);
+        // written whole under a name of its own, then linked into place: of processes starting
+        // at the same moment (replicas sharing the file), one links its key and the others
+        // read that finished file, never a half-written one
+        let draft = path.with_file_name(format!(
+            ".{}.{}.draft",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("wharf.key"),
+            std::process::id()
+        ));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -58,11 +68,19 @@ impl MasterKey {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options.open(path)?;
-        file.write_all(hex::encode(bytes).as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        Ok(Self(bytes))
+        let written = (|| {
+            let mut file = options.open(&draft)?;
+            file.write_all(hex::encode(bytes).as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::hard_link(&draft, path)
+        })();
+        let _ = std::fs::remove_file(&draft);
+        match written {
+            Ok(()) => Ok(Self(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_create(path),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -286,6 +286,98 @@ async fn project_names_are_unique_regardless_of_case_and_the_last_administrator_
         .is_empty());
 }
 
+/// The attack: two administrators remove each other at the same moment, hoping both
+/// succeed and the project (or the installation) is left without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_administrators_demoting_or_disabling_each_other_at_once_leave_one() {
+    let f = fixture().await;
+    let root = admin(&f).await;
+    let ada = user(&f, root, "ada@example.com").await;
+    let bob = user(&f, root, "bob@example.com").await;
+    for round in 0..24 {
+        let p = projects::create(&f.backend, root, &format!("p{round}"), "")
+            .await
+            .unwrap();
+        for email in ["ada@example.com", "bob@example.com"] {
+            projects::add_member(&f.backend, root, p.id, email, ProjectRole::Administrator)
+                .await
+                .unwrap();
+        }
+        projects::remove_member(&f.backend, root, p.id, root.user_id)
+            .await
+            .unwrap();
+        // each on its own task, started together
+        let go = Arc::new(tokio::sync::Barrier::new(2));
+        let each = |by: Actor, other: Actor| {
+            let (b, go, id) = (f.backend.clone(), go.clone(), p.id);
+            tokio::spawn(async move {
+                go.wait().await;
+                if round % 2 == 0 {
+                    projects::change_role(&b, by, id, other.user_id, ProjectRole::Member).await
+                } else {
+                    projects::remove_member(&b, by, id, other.user_id).await
+                }
+            })
+        };
+        let (x, y) = (each(ada, bob), each(bob, ada));
+        let (x, y) = (x.await.unwrap(), y.await.unwrap());
+        assert!(x.is_ok() != y.is_ok(), "round {round}: {x:?} {y:?}");
+        // the loser is refused: the last administrator, or no longer an administrator at all
+        assert!(matches!(
+            x.err().or(y.err()),
+            Some(Error::Conflict(_) | Error::Forbidden(_) | Error::NotFound(_))
+        ));
+        let left = projects::get(&f.backend, root, p.id)
+            .await
+            .unwrap()
+            .members
+            .iter()
+            .filter(|m| m.role == ProjectRole::Administrator)
+            .count();
+        assert_eq!(left, 1, "round {round}");
+    }
+    // the installation: two system administrators disable each other
+    let new_admin = |email: &'static str| {
+        let b = f.backend.clone();
+        async move {
+            let row = accounts::create_user(
+                &b,
+                root,
+                NewUser {
+                    email: email.into(),
+                    display_name: email.into(),
+                    password: PW.into(),
+                    is_admin: true,
+                },
+            )
+            .await
+            .unwrap();
+            Actor {
+                user_id: row.id,
+                is_admin: true,
+            }
+        }
+    };
+    let (cy, dan) = (
+        new_admin("cy@example.com").await,
+        new_admin("dan@example.com").await,
+    );
+    accounts::set_disabled(&f.backend, cy, root.user_id, true)
+        .await
+        .unwrap();
+    let go = Arc::new(tokio::sync::Barrier::new(2));
+    let each = |by: Actor, other: Actor| {
+        let (b, go) = (f.backend.clone(), go.clone());
+        tokio::spawn(async move {
+            go.wait().await;
+            accounts::set_disabled(&b, by, other.user_id, true).await
+        })
+    };
+    let (x, y) = (each(cy, dan), each(dan, cy));
+    let (x, y) = (x.await.unwrap(), y.await.unwrap());
+    assert!(x.is_ok() != y.is_ok(), "{x:?} {y:?}");
+}
+
 #[tokio::test]
 async fn hostile_strings_are_refused_or_stored_verbatim() {
     let f = fixture().await;

@@ -30,6 +30,22 @@ impl Cluster {
         format!("http://127.0.0.1:{}", self.ports[i])
     }
 
+    async fn start_all(&mut self) {
+        let extra: Vec<(&str, &str)> = self
+            .extra
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let bin = env!("CARGO_BIN_EXE_wharf");
+        let (dir, p, l) = (self.dir.path(), self.ports, &self.logs);
+        let (a, b, c) = tokio::join!(
+            Wharf::start(bin, dir, p[0], PASSWORD, &extra, Some(&l[0])),
+            Wharf::start(bin, dir, p[1], PASSWORD, &extra, Some(&l[1])),
+            Wharf::start(bin, dir, p[2], PASSWORD, &extra, Some(&l[2])),
+        );
+        self.replicas = vec![Some(a), Some(b), Some(c)];
+    }
+
     async fn start(&mut self, i: usize) {
         let extra: Vec<(&str, &str)> = self
             .extra
@@ -69,8 +85,13 @@ fn hub_push(tag: &str, pushed_at: f64, callback: Option<&str>) -> String {
 }
 
 /// Posts `body` to replica `first`'s listener, then to the next ones while a replica is down
-/// or answers 503 (as a balancer retries); whether one answered 2xx.
-async fn deliver(c: &reqwest::Client, urls: &[String], first: usize, body: &str) -> bool {
+/// or answers 503 (as a balancer retries); whether one answered 2xx, and how many did not.
+async fn deliver_counted(
+    c: &reqwest::Client,
+    urls: &[String],
+    first: usize,
+    body: &str,
+) -> (bool, usize) {
     for k in 0..urls.len() {
         let url = &urls[(first + k) % urls.len()];
         let sent = c
@@ -81,12 +102,25 @@ async fn deliver(c: &reqwest::Client, urls: &[String], first: usize, body: &str)
             .send()
             .await;
         match sent {
-            Ok(r) if r.status().is_success() => return true,
+            Ok(r) if r.status().is_success() => return (true, k),
             Ok(r) if r.status().is_client_error() => panic!("refused: {}", r.status()),
             _ => continue,
         }
     }
-    false
+    (false, urls.len())
+}
+
+async fn deliver(c: &reqwest::Client, urls: &[String], first: usize, body: &str) -> bool {
+    deliver_counted(c, urls, first, body).await.0
+}
+
+/// What the load sent: the tags accepted (2xx), the resends accepted, the posts a replica
+/// did not answer (the killed one) and that went to the next.
+#[derive(Default)]
+struct Sent {
+    accepted: HashSet<String>,
+    resends: usize,
+    passed_on: usize,
 }
 
 async fn rows(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
@@ -152,10 +186,9 @@ async fn three_replicas_lose_nothing_duplicate_nothing_and_show_each_others_work
         logs,
         extra,
     };
-    // the first migrates the database and writes the key file the others read
-    for i in 0..3 {
-        cl.start(i).await;
-    }
+    // all three at once on an empty database and data directory: one writes the key file the
+    // others read, one migrates while the others wait
+    cl.start_all().await;
     let db = backend::platform::db::connect(&backend::platform::db::DbConfig {
         url: testkit::database::url(cl.dir.path()),
         max_connections: 2,
@@ -195,7 +228,12 @@ async fn three_replicas_lose_nothing_duplicate_nothing_and_show_each_others_work
 
     // 1. deliveries round-robin, every eighth sent again to the next replica; replica B is
     // killed while the second third arrives and started again before the last
-    let accepted = load(&mut cl, &urls).await;
+    let sent = load(&mut cl, &urls).await;
+    let accepted = &sent.accepted;
+    assert!(
+        sent.passed_on > 0,
+        "the killed replica was down while deliveries arrived"
+    );
     assert!(
         accepted.len() > DELIVERIES * 9 / 10,
         "{} accepted",
@@ -218,7 +256,7 @@ async fn three_replicas_lose_nothing_duplicate_nothing_and_show_each_others_work
     .iter()
     .map(|r| (r.try_get("", "tag").unwrap(), r.try_get("", "n").unwrap()))
     .collect();
-    for tag in &accepted {
+    for tag in accepted {
         assert_eq!(triggered.get(tag), Some(&1), "tag {tag} triggered once");
     }
     assert!(triggered.values().all(|n| *n == 1), "{triggered:?}");
@@ -243,11 +281,26 @@ async fn three_replicas_lose_nothing_duplicate_nothing_and_show_each_others_work
         0,
         "every delivery processed"
     );
+    // every 2xx is one Activity row: the first of a push TRIGGERED, a resend DUPLICATE
+    let count = async |sql: &str| rows(&db, sql).await[0].try_get::<i64>("", "n").unwrap() as usize;
+    let duplicates =
+        count("SELECT COUNT(*) AS n FROM webhook_activity WHERE status = 'DUPLICATE'").await;
+    assert_eq!(
+        duplicates, sent.resends,
+        "each resend answered 2xx is one DUPLICATE row"
+    );
+    let all = count("SELECT COUNT(*) AS n FROM webhook_activity").await;
+    assert_eq!(
+        all,
+        accepted.len() + sent.resends,
+        "one Activity row per 2xx"
+    );
     eprintln!(
-        "replicas: {} pushes accepted, {} executions, all COMPLETED; resends {}",
+        "replicas: {} pushes and {} resends accepted ({} posts passed on from the killed replica), {} executions, all COMPLETED",
         accepted.len(),
+        sent.resends,
+        sent.passed_on,
         executions,
-        DELIVERIES / 8
     );
 
     // 2. a callback goes out once, whichever replicas could send it
@@ -341,9 +394,9 @@ async fn set_up(a: &Api) -> (i64, i64) {
 
 /// Sends the deliveries in three waves, killing replica B during the second and starting it
 /// again before the third; returns the tags some replica answered 2xx for.
-async fn load(cl: &mut Cluster, urls: &[String]) -> HashSet<String> {
+async fn load(cl: &mut Cluster, urls: &[String]) -> Sent {
     let client = reqwest::Client::new();
-    let mut accepted = HashSet::new();
+    let mut sent = Sent::default();
     let third = DELIVERIES / 3;
     for wave in 0..3 {
         let mut sends = tokio::task::JoinSet::new();
@@ -352,16 +405,18 @@ async fn load(cl: &mut Cluster, urls: &[String]) -> HashSet<String> {
             sends.spawn(async move {
                 let tag = format!("v{i}");
                 let body = hub_push(&tag, 1.7e9 + i as f64, None);
-                let ok = deliver(&client, &urls, i % 3, &body).await;
+                let (ok, passed) = deliver_counted(&client, &urls, i % 3, &body).await;
+                let (mut resent, mut passed_again) = (false, 0);
                 if i % 8 == 0 {
                     // the registry sends it again, and the balancer picks another replica
-                    deliver(&client, &urls, (i + 1) % 3, &body).await;
+                    (resent, passed_again) =
+                        deliver_counted(&client, &urls, (i + 1) % 3, &body).await;
                 }
-                (tag, ok)
+                (tag, ok, resent, passed + passed_again)
             });
             if sends.len() >= 8 {
-                if let Some(Ok((tag, true))) = sends.join_next().await {
-                    accepted.insert(tag);
+                if let Some(Ok(r)) = sends.join_next().await {
+                    sent.add(r);
                 }
             }
             if wave == 1 && i == third + third / 4 {
@@ -371,15 +426,25 @@ async fn load(cl: &mut Cluster, urls: &[String]) -> HashSet<String> {
             }
         }
         while let Some(r) = sends.join_next().await {
-            if let Ok((tag, true)) = r {
-                accepted.insert(tag);
+            if let Ok(r) = r {
+                sent.add(r);
             }
         }
         if wave == 1 {
             cl.start(1).await;
         }
     }
-    accepted
+    sent
+}
+
+impl Sent {
+    fn add(&mut self, (tag, ok, resent, passed): (String, bool, bool, usize)) {
+        if ok {
+            self.accepted.insert(tag);
+        }
+        self.resends += usize::from(resent);
+        self.passed_on += passed;
+    }
 }
 
 async fn answer_once(a: &Api, b: &Api, c: &Api, project: i64) {
