@@ -8,7 +8,7 @@
 # PostgreSQL runs with its durable defaults (fsync on, synchronous_commit on).
 #   scripts/bench-replicas.sh [seconds]
 source "$(dirname "$0")/lib.sh"
-apt_ensure wrk nginx curl python3
+apt_ensure wrk nginx curl python3 sqlite3
 secs="${1:-10}"
 bin="$ROOT/target/release/wharf"
 [ -x "$bin" ] || die "build the release first: cargo build --release -p server --bin wharf"
@@ -88,15 +88,31 @@ CONF
   "$NGINX" -c "$work/nginx.conf" -p "$work" 2>/dev/null || "$NGINX" -c "$work/nginx.conf" -p "$work"
 }
 
+# stored URL: how many deliveries the database holds
+stored() {
+  case "$1" in
+    sqlite://*) sqlite3 "${1#sqlite://}" "PRAGMA busy_timeout=5000; SELECT count(*) FROM webhook_deliveries;" | tail -1 ;;
+    *) "$PSQL" -d "$1" -tAc "SELECT count(*) FROM webhook_deliveries" ;;
+  esac
+}
+
 # run LABEL N URL: the set-up, the ingest run and the cross-replica latency
 run() {
-  local label="$1" n="$2" url="$3" data="$work/data-$label"
-  mkdir -p "$data"
+  local label="$1" n="$2" url="$3"
+  local data; data="$(mktemp -d -p "$work")"
   start_replicas "$n" "$url" "$data"
   nginx_for "$n"
   python3 "$ROOT/scripts/bench_replicas.py" setup http://127.0.0.1:4100 > "$work/setup.json"
   listener=$(python3 -c "import json; print(json.load(open('$work/setup.json'))['listener'])")
   line=$(wrk -t2 -c32 -d"${secs}s" --latency -s "$work/post.lua" "$listener" | grep '^RESULT')
+  sleep 1 # requests in flight when wrk stopped still complete (wrk does not count their answers)
+  local ok; ok=$(sed -E 's/.*ok=([0-9]+).*/\1/' <<<"$line")
+  local kept; kept=$(stored "$url")
+  if [ "$kept" -lt "$ok" ] || [ "$kept" -gt $((ok + 32)) ]; then
+    echo "CHECK FAILED ($label): $ok answered 2xx, $kept stored" >&2
+  else
+    echo "check ($label): $ok answered 2xx, $kept stored (at most 32 more: answered after wrk stopped counting)" >&2
+  fi
   lat=$(python3 "$ROOT/scripts/bench_replicas.py" latency "$work/setup.json" \
     "http://127.0.0.1:4101" "http://127.0.0.1:$((4100 + n))")
   printf '| %s | %s | %s | %s | %s |\n' "$label" \

@@ -33,6 +33,29 @@ pub fn url(dir: &Path) -> String {
     format!("{server}/{name}")
 }
 
+/// On PostgreSQL, makes the test's database unreachable (`cut`: no new connections, and every
+/// open one ended, as when the database's host goes away) or reachable again.
+pub fn cut_off(dir: &Path, cut: bool) {
+    let Some(server) = std::env::var(POSTGRES_VAR).ok().filter(|v| !v.is_empty()) else {
+        panic!("cut_off needs PostgreSQL ({POSTGRES_VAR})");
+    };
+    let server = server.trim_end_matches('/');
+    let url = url(dir);
+    let name = url.rsplit('/').next().unwrap_or_default();
+    psql(
+        server,
+        &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {}", !cut),
+    );
+    if cut {
+        psql(
+            server,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ),
+        );
+    }
+}
+
 /// Runs one statement with Debian's `psql` against the server's `postgres` database.
 fn psql(server: &str, sql: &str) -> String {
     let out = Command::new("psql")

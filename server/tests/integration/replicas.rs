@@ -570,3 +570,84 @@ async fn live_latency(cl: &Cluster, a: &Api, project: i64) -> Vec<Duration> {
     latencies.sort();
     latencies
 }
+
+/// When the database goes away: liveness holds, readiness fails, the webhook listener answers
+/// 503 (so registries send again) and stores nothing; when it is back, all three recover by
+/// themselves, the listening connection included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_its_database_a_replica_stays_alive_is_not_ready_and_answers_webhooks_503() {
+    if std::env::var("WHARF_TEST_POSTGRES").is_err() {
+        eprintln!("skipped: needs a PostgreSQL database (set WHARF_TEST_POSTGRES)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let bin = env!("CARGO_BIN_EXE_wharf");
+    let w = Wharf::start(
+        bin,
+        dir.path(),
+        port,
+        PASSWORD,
+        &[("WHARF_LOG", "error")],
+        None,
+    )
+    .await;
+    let token = access_token(&w.base, "root@example.com", PASSWORD).await;
+    let a = api(&w.base, &token);
+    let (project, card) = set_up(&a).await;
+    let (_, u) = a
+        .send(
+            "GET",
+            &format!("/docker-webhooks/{card}/listener-url"),
+            None,
+        )
+        .await;
+    let secure = u["url"]
+        .as_str()
+        .unwrap()
+        .split("secureToken=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let url = format!(
+        "{}/pipelines/api/docker-hub-webhooks?secureToken={secure}",
+        w.base
+    );
+    let executions = format!("/projects/{project}/executions?pageSize=50");
+    let c = reqwest::Client::new();
+    let post = |tag: &'static str| {
+        c.post(&url)
+            .header("content-type", "application/json")
+            .body(hub_push(tag, 1.8e9, None))
+            .send()
+    };
+    assert_eq!(post("before").await.unwrap().status(), 200);
+    let get = |path: &'static str| c.get(format!("{}{path}", w.base)).send();
+
+    testkit::database::cut_off(dir.path(), true);
+    assert_eq!(
+        get("/healthz").await.unwrap().status(),
+        200,
+        "liveness holds"
+    );
+    until("readiness fails", 20, async || {
+        (get("/readyz").await.unwrap().status() == 503).then_some(())
+    })
+    .await;
+    let refused = post("during").await.unwrap();
+    assert_eq!(refused.status(), 503, "a registry sends it again");
+    assert!(refused.text().await.unwrap().contains("again"));
+
+    testkit::database::cut_off(dir.path(), false);
+    until("ready again", 30, async || {
+        (get("/readyz").await.unwrap().status() == 200).then_some(())
+    })
+    .await;
+    assert_eq!(post("after").await.unwrap().status(), 200);
+    until("the delivery after the outage runs", 30, async || {
+        let (_, e) = a.send("GET", &executions, None).await;
+        let items = e["items"].as_array().cloned().unwrap_or_default();
+        (items.len() == 2 && items.iter().all(|x| x["status"] == "COMPLETED")).then_some(())
+    })
+    .await;
+}
