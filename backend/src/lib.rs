@@ -93,7 +93,7 @@ impl Backend {
             inbox_gate: Arc::default(),
             outbound: clients::outbound::OutboundPolicy::default(),
             workers: 4,
-            instance: Arc::from(format!("{}-{}", std::process::id(), start_stamp())),
+            instance: Arc::from(instance_name()),
             db_clock: false,
             callback_hosts: Arc::from(
                 triggers::inbox::DEFAULT_CALLBACK_HOSTS
@@ -173,13 +173,14 @@ impl Backend {
     }
 }
 
-/// A stamp no earlier start of this process shares.
-fn start_stamp() -> String {
+/// A name for this process among those sharing a database, that no other process (or
+/// restart) shares: its pid and the time it was asked for.
+pub fn instance_name() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{nanos:x}")
+    format!("{}-{nanos:x}", std::process::id())
 }
 
 impl std::fmt::Debug for Backend {

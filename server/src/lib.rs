@@ -198,7 +198,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     // 1. the key, 2. the database, migrated, 3. the port, 4. the services
     let key = load_key(config)?;
     let url = config.database_url();
-    let instance = format!("{}-{}", std::process::id(), start_stamp());
+    let instance = backend::instance_name();
     let conn = db::connect_and_migrate(&DbConfig {
         url: url.clone(),
         max_connections: config.db_max_connections,
@@ -329,15 +329,6 @@ fn services(
                 .filter(|h| !h.is_empty())
                 .collect(),
         )
-}
-
-/// A name for this process's workers that no other process (or restart) shares.
-fn start_stamp() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{nanos:x}")
 }
 
 async fn bootstrap_admin(config: &Config, backend: &Backend) -> Result<(), StartError> {

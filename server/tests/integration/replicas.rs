@@ -202,21 +202,7 @@ async fn three_replicas_lose_nothing_duplicate_nothing_and_show_each_others_work
         api(&cl.base(1), &token),
         api(&cl.base(2), &token),
     );
-    let (project, card) = set_up(&a).await;
-    let (_, u) = a
-        .send(
-            "GET",
-            &format!("/docker-webhooks/{card}/listener-url"),
-            None,
-        )
-        .await;
-    let secure = u["url"]
-        .as_str()
-        .unwrap()
-        .split("secureToken=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let (project, secure) = set_up(&a).await;
     let urls: Vec<String> = (0..3)
         .map(|i| {
             format!(
@@ -348,20 +334,22 @@ async fn three_replicas_lose_nothing_duplicate_nothing_and_show_each_others_work
     }
 }
 
-/// The project, a pipeline taking the Docker inputs and a card on it that sends results.
-async fn set_up(a: &Api) -> (i64, i64) {
+/// Adds a pipeline of `yaml` to `project`; returns its id.
+async fn add_pipeline(a: &Api, project: i64, yaml: &str) -> i64 {
+    let path = format!("/projects/{project}/pipelines");
+    let (status, pl) = a.send("POST", &path, Some(json!({ "yaml": yaml }))).await;
+    assert!(status.is_success(), "{pl}");
+    pl["id"].as_i64().unwrap()
+}
+
+/// The project, a pipeline taking the Docker inputs and a card on it that sends results;
+/// returns the project and the card's secure token.
+async fn set_up(a: &Api) -> (i64, String) {
     let (_, p) = a
         .send("POST", "/projects", Some(json!({"name": "web"})))
         .await;
     let project = p["id"].as_i64().unwrap();
-    let yaml = testkit::pipeline!("docker-webhooks-deploy");
-    let (_, pl) = a
-        .send(
-            "POST",
-            &format!("/projects/{project}/pipelines"),
-            Some(json!({ "yaml": yaml })),
-        )
-        .await;
+    let pl = json!({"id": add_pipeline(a, project, &testkit::pipeline!("docker-webhooks-deploy")).await});
     let endpoint =
         json!({"name": "hub", "serverType": "docker_registry", "url": "http://127.0.0.1:1"});
     let (_, e) = a
@@ -389,7 +377,19 @@ async fn set_up(a: &Api) -> (i64, i64) {
         )
         .await;
     assert!(status.is_success(), "{card}");
-    (project, card["id"].as_i64().unwrap())
+    let card = card["id"].as_i64().unwrap();
+    let (_, u) = a
+        .send(
+            "GET",
+            &format!("/docker-webhooks/{card}/listener-url"),
+            None,
+        )
+        .await;
+    let url = u["url"].as_str().unwrap();
+    (
+        project,
+        url.split("secureToken=").nth(1).unwrap().to_owned(),
+    )
 }
 
 /// Sends the deliveries in three waves, killing replica B during the second and starting it
@@ -448,14 +448,8 @@ impl Sent {
 }
 
 async fn answer_once(a: &Api, b: &Api, c: &Api, project: i64) {
-    let yaml = testkit::pipeline!("pipelines-api-gated");
-    let (_, pl) = a
-        .send(
-            "POST",
-            &format!("/projects/{project}/pipelines"),
-            Some(json!({ "yaml": yaml })),
-        )
-        .await;
+    let pl =
+        json!({"id": add_pipeline(a, project, &testkit::pipeline!("pipelines-api-gated")).await});
     let (status, run) = a
         .send(
             "POST",
@@ -501,14 +495,7 @@ async fn answer_once(a: &Api, b: &Api, c: &Api, project: i64) {
 /// Starts runs through A one at a time while a signed-in browser on C follows the live
 /// stream; returns how long each took from the request to its event on C, sorted.
 async fn live_latency(cl: &Cluster, a: &Api, project: i64) -> Vec<Duration> {
-    let yaml = testkit::pipeline!("live-quick");
-    let (_, pl) = a
-        .send(
-            "POST",
-            &format!("/projects/{project}/pipelines"),
-            Some(json!({ "yaml": yaml })),
-        )
-        .await;
+    let pl = json!({"id": add_pipeline(a, project, &testkit::pipeline!("live-quick")).await});
     let browser = crate::support::browser();
     let c = cl.base(2);
     let res = browser
@@ -594,21 +581,7 @@ async fn without_its_database_a_replica_stays_alive_is_not_ready_and_answers_web
     .await;
     let token = access_token(&w.base, "root@example.com", PASSWORD).await;
     let a = api(&w.base, &token);
-    let (project, card) = set_up(&a).await;
-    let (_, u) = a
-        .send(
-            "GET",
-            &format!("/docker-webhooks/{card}/listener-url"),
-            None,
-        )
-        .await;
-    let secure = u["url"]
-        .as_str()
-        .unwrap()
-        .split("secureToken=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let (project, secure) = set_up(&a).await;
     let url = format!(
         "{}/pipelines/api/docker-hub-webhooks?secureToken={secure}",
         w.base
