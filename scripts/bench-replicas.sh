@@ -48,7 +48,7 @@ start_replicas() {
   local n="$1" url="$2" data="$3"
   for i in $(seq 1 "$n"); do
     WHARF_DATA_DIR="$data" WHARF_DATABASE_URL="$url" WHARF_LISTEN="127.0.0.1:$((4100 + i))" \
-      WHARF_SITE_ROOT="$ROOT/target/site" WHARF_LOG=error WHARF_DB_MAX_CONNECTIONS=16 \
+      WHARF_SITE_ROOT="$ROOT/target/site-release" WHARF_LOG=error WHARF_DB_MAX_CONNECTIONS=16 \
       WHARF_ADMIN_EMAIL=bench@example.com WHARF_ADMIN_PASSWORD='bench password 2026' "$bin" &
     pids+=($!)
     until curl -fsS "http://127.0.0.1:$((4100 + i))/readyz" >/dev/null 2>&1; do sleep 0.05; done

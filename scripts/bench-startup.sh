@@ -11,7 +11,7 @@ times=()
 for i in $(seq "$runs"); do
   data="$(mktemp -d)"
   start=$(date +%s%N)
-  WHARF_DATA_DIR="$data" WHARF_LISTEN="127.0.0.1:$port" WHARF_SITE_ROOT="$ROOT/target/site" WHARF_LOG=warn "$bin" &
+  WHARF_DATA_DIR="$data" WHARF_LISTEN="127.0.0.1:$port" WHARF_SITE_ROOT="$ROOT/target/site-release" WHARF_LOG=warn "$bin" &
   pid=$!
   until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.002; done
   end=$(date +%s%N)

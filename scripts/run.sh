@@ -11,20 +11,37 @@ if [ "${1:-}" = "--debug" ]; then profile=debug; shift; fi
 
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-# cargo-leptos re-runs wasm-opt (about 25 s) even when nothing changed: build only when a
-# source is newer than the last successful build of this profile
+# each profile builds its own site (target/site-debug, target/site-release), so a release
+# server never serves the test suite's debug wasm. cargo-leptos re-runs wasm-opt (about 25 s)
+# even when nothing changed: build only when a source is newer than this profile's last build
+site="$ROOT/target/site-$profile"
 stamp="$ROOT/target/.wharf-built-$profile"
 changed="$(find Cargo.toml Cargo.lock .cargo app backend domain frontend migrations server style public \
   -newer "$stamp" -print -quit 2>/dev/null || echo missing)"
-if [ ! -f "$stamp" ] || [ -n "$changed" ] || [ ! -x "$ROOT/target/$profile/wharf" ]; then
+if [ ! -f "$stamp" ] || [ -n "$changed" ] || [ ! -x "$ROOT/target/$profile/wharf" ] \
+  || [ "$(cat "$site/.wharf-profile" 2>/dev/null)" != "$profile" ]; then
   say "building ($profile)"
-  if [ "$profile" = release ]; then cargo leptos build --release; else cargo leptos build; fi
+  if [ "$profile" = release ]; then
+    LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --release
+  else
+    LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build
+  fi
+  "$ROOT/scripts/compress-site.sh" "$site"
+  echo "$profile" > "$site/.wharf-profile"
   touch "$stamp"
 else
   say "build is up to date"
 fi
 
-export WHARF_SITE_ROOT="${WHARF_SITE_ROOT:-$ROOT/target/site}"
+# what is about to be served: the site this profile built, with its wasm
+if [ -z "${WHARF_SITE_ROOT:-}" ]; then
+  [ "$(cat "$site/.wharf-profile" 2>/dev/null)" = "$profile" ] \
+    || die "$site was not built by a $profile build; remove $stamp and run again"
+  wasm="$(ls "$site"/pkg/*.wasm 2>/dev/null | head -1)"
+  [ -n "$wasm" ] || die "$site/pkg holds no wasm; remove $stamp and run again"
+  say "serving $site ($profile, $(stat -c %s "$wasm") bytes of wasm)"
+  export WHARF_SITE_ROOT="$site"
+fi
 listen="${WHARF_LISTEN:-127.0.0.1:3000}"
 url="${WHARF_PUBLIC_URL:-http://$listen}"
 say "starting Wharf at $url (Ctrl-C stops it)"

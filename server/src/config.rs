@@ -4,6 +4,13 @@ use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The site a binary of this profile serves unless told otherwise.
+pub const DEFAULT_SITE_ROOT: &str = if cfg!(debug_assertions) {
+    "target/site-debug"
+} else {
+    "target/site-release"
+};
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -58,8 +65,9 @@ pub struct Config {
     #[arg(long, env = "WHARF_KEY_FILE")]
     pub key_file: Option<PathBuf>,
 
-    /// Where the built front end (wasm, js, css) lives.
-    #[arg(long, env = "WHARF_SITE_ROOT", default_value = "target/site")]
+    /// Where the built front end (wasm, js, css) lives: by default the site built with the
+    /// same profile as this binary (`target/site-release` or `target/site-debug`).
+    #[arg(long, env = "WHARF_SITE_ROOT", default_value = DEFAULT_SITE_ROOT)]
     pub site_root: String,
 
     /// Log format.

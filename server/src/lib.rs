@@ -227,6 +227,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .output_name("wharf")
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
+        .hash_files(assets_hashed())
         .site_addr(bound)
         .env(Env::PROD)
         .build();
@@ -293,6 +294,16 @@ fn callback_client(
             Ok(None)
         }
     }
+}
+
+/// Whether the site's file names carry content hashes: cargo-leptos (`hash-files`) writes
+/// them to `hash.txt` beside the binary it built, which the hydration script and stylesheet
+/// links read. A binary without one (a test's) links the plain names.
+fn assets_hashed() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").is_file()))
+        .unwrap_or(false)
 }
 
 fn load_key(config: &Config) -> Result<MasterKey, StartError> {
@@ -384,6 +395,16 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .route("/readyz", get(readyz))
         .route("/live/executions", get(live::executions))
         .route("/live/executions/{id}/log", get(live::task_log))
+        // the built assets: precompressed by negotiation (scripts/compress-site.sh), with
+        // conditional requests (304) and ranges
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(
+                std::path::Path::new(&config.site_root).join("pkg"),
+            )
+            .precompressed_br()
+            .precompressed_gzip(),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -397,6 +418,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(mw::from_fn(api::json_errors))
         .layer(mw::from_fn(middleware::security_headers))
+        .layer(mw::from_fn(middleware::cache_control))
         .layer(
             // the path only: query strings may carry tokens
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -238,6 +238,48 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
+/// How long browsers keep what they fetched, and that the site's files vary by encoding. A content-hashed asset (`/pkg/NAME.HASH.EXT`,
+/// cargo-leptos's `hash-files`: a new build gives a new name) is kept a year without asking
+/// again; everything else that does not say (pages, other files, API answers) is `no-cache`:
+/// stored, but checked with the server before each use (files answer 304 when unchanged).
+pub async fn cache_control(req: Request, next: Next) -> Response {
+    use axum::http::HeaderValue;
+    let hashed = is_hashed_asset(req.uri().path());
+    let file = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    // the site's files are served precompressed by negotiation: shared caches must key on it
+    if file && !res.headers().contains_key(header::VARY) {
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if hashed && res.status().is_success() {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// `/pkg/NAME.HASH.EXT` (or `NAME.HASH_bg.wasm`), HASH being at least 16 letters, digits,
+/// `-` or `_`: a name that changes with the content.
+fn is_hashed_asset(path: &str) -> bool {
+    let Some(file) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    let parts: Vec<&str> = file.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|h| {
+            let h = h.strip_suffix("_bg").unwrap_or(h);
+            h.len() >= 16
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +347,17 @@ mod tests {
             url_escape("/projects/1?x=a b&y"),
             "/projects/1%3Fx%3Da%20b%26y"
         );
+    }
+
+    #[test]
+    fn only_content_hashed_assets_count_as_hashed() {
+        assert!(is_hashed_asset("/pkg/wharf.Ab3dEf6hIj9kLm0n.wasm"));
+        assert!(is_hashed_asset("/pkg/wharf.Ab3dEf6hIj9kLm0n_bg.wasm"));
+        assert!(is_hashed_asset("/pkg/wharf.Ab3dEf6hIj9kLm0n.css"));
+        assert!(!is_hashed_asset("/pkg/wharf.wasm"));
+        assert!(!is_hashed_asset("/pkg/wharf_bg.wasm"));
+        assert!(!is_hashed_asset("/pkg/wharf.short.js"));
+        assert!(!is_hashed_asset("/login"));
+        assert!(!is_hashed_asset("/favicon.svg"));
     }
 }

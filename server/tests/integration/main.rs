@@ -6,6 +6,7 @@
 mod support;
 
 mod api;
+mod assets;
 mod authz;
 mod crash;
 mod docker_webhooks;

@@ -1,0 +1,76 @@
+//! The built site as browsers get it: a content-hashed asset in the encoding the browser
+//! accepts (brotli, else gzip, else as built), kept a year; everything else revalidated.
+
+use crate::support::{config, start};
+use reqwest::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, IF_MODIFIED_SINCE, LAST_MODIFIED, VARY,
+};
+
+const HASHED: &str = "wharf.Ab3dEf6hIj9kLm0nQ2.wasm";
+
+#[tokio::test]
+async fn hashed_assets_are_precompressed_by_negotiation_and_kept_a_year_pages_are_revalidated() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("site").join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join(HASHED), b"\0asm plain").unwrap();
+    std::fs::write(pkg.join(format!("{HASHED}.br")), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join(format!("{HASHED}.gz")), b"gzip bytes").unwrap();
+    std::fs::write(pkg.join("unhashed.js"), b"export {}").unwrap();
+    let server = start(config(dir.path())).await;
+    let c = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
+    let get = |path: String, encoding: &'static str| {
+        c.get(server.url(&path))
+            .header(ACCEPT_ENCODING, encoding)
+            .send()
+    };
+    let asset = format!("/pkg/{HASHED}");
+    for (accepts, encoding, body) in [
+        ("br, gzip", Some("br"), "brotli bytes"),
+        ("gzip, deflate", Some("gzip"), "gzip bytes"),
+        ("identity", None, "\0asm plain"),
+    ] {
+        let res = get(asset.clone(), accepts).await.unwrap();
+        assert_eq!(res.status(), 200, "{accepts}");
+        let h = res.headers().clone();
+        assert_eq!(
+            h.get(CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accepts}"
+        );
+        assert_eq!(h[CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert!(h[VARY]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("accept-encoding"));
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+    // a file whose name does not change with its content is checked before each use
+    let res = get("/pkg/unhashed.js".into(), "br").await.unwrap();
+    assert_eq!(res.headers()[CACHE_CONTROL], "no-cache");
+    let modified = res.headers()[LAST_MODIFIED].clone();
+    let again = c
+        .get(server.url("/pkg/unhashed.js"))
+        .header(IF_MODIFIED_SINCE, modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // pages and API answers too
+    for path in ["/login", "/healthz", "/pipelines/api/openapi.json"] {
+        let res = get(path.into(), "br").await.unwrap();
+        assert_eq!(res.headers()[CACHE_CONTROL], "no-cache", "{path}");
+    }
+    // a missing hashed name is not kept a year
+    let res = get("/pkg/wharf.ZZZZZZZZZZZZZZZZZZZZ.wasm".into(), "br")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()[CACHE_CONTROL], "no-cache");
+    server.stop().await;
+}
