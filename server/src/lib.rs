@@ -2,6 +2,7 @@
 //! thin wrapper so that integration tests start the same server in-process on port 0.
 
 pub mod api;
+pub mod compress;
 pub mod config;
 pub mod live;
 pub mod middleware;
@@ -417,6 +418,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .layer(mw::from_fn(middleware::csrf_guard))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(mw::from_fn(api::json_errors))
+        .layer(mw::from_fn(compress::compress))
         .layer(mw::from_fn(middleware::security_headers))
         .layer(mw::from_fn(middleware::cache_control))
         .layer(

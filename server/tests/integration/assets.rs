@@ -74,3 +74,51 @@ async fn hashed_assets_are_precompressed_by_negotiation_and_kept_a_year_pages_ar
     assert_eq!(res.headers()[CACHE_CONTROL], "no-cache");
     server.stop().await;
 }
+
+/// Pages and large JSON go out gzip-compressed to a browser that accepts it, and read back
+/// the same; a live stream and a small answer go as they are.
+#[tokio::test]
+async fn pages_are_compressed_live_streams_and_small_answers_are_not() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, browser) = crate::support::with_admin(dir.path()).await;
+    let get = |path: &'static str, encoding: &'static str| {
+        browser
+            .get(server.url(path))
+            .header(ACCEPT_ENCODING, encoding)
+            .send()
+    };
+    let plain = get("/projects", "identity").await.unwrap();
+    assert!(plain.headers().get(CONTENT_ENCODING).is_none());
+    let plain = plain.text().await.unwrap();
+    let zipped = get("/projects", "gzip, deflate, br").await.unwrap();
+    assert_eq!(zipped.headers()[CONTENT_ENCODING], "gzip");
+    assert!(zipped.headers()[VARY]
+        .to_str()
+        .unwrap()
+        .contains("accept-encoding"));
+    let bytes = zipped.bytes().await.unwrap();
+    let mut page = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut page)
+        .unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page:.80}");
+    // the same page (its nonce and the time aside), a fraction of the size
+    assert!(
+        bytes.len() * 3 < plain.len(),
+        "{} of {}",
+        bytes.len(),
+        plain.len()
+    );
+    let small = get("/healthz", "gzip").await.unwrap();
+    assert!(small.headers().get(CONTENT_ENCODING).is_none());
+    let stream = get("/live/executions", "gzip").await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    assert!(stream.headers().get(CONTENT_ENCODING).is_none());
+    drop(stream);
+    server.stop().await;
+}
