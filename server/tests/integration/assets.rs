@@ -103,9 +103,10 @@ async fn pages_are_compressed_live_streams_and_small_answers_are_not() {
         .read_to_string(&mut page)
         .unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"), "{page:.80}");
-    // the same page (its nonce and the time aside), a fraction of the size
+    // a fraction of the size, even when every piece the page streams is flushed apart
+    // (about 40 % then; about 30 % when it arrives at once)
     assert!(
-        bytes.len() * 3 < plain.len(),
+        bytes.len() * 3 < plain.len() * 2,
         "{} of {}",
         bytes.len(),
         plain.len()
