@@ -59,12 +59,22 @@ pub struct DbConfig {
 
 /// Opens the database named by `config.url` and applies every missing migration.
 pub async fn connect_and_migrate(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
-    let db = connect(config).await?;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        migrate_alone(&db).await?;
-    } else {
-        Migrator::up(&db, None).await?;
+    if config.url.starts_with("sqlite:") {
+        // sea-orm-migration runs SQLite's migrations statement by statement, outside any
+        // transaction: through a pool, one statement could run on a connection that has not
+        // yet seen the one before it (a test run once failed with "trigger … already exists"
+        // right after its DROP). One connection of its own sees them all in order.
+        let single = connect_sqlite(&DbConfig {
+            max_connections: 1,
+            ..config.clone()
+        })
+        .await?;
+        Migrator::up(&single, None).await?;
+        single.close().await?;
+        return connect(config).await;
     }
+    let db = connect(config).await?;
+    migrate_alone(&db).await?;
     Ok(db)
 }
 
