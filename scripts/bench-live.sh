@@ -4,7 +4,7 @@
 #   scripts/bench-live.sh [pushes=50]
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-cargo leptos build --release
+build_site release
 cargo build --quiet -p testkit --bin wharf-standins
 cd end2end
-PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts
+PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts live-latency
