@@ -233,14 +233,14 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .env(Env::PROD)
         .build();
     let store = DbSessionStore::new(backend.db.clone(), backend.clock.clone());
-    let state = AppState {
+    let state = AppState::new(state::Shared {
         leptos_options,
         backend: backend.clone(),
         set_up: Arc::new(AtomicBool::new(false)),
         inbox: backend::triggers::inbox::Inbox::start(backend.clone()),
         refused_deliveries: Arc::default(),
         closing: CancellationToken::new(),
-    };
+    });
     let engine = Engine::new(
         backend.clone(),
         instance,
