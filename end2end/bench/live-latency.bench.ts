@@ -33,7 +33,7 @@ stages:
 `;
   const pipeline = (await api('POST', `/projects/${project}/pipelines`, { yaml })).id;
   const card = (await api('POST', `/projects/${project}/docker-webhooks`, {
-    name: 'bench', endpoint_id: endpoint, pipeline_id: pipeline, api_token: t.refreshToken, image: 'acme/web',
+    name: 'bench', endpointId: endpoint, pipelineId: pipeline, apiToken: t.refreshToken, image: 'acme/web',
   })).id;
   const listener: string = (await api('GET', `/docker-webhooks/${card}/listener-url`)).url;
 
