@@ -11,7 +11,7 @@ apt_ensure sqlite3 curl
 n="${1:-10000}"
 bin="$ROOT/target/release/wharf"
 [ -x "$bin" ] || bin="$ROOT/target/debug/wharf"
-[ -x "$bin" ] || die "build Wharf first: cargo build -p server (or cargo leptos build --release)"
+[ -x "$bin" ] || die "build Wharf first: cargo build -p server (or scripts/run.sh)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 data="$(mktemp -d)"
 pid=""

@@ -10,7 +10,7 @@ apt_ensure sqlite3 curl
 n="${1:-100000}"
 requests="${2:-50}"
 bin="$ROOT/target/release/wharf"
-[ -x "$bin" ] || die "build the release first: cargo leptos build --release"
+[ -x "$bin" ] || die "build the release first: scripts/run.sh (it builds the server and its site)"
 port=3979
 data="$(mktemp -d)"
 jar="$data/cookies"

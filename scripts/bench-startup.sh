@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 runs="${1:-10}"
 bin="$ROOT/target/release/wharf"
-[ -x "$bin" ] || die "build the release first: scripts/run.sh (or cargo leptos build --release)"
+[ -x "$bin" ] || die "build the release first: scripts/run.sh (it builds the server and its site)"
 port=3977
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
