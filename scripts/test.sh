@@ -22,9 +22,10 @@ cargo clippy --quiet -p app -p frontend --features app/hydrate --target wasm32-u
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
+# a test that hangs fails the run within 25 minutes instead of holding CI to its limit
 run_tests() {
   say "cargo test $*"
-  cargo test --quiet "$@" 2>&1 | tee -a "$log"
+  timeout --signal=KILL 25m cargo test --quiet "$@" 2>&1 | tee -a "$log"
 }
 run_tests -p domain
 run_tests -p migrations
