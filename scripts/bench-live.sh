@@ -4,7 +4,7 @@
 #   scripts/bench-live.sh [pushes=50]
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-build_site release
+cargo leptos build --release
 cargo build --quiet -p testkit --bin wharf-standins
 cd end2end
-PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts live-latency
+PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts

@@ -41,16 +41,3 @@ apt_ensure() {
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
-
-# build_site debug|release: the server binary and its own site, target/site-PROFILE. The WASM
-# is cut into a main module and a chunk per page (--split: each page is a lazy route), its
-# assets are precompressed (brotli 11 for a release, 5 for the debug build's 19 MB), and the
-# site is marked with the profile that built it, which scripts/run.sh checks before serving.
-build_site() {
-  local profile="$1" release=() quality=11
-  [ "$profile" = debug ] && quality=5
-  [ "$profile" = release ] && release=(--release)
-  (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-$profile" cargo leptos build --split "${release[@]}")
-  "$ROOT/scripts/compress-site.sh" "$ROOT/target/site-$profile" "$quality"
-  echo "$profile" > "$ROOT/target/site-$profile/.wharf-profile"
-}

@@ -21,7 +21,13 @@ changed="$(find Cargo.toml Cargo.lock .cargo app backend domain frontend migrati
 if [ ! -f "$stamp" ] || [ -n "$changed" ] || [ ! -x "$ROOT/target/$profile/wharf" ] \
   || [ "$(cat "$site/.wharf-profile" 2>/dev/null)" != "$profile" ]; then
   say "building ($profile)"
-  build_site "$profile"
+  if [ "$profile" = release ]; then
+    LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --release
+  else
+    LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build
+  fi
+  "$ROOT/scripts/compress-site.sh" "$site"
+  echo "$profile" > "$site/.wharf-profile"
   touch "$stamp"
 else
   say "build is up to date"
@@ -31,9 +37,9 @@ fi
 if [ -z "${WHARF_SITE_ROOT:-}" ]; then
   [ "$(cat "$site/.wharf-profile" 2>/dev/null)" = "$profile" ] \
     || die "$site was not built by a $profile build; remove $stamp and run again"
-  wasm="$(find "$site/pkg" -name '*.wasm' -printf '%s\n' 2>/dev/null | awk '{ n++; s += $1 } END { if (n) print n " files, " s " bytes" }')"
+  wasm="$(ls "$site"/pkg/*.wasm 2>/dev/null | head -1)"
   [ -n "$wasm" ] || die "$site/pkg holds no wasm; remove $stamp and run again"
-  say "serving $site ($profile, wasm: $wasm)"
+  say "serving $site ($profile, $(stat -c %s "$wasm") bytes of wasm)"
   export WHARF_SITE_ROOT="$site"
 fi
 listen="${WHARF_LISTEN:-127.0.0.1:3000}"
