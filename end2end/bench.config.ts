@@ -9,5 +9,5 @@ export default defineConfig({
   projects: undefined,
   timeout: 600_000,
   reporter: [['list']],
-  webServer: { ...base.webServer!, env: { ...(base.webServer as { env: Record<string, string> }).env, WHARF_ADMIN_EMAIL: 'bench@example.com', WHARF_ADMIN_PASSWORD: 'bench password 2026', WHARF_LOG: 'error' } },
+  webServer: { ...base.webServer!, env: { ...(base.webServer as { env: Record<string, string> }).env, WHARF_ADMIN_EMAIL: 'bench@example.com', WHARF_ADMIN_PASSWORD: 'bench password 2026', WHARF_LOG: 'error', WHARF_SITE_ROOT: process.env.WHARF_SITE_ROOT ?? `${__dirname}/../target/site-release` } },
 });

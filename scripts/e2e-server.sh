@@ -7,7 +7,7 @@ data="$(mktemp -d -t wharf-e2e.XXXXXX)"
 trap 'rm -rf "$data"' EXIT
 export WHARF_DATA_DIR="$data"
 export WHARF_LISTEN="127.0.0.1:${WHARF_E2E_PORT:-3910}"
-export WHARF_SITE_ROOT="$root/target/site-debug"
+export WHARF_SITE_ROOT="${WHARF_SITE_ROOT:-$root/target/site-debug}"
 export WHARF_LOG="${WHARF_LOG:-info,tower_http=warn,sea_orm_migration=warn}"
 # the Kubernetes and Docker Hub stand-ins (test support, loopback); the tests read their URLs
 standins="$root/target/e2e-standins.json"
