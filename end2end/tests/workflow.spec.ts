@@ -72,8 +72,8 @@ test('create a pipeline from YAML, fix its problem, inject Docker inputs, run it
 
   // it waits for approval: the User Operations page lists it for the approver
   await page.getByTestId(ids.nav).getByRole('link', { name: 'User Operations' }).click();
-  // the page's code arrives first (a lazy route): reloading before the address changes would
-  // reload the Pipelines page
+  // the router changes the address once the page is ready: a reload before that would reload
+  // the Pipelines page
   await expect(page).toHaveURL(/\/user-operations$/);
   const op = page.getByTestId(ids.userOperationList).getByRole('listitem').filter({ hasText: 'Ship v2.1 to production?' });
   await expect(async () => {

@@ -29,13 +29,6 @@ pub struct Shared {
     pub closing: tokio_util::sync::CancellationToken,
 }
 
-impl AppState {
-    /// Shares `shared` with every request.
-    pub fn new(shared: Shared) -> Self {
-        AppState(Arc::new(shared))
-    }
-}
-
 impl std::ops::Deref for AppState {
     type Target = Shared;
 
@@ -52,6 +45,11 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
+    /// Shares `shared` with every request.
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+
     /// Whether the installation still needs its first administrator.
     pub async fn needs_setup(&self) -> backend::Result<bool> {
         if self.set_up.load(Ordering::Relaxed) {
