@@ -238,7 +238,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         backend: backend.clone(),
         set_up: Arc::new(AtomicBool::new(false)),
         inbox: backend::triggers::inbox::Inbox::start(backend.clone()),
-        refused_deliveries: Arc::default(),
+        refused_deliveries: Default::default(),
         closing: CancellationToken::new(),
     });
     let engine = Engine::new(
@@ -388,8 +388,11 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
         .with_signed(Key::from(key.bytes()));
     let backend = state.backend.clone();
     let options = state.leptos_options.clone();
-    let (api, _) = api::router();
+    let api::Routers { api, listeners, .. } = api::router();
     let api = api.layer(mw::from_fn_with_state(state.clone(), api::bearer_first));
+    // the listeners: their answers in the API's format, with the security and cache headers,
+    // and nothing a registry's delivery does not need (see `api::Routers::listeners`)
+    let listeners = listeners.layer(mw::from_fn(middleware::listener_frame));
     Router::new()
         .merge(api)
         .route("/healthz", get(healthz))
@@ -427,6 +430,7 @@ fn router(config: &Config, state: AppState, store: DbSessionStore, key: &MasterK
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
             }),
         )
+        .merge(listeners)
         .with_state(state)
 }
 

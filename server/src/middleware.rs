@@ -217,9 +217,13 @@ fn page_redirect(path: &str, wanted: &str, needs_setup: bool, signed_in: bool) -
 /// and a Content-Security-Policy. Pages set their own (with the nonce of their hydration
 /// script, see `app::page_csp`); every other response gets one that allows nothing.
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    use axum::http::HeaderValue;
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    add_security_headers(res.headers_mut());
+    res
+}
+
+fn add_security_headers(h: &mut HeaderMap) {
+    use axum::http::HeaderValue;
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -235,6 +239,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
         );
     }
+}
+
+/// The listeners' one layer: errors in the API's format ([`crate::api::json_errors`]), the
+/// security headers and `Cache-Control: no-cache`, as every other API answer has them, in one
+/// step rather than three (a flood of deliveries pays for each layer).
+pub async fn listener_frame(req: Request, next: Next) -> Response {
+    let mut res = crate::api::json_errors(req, next).await;
+    let h = res.headers_mut();
+    add_security_headers(h);
+    h.insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
     res
 }
 

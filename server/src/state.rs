@@ -22,11 +22,53 @@ pub struct Shared {
     pub set_up: Arc<AtomicBool>,
     /// The webhook inbox (durable before the listener answers).
     pub inbox: backend::triggers::inbox::Inbox,
-    /// Webhook deliveries refused for a missing or unknown token since start.
-    pub refused_deliveries: Arc<AtomicU64>,
+    /// Webhook deliveries refused for a missing or unknown token, and when that was last logged.
+    pub refused_deliveries: RefusedDeliveries,
     /// Cancelled when the server begins to shut down: live streams end so that the graceful
     /// shutdown does not wait for them.
     pub closing: tokio_util::sync::CancellationToken,
+}
+
+/// Counts deliveries refused for a missing or unknown token and logs them at most once every
+/// [`RefusedDeliveries::LOG_EVERY`], with the count since start: a flood of wrong tokens would
+/// otherwise write a log line per request, which costs more than refusing it.
+#[derive(Debug)]
+pub struct RefusedDeliveries {
+    count: AtomicU64,
+    epoch: std::time::Instant,
+    /// When the last line was written, in milliseconds since `epoch` plus one (0: never).
+    logged_at: AtomicU64,
+}
+
+impl Default for RefusedDeliveries {
+    fn default() -> Self {
+        RefusedDeliveries {
+            count: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
+            logged_at: AtomicU64::new(0),
+        }
+    }
+}
+
+impl RefusedDeliveries {
+    /// The shortest time between two log lines.
+    pub const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Counts one refused delivery; returns the count since start when a line is due now.
+    pub fn count_one(&self) -> Option<u64> {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = u64::try_from(self.epoch.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let last = self.logged_at.load(Ordering::Relaxed);
+        let every = u64::try_from(Self::LOG_EVERY.as_millis()).unwrap_or(u64::MAX);
+        let due = last == 0 || now.saturating_sub(last) >= every;
+        (due && self
+            .logged_at
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok())
+        .then_some(n)
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -60,5 +102,27 @@ impl AppState {
             self.set_up.store(true, Ordering::Relaxed);
         }
         Ok(needs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RefusedDeliveries;
+
+    #[test]
+    fn refused_deliveries_are_all_counted_and_logged_at_most_every_ten_seconds() {
+        let r = RefusedDeliveries::default();
+        assert_eq!(r.count_one(), Some(1), "the first is logged");
+        for _ in 0..1000 {
+            assert_eq!(r.count_one(), None, "a flood writes no line per request");
+        }
+        // ten seconds on: the next line carries the count since start
+        r.logged_at.store(1, std::sync::atomic::Ordering::Relaxed);
+        let r2 = RefusedDeliveries {
+            epoch: r.epoch - RefusedDeliveries::LOG_EVERY,
+            ..r
+        };
+        assert_eq!(r2.count_one(), Some(1002));
+        assert_eq!(r2.count_one(), None);
     }
 }

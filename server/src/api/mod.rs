@@ -58,17 +58,42 @@ impl Modify for BearerScheme {
     }
 }
 
+/// The API's routes, in two routers, and their one OpenAPI document.
+pub struct Routers {
+    /// Everything people and tools call: behind sessions, CSRF, bearer-first and the rest.
+    pub api: Router<AppState>,
+    /// The two listeners registries post to. Each delivery proves itself by its card's secure
+    /// token, so they need no session, cookie or bearer machinery, and the server mounts them
+    /// outside it: a flood of wrong tokens costs a hash and a map look-up each.
+    pub listeners: Router<AppState>,
+    /// The document served at `openapi.json`: both routers' operations.
+    pub doc: utoipa::openapi::OpenApi,
+}
+
 /// The API's routes and their OpenAPI document.
-pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn router() -> Routers {
     let api = OpenApiRouter::new()
         .merge(access_routes())
         .merge(resource_routes())
         .merge(run_routes())
         .merge(trigger_routes());
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(PREFIX, api)
         .split_for_parts();
-    let mut doc = doc;
+    let (_, listener_doc) = OpenApiRouter::new()
+        .nest(PREFIX, listener_routes())
+        .split_for_parts();
+    doc.merge(listener_doc);
+    // routed by their full paths: no nesting to strip per delivery
+    let listeners = Router::new()
+        .route(
+            domain::webhooks::DOCKER_HUB_LISTENER,
+            axum::routing::post(webhooks::docker_hub_listener),
+        )
+        .route(
+            domain::webhooks::REGISTRY_LISTENER,
+            axum::routing::post(webhooks::registry_listener),
+        );
     declare_common_answers(&mut doc);
     let served = doc.clone();
     let router = router
@@ -84,7 +109,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             &format!("{PREFIX}/{{*rest}}"),
             axum::routing::any(api_not_found),
         );
-    (router, doc)
+    Routers {
+        api: router,
+        listeners,
+        doc,
+    }
 }
 
 /// Tokens, users, projects with their members and variables.
@@ -156,11 +185,16 @@ fn run_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user_operations::reject_user_operation))
 }
 
-/// The listeners, the Docker webhook cards and their Activity.
-fn trigger_routes() -> OpenApiRouter<AppState> {
+/// The listeners registries post to.
+fn listener_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webhooks::docker_hub_listener))
         .routes(routes!(webhooks::registry_listener))
+}
+
+/// The Docker webhook cards and their Activity.
+fn trigger_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
         .routes(routes!(
             webhooks::get_webhook,
@@ -356,7 +390,7 @@ mod tests {
 
     #[test]
     fn the_operations_without_a_bearer_are_exactly_the_public_ones() {
-        let (_, doc) = router();
+        let doc = router().doc;
         let mut open = Vec::new();
         for (path, item) in &doc.paths.paths {
             for (method, op) in [

@@ -19,7 +19,6 @@ use domain::webhooks::{
 };
 use domain::ErrorCode;
 use serde::Deserialize;
-use std::sync::atomic::Ordering;
 use utoipa::IntoParams;
 
 /// Largest delivery a listener reads.
@@ -137,11 +136,12 @@ async fn card_of(
             })?
     };
     card.ok_or_else(|| {
-        let n = s.refused_deliveries.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::warn!(
-            refused_since_start = n,
-            "webhook delivery refused: missing or unknown token"
-        );
+        if let Some(n) = s.refused_deliveries.count_one() {
+            tracing::warn!(
+                refused_since_start = n,
+                "webhook delivery refused: missing or unknown token (logged at most every 10 s)"
+            );
+        }
         plain(
             StatusCode::UNAUTHORIZED,
             "Missing or unknown secure token: send the card's listener URL as given.",

@@ -261,6 +261,93 @@ async fn a_refused_delivery_gets_its_status_and_stores_nothing() {
     server.stop().await;
 }
 
+/// The listeners are mounted outside the session, CSRF and bearer machinery (a flood of wrong
+/// tokens costs little): their answers still have the API's format and headers, and set no cookie.
+#[tokio::test]
+async fn listener_answers_keep_the_api_format_and_headers_and_set_no_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = with_admin(dir.path()).await;
+    let (s, card) = testhook(&server).await;
+    let url = s.listener_url(card["id"].as_i64().unwrap()).await;
+    let token = url.split("secureToken=").nth(1).unwrap().to_owned();
+    let client = reqwest::Client::new();
+    for listener in ["docker-hub-webhooks", "registry-webhooks"] {
+        let base = server.url(&format!("/pipelines/api/{listener}"));
+        let good = format!("{base}?secureToken={token}");
+        let wrong = format!("{base}?secureToken=wharf_wh_{}", "B".repeat(43));
+        let answers = [
+            // a wrong token, and a browser's cookie-bearing cross-site form post
+            client
+                .post(&wrong)
+                .header("content-type", "application/json")
+                .body(HUB_EXAMPLE)
+                .send()
+                .await
+                .unwrap(),
+            client
+                .post(&wrong)
+                .header("origin", "https://evil.example")
+                .header("cookie", "wharf_session=forged")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("a=b")
+                .send()
+                .await
+                .unwrap(),
+            client.get(&good).send().await.unwrap(),
+            client.delete(&good).send().await.unwrap(),
+            client
+                .post(&good)
+                .header("content-type", "application/json")
+                .body("{")
+                .send()
+                .await
+                .unwrap(),
+        ];
+        let wanted = [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::BAD_REQUEST,
+        ];
+        for (res, want) in answers.into_iter().zip(wanted) {
+            let what = format!("{listener} {want}");
+            assert_eq!(res.status(), want, "{what}");
+            let h = res.headers().clone();
+            assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+            assert_eq!(h["x-frame-options"], "DENY", "{what}");
+            assert!(h.contains_key("content-security-policy"), "{what}");
+            assert_eq!(h["cache-control"], "no-cache", "{what}");
+            assert!(h.get("set-cookie").is_none(), "{what}: no session is made");
+            if want == StatusCode::METHOD_NOT_ALLOWED {
+                assert_eq!(h["allow"], "POST", "{what}");
+            }
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert!(
+                body["code"].is_string() && body["message"].is_string(),
+                "{what}: {body}"
+            );
+        }
+    }
+    // still in the API's document
+    let doc: serde_json::Value = client
+        .get(server.url("/pipelines/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/pipelines/api/docker-hub-webhooks",
+        "/pipelines/api/registry-webhooks",
+    ] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} documented");
+    }
+    assert!(s.activity("").await["items"].as_array().unwrap().is_empty());
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn docker_hub_deliveries_trigger_once_and_activity_says_what_happened() {
     let dir = tempfile::tempdir().unwrap();

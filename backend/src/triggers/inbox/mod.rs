@@ -37,7 +37,16 @@ pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
 pub const MAX_EXECUTIONS_PER_DELIVERY: usize = 100;
 /// Most Activity rows one multi-row insert takes (23 values each).
 const ROWS_PER_INSERT: usize = 500;
-/// The processor waits while the writer has committed within this long (a burst is on).
+/// After a lone delivery's commit, the processor waits until the writer has been quiet this
+/// long (deliveries arriving one by one start their executions within milliseconds).
 const WRITER_QUIET: std::time::Duration = std::time::Duration::from_millis(3);
-/// ... but never longer than this, so that a sustained burst cannot starve it.
-const PROCESSOR_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+/// A commit of at least this many deliveries means a burst is on ...
+const BURST_BATCH: usize = 4;
+/// ... and then the processor waits until the writer has been quiet this long: processing in
+/// step with a burst (small batches, both contending for one writer and two cores) accepted
+/// 2,900 deliveries/s where the writer alone takes 11,700/s and the processor alone 8,000/s.
+const BURST_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+/// ... but never longer than this, so that a sustained burst cannot starve it ...
+const PROCESSOR_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// ... and once it has waited that long, it goes before the writer for this long.
+const PROCESSOR_SLICE: std::time::Duration = std::time::Duration::from_millis(250);

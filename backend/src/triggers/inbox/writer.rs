@@ -8,19 +8,26 @@ use crate::{Backend, Error, Result};
 use chrono::{DateTime, Utc};
 use domain::registry_events::PushEvent;
 use sea_orm::{EntityTrait, Set};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// How the inbox's writer and processor take turns. A delivery's 2xx waits for its commit, so
-/// the writer goes first: the processor, whose work can wait, lets a burst of writes pass
-/// (up to [`PROCESSOR_MAX_WAIT`]) before it takes the lock.
+/// the writer goes first: the processor, whose work can wait, lets writes pass before it takes
+/// the lock. After a lone delivery it waits [`WRITER_QUIET`]; during a burst (a commit of
+/// [`BURST_BATCH`] or more) it waits until the burst pauses for [`BURST_QUIET`], at most
+/// [`PROCESSOR_MAX_WAIT`], and then keeps its turns for [`PROCESSOR_SLICE`] so that a
+/// sustained burst is still processed (about a quarter of the time).
 #[derive(Debug)]
 pub struct Gate {
     lock: tokio::sync::Mutex<()>,
     epoch: std::time::Instant,
     /// When the writer last committed, in microseconds since `epoch`.
     last_write: AtomicU64,
+    /// How many deliveries that commit held.
+    last_batch: AtomicUsize,
+    /// Until when (microseconds since `epoch`) the processor goes without waiting.
+    slice_until: AtomicU64,
 }
 
 impl Default for Gate {
@@ -29,33 +36,58 @@ impl Default for Gate {
             lock: tokio::sync::Mutex::new(()),
             epoch: std::time::Instant::now(),
             last_write: AtomicU64::new(0),
+            last_batch: AtomicUsize::new(0),
+            slice_until: AtomicU64::new(0),
         }
     }
 }
 
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 impl Gate {
     fn now_micros(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+        micros(self.epoch.elapsed())
     }
 
     async fn writer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.lock.lock().await
     }
 
-    fn wrote(&self) {
+    fn wrote(&self, deliveries: usize) {
+        self.last_batch.store(deliveries, Ordering::Relaxed);
         self.last_write.store(self.now_micros(), Ordering::Relaxed);
     }
 
+    /// How long the writer must have been quiet for the processor to go now.
+    fn quiet(&self) -> u64 {
+        if self.last_batch.load(Ordering::Relaxed) >= BURST_BATCH {
+            micros(BURST_QUIET)
+        } else {
+            micros(WRITER_QUIET)
+        }
+    }
+
     pub(super) async fn processor_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        let begun = std::time::Instant::now();
-        let quiet = u64::try_from(WRITER_QUIET.as_micros()).unwrap_or(u64::MAX);
-        while begun.elapsed() < PROCESSOR_MAX_WAIT
-            && self
-                .now_micros()
-                .saturating_sub(self.last_write.load(Ordering::Relaxed))
-                < quiet
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        let begun = self.now_micros();
+        if begun >= self.slice_until.load(Ordering::Relaxed) {
+            loop {
+                let now = self.now_micros();
+                let since_write = now.saturating_sub(self.last_write.load(Ordering::Relaxed));
+                if since_write >= self.quiet() {
+                    break;
+                }
+                if now.saturating_sub(begun) >= micros(PROCESSOR_MAX_WAIT) {
+                    // the burst goes on: the processor's slice
+                    self.slice_until.store(
+                        now.saturating_add(micros(PROCESSOR_SLICE)),
+                        Ordering::Relaxed,
+                    );
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
         }
         self.lock.lock().await
     }
@@ -160,6 +192,64 @@ async fn write_batch(backend: &Backend, batch: &[Pending]) -> std::result::Resul
         .await
         .map_err(|e| e.to_string())?;
     let done = txn.commit().await.map_err(|e| e.to_string());
-    backend.inbox_gate.wrote();
+    backend.inbox_gate.wrote(batch.len());
     done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn the_processor_waits_out_a_burst_but_is_never_starved() {
+        let gate = Arc::new(Gate::default());
+        // a lone delivery: the processor goes within milliseconds
+        gate.wrote(1);
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        assert!(t.elapsed() < Duration::from_millis(40), "{:?}", t.elapsed());
+
+        // a burst: commits of 16 deliveries every millisecond, for 1.6 s
+        let writer = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                let end = Instant::now() + Duration::from_millis(1600);
+                while Instant::now() < end {
+                    drop(gate.writer_turn().await);
+                    gate.wrote(16);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        let waited = t.elapsed();
+        assert!(
+            waited >= PROCESSOR_MAX_WAIT - Duration::from_millis(20)
+                && waited < PROCESSOR_MAX_WAIT + Duration::from_millis(300),
+            "the processor lets the burst pass, then takes its turn: {waited:?}"
+        );
+        // its slice: the next turns come at once, though the burst goes on
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        drop(gate.processor_turn().await);
+        assert!(
+            t.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            t.elapsed()
+        );
+        writer.await.unwrap();
+
+        // the burst over: the processor goes once the writer has been quiet for BURST_QUIET
+        tokio::time::sleep(PROCESSOR_SLICE).await;
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        assert!(
+            t.elapsed() < BURST_QUIET + Duration::from_millis(40),
+            "{:?}",
+            t.elapsed()
+        );
+    }
 }
