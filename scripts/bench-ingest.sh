@@ -49,7 +49,7 @@ run_wrk() {
   local perf_pid=""
   if [ -n "${BENCH_PERF:-}" ] && [ -n "${2:-}" ]; then
     mkdir -p "$BENCH_PERF"
-    perf record -F 999 -g -p "${pids[-1]}" -o "$BENCH_PERF/$2.data" -- sleep "$secs" >/dev/null 2>&1 &
+    perf record -F 999 ${BENCH_PERF_CALLGRAPH:--g} -p "${pids[-1]}" -o "$BENCH_PERF/$2.data" -- sleep "$secs" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   wrk -t2 -c32 -d"${secs}s" --latency -s "$work/post.lua" "$1" | grep '^RESULT'
