@@ -4,9 +4,35 @@ use clap::Parser;
 use server::config::Config;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let config = Config::parse();
+    limit_malloc_arenas();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wharf: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+/// glibc gives each thread that allocates its own malloc arena, up to eight per core, and
+/// keeps what each arena once held: with the runtime's workers, the blocking pool and one
+/// thread per SQLite connection, that was 2 MiB of an idle server's 31 MiB. Two arenas
+/// serve two cores' worth of threads. Set before any thread starts.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+async fn run(config: Config) -> std::process::ExitCode {
     server::telemetry::init(&config);
     let prepared = match server::prepare(&config).await {
         Ok(p) => p,

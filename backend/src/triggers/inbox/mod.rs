@@ -26,7 +26,7 @@ pub use writer::{Gate, Inbox};
 
 /// Where Docker Hub callbacks may go unless configured otherwise.
 pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.docker.com"];
-/// Most deliveries one commit takes.
+/// Most deliveries one turn of the writer takes (in statements of `ROWS_PER_STATEMENT`).
 const WRITE_BATCH: usize = 512;
 /// Most deliveries one processing transaction takes.
 const PROCESS_BATCH: u64 = 256;
