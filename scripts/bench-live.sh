@@ -4,9 +4,7 @@
 #   scripts/bench-live.sh [pushes=50]
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --release
-"$ROOT/scripts/compress-site.sh" "$ROOT/target/site-release"
-echo release > "$ROOT/target/site-release/.wharf-profile"
+build_site release
 cargo build --quiet -p testkit --bin wharf-standins
 cd end2end
 PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts

@@ -41,3 +41,17 @@ apt_ensure() {
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# build_site PROFILE [BROTLI_QUALITY]: cargo-leptos builds the server and its site for PROFILE
+# (release | debug) into target/site-PROFILE, its own directory, so a release server never
+# serves the test suite's debug wasm; then the site is precompressed and marked with PROFILE
+build_site() {
+  local profile="$1" site="$ROOT/target/site-$1"
+  if [ "$profile" = release ]; then
+    (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --release)
+  else
+    (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build)
+  fi
+  "$ROOT/scripts/compress-site.sh" "$site" ${2:+"$2"}
+  echo "$profile" > "$site/.wharf-profile"
+}

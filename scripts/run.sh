@@ -11,9 +11,9 @@ if [ "${1:-}" = "--debug" ]; then profile=debug; shift; fi
 
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-# each profile builds its own site (target/site-debug, target/site-release), so a release
-# server never serves the test suite's debug wasm. cargo-leptos re-runs wasm-opt (about 25 s)
-# even when nothing changed: build only when a source is newer than this profile's last build
+# each profile builds its own site (build_site in lib.sh). cargo-leptos re-runs wasm-opt
+# (about 25 s) even when nothing changed: build only when a source is newer than this
+# profile's last build
 site="$ROOT/target/site-$profile"
 stamp="$ROOT/target/.wharf-built-$profile"
 changed="$(find Cargo.toml Cargo.lock .cargo app backend domain frontend migrations server style public \
@@ -21,13 +21,7 @@ changed="$(find Cargo.toml Cargo.lock .cargo app backend domain frontend migrati
 if [ ! -f "$stamp" ] || [ -n "$changed" ] || [ ! -x "$ROOT/target/$profile/wharf" ] \
   || [ "$(cat "$site/.wharf-profile" 2>/dev/null)" != "$profile" ]; then
   say "building ($profile)"
-  if [ "$profile" = release ]; then
-    LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --release
-  else
-    LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build
-  fi
-  "$ROOT/scripts/compress-site.sh" "$site"
-  echo "$profile" > "$site/.wharf-profile"
+  build_site "$profile"
   touch "$stamp"
 else
   say "build is up to date"

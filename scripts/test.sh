@@ -50,9 +50,7 @@ trap 'rm -f "$log"; "$ROOT/scripts/postgres.sh" stop "$pg_dir"; rm -rf "$pg_dir"
 
 say "building the site for the end-to-end suite"
 # debug, in its own site directory (target/site-debug): a release server never serves it
-LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build
-"$ROOT/scripts/compress-site.sh" "$ROOT/target/site-debug" 5
-echo debug > "$ROOT/target/site-debug/.wharf-profile"
+build_site debug 5
 cargo build --quiet -p testkit --bin wharf-standins
 
 say "Playwright (Debian's Chromium)"
