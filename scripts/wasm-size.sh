@@ -40,10 +40,13 @@ sizes() {
 # wasm-bindgen; leaves $out/NAME/wharf_bg.wasm
 build() {
   local name="$1"; shift
-  env "$@" CARGO_TARGET_DIR="$target${1:+-profiles}" \
+  # a changed setting builds in a directory of its own, keeping the shipped build's cache
+  local dir="$target"
+  [ $# -eq 0 ] || dir="$target-profiles"
+  env "$@" CARGO_TARGET_DIR="$dir" \
     cargo build -q -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
   wasm-bindgen --target web --no-typescript --out-dir "$out/$name" --out-name wharf \
-    "$target${1:+-profiles}/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+    "$dir/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 }
 # opt FILE LEVEL…: FILE through wasm-opt with cargo-leptos's features
 opt() {
