@@ -129,6 +129,9 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
     }
 }
 
+/// Bytes of write-ahead log SQLite keeps once it has been checkpointed (64 MiB).
+pub const JOURNAL_SIZE_LIMIT: i64 = 64 << 20;
+
 async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
     let options = SqliteConnectOptions::from_str(&config.url)
         .map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?;
@@ -147,6 +150,8 @@ async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> 
         // WAL + NORMAL: a committed transaction survives the process being killed; on power
         // loss the last transactions before the crash may roll back (see ARCHITECTURE.md).
         .synchronous(SqliteSynchronous::Normal)
+        // a write-ahead log grown by a burst is cut back to this when it is next reused
+        .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string())
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()

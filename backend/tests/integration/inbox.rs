@@ -12,6 +12,7 @@ use backend::runs::executions;
 use backend::triggers::cards;
 use backend::triggers::inbox::{self, Inbox, Source};
 use backend::{live, Backend, SystemClock};
+use chrono::Timelike;
 use domain::endpoints::RegistryServerType;
 use domain::executions::RunStatus;
 use domain::webhooks::{ActivityFilter, ActivityStatus, WebhookForm};
@@ -157,6 +158,72 @@ async fn the_dashboard_counts_executions_by_day_and_week_and_names_webhooks_whos
         .await
         .unwrap();
     assert!(live::dashboard(b, w.viewer, other.id).await.is_err());
+}
+
+/// The inbox's writer (on SQLite a thread with its own connection, on PostgreSQL the pool)
+/// stores a delivery exactly as the pool stores any row: the processor and Activity read it,
+/// and its time compares with times the pool wrote.
+#[tokio::test]
+async fn a_stored_delivery_reads_back_as_a_row_the_pool_wrote() {
+    use backend::platform::entities::webhook_deliveries as deliveries;
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
+    let at = chrono::Utc::now().with_nanosecond(123_456_000).unwrap();
+    let w = world_with(Arc::new(backend::ManualClock::new(at))).await;
+    let b = &w.backend;
+    let (_, card) = deploy_card(&w).await;
+    let body = push("2.0");
+    let (source, events) = inbox::read_registry(&body).unwrap();
+    Inbox::start(b.clone())
+        .accept(b, card.id, source, &body, &events)
+        .await
+        .unwrap();
+    let stored = deliveries::Entity::find().all(&b.db).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let d = &stored[0];
+    assert_eq!(
+        (
+            d.webhook_id,
+            d.received_at,
+            d.source.as_str(),
+            d.payload.as_bytes()
+        ),
+        (card.id, at, "distribution", body.as_slice())
+    );
+    assert_eq!(
+        serde_json::from_str::<Vec<domain::registry_events::PushEvent>>(&d.events).unwrap(),
+        events
+    );
+    assert_eq!(
+        (d.processed, d.attempts, d.next_attempt_at),
+        (false, 0, None)
+    );
+
+    // the same instant written through the pool: the same stored text
+    let mut twin: deliveries::ActiveModel = d.clone().into();
+    twin.id = sea_orm::ActiveValue::NotSet;
+    twin.processed = Set(true);
+    let twin = twin.insert(&b.db).await.unwrap();
+    let text = |id: i64| {
+        let db = b.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT CAST(received_at AS TEXT) AS t FROM webhook_deliveries WHERE id = {id}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<String>("", "t").unwrap()
+        }
+    };
+    assert_eq!(text(d.id).await, text(twin.id).await);
+    assert_eq!(inbox::process_pending(b).await.unwrap(), 1);
+    let page = inbox::list(b, w.root, w.project, &ActivityFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(page.rows.len(), 1);
+    assert_eq!(page.rows[0].status, ActivityStatus::Triggered);
 }
 
 #[tokio::test]

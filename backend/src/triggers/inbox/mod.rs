@@ -13,6 +13,7 @@ mod matching;
 mod payload;
 mod processor;
 mod push_keys;
+mod sqlite_writer;
 mod writer;
 
 pub(crate) use activity::rows_view;

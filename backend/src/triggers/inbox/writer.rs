@@ -55,7 +55,12 @@ impl Gate {
         self.lock.lock().await
     }
 
-    fn wrote(&self, deliveries: usize) {
+    /// The writer's turn, from a thread outside the runtime (the SQLite writer's).
+    pub(super) fn blocking_writer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lock.blocking_lock()
+    }
+
+    pub(super) fn wrote(&self, deliveries: usize) {
         self.last_batch.store(deliveries, Ordering::Relaxed);
         self.last_write.store(self.now_micros(), Ordering::Relaxed);
     }
@@ -93,13 +98,13 @@ impl Gate {
     }
 }
 
-struct Pending {
-    webhook_id: i64,
-    source: Source,
-    payload: String,
-    events: String,
-    received_at: DateTime<Utc>,
-    reply: oneshot::Sender<std::result::Result<(), String>>,
+pub(super) struct Pending {
+    pub(super) webhook_id: i64,
+    pub(super) source: Source,
+    pub(super) payload: String,
+    pub(super) events: String,
+    pub(super) received_at: DateTime<Utc>,
+    pub(super) reply: oneshot::Sender<std::result::Result<(), String>>,
 }
 
 /// The durable inbox's front door.
@@ -110,11 +115,15 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Starts the writer (on the current tokio runtime).
+    /// Starts the writer: on a SQLite file, a thread with its own connection
+    /// ([`super::sqlite_writer`]); otherwise a task on the current tokio runtime writing
+    /// through the pool.
     pub fn start(backend: Backend) -> Inbox {
         let (tx, rx) = mpsc::channel(8192);
         let wake = Arc::new(Notify::new());
-        tokio::spawn(writer(backend, rx, wake.clone()));
+        if let Err(rx) = super::sqlite_writer::spawn(&backend, rx, wake.clone()) {
+            tokio::spawn(writer(backend, rx, wake.clone()));
+        }
         Inbox { tx, wake }
     }
 
