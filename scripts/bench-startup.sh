@@ -4,9 +4,10 @@
 # resident memory once idle after one page. Uses the release build; prints figures, asserts
 # nothing.
 #   scripts/bench-startup.sh [runs]
+# Environment: WHARF_BIN (default target/release/wharf).
 source "$(dirname "$0")/lib.sh"
 runs="${1:-10}"
-bin="$ROOT/target/release/wharf"
+bin="${WHARF_BIN:-$ROOT/target/release/wharf}"
 [ -x "$bin" ] || die "build the release first: scripts/run.sh (it builds the server and its site)"
 port=3977
 data="$(mktemp -d)"
