@@ -171,7 +171,12 @@ async fn a_stored_delivery_reads_back_as_a_row_the_pool_wrote() {
     let w = world_with(Arc::new(backend::ManualClock::new(at))).await;
     let b = &w.backend;
     let (_, card) = deploy_card(&w).await;
-    let body = push("2.0");
+    // a crafted member rides along: stored as sent, bound as a value, never read as SQL
+    let mut body = push("2.0");
+    body.truncate(body.iter().rposition(|c| *c == b'}').unwrap());
+    body.extend_from_slice(
+        br#", "note": "'); DROP TABLE webhook_deliveries; -- \u0000 <script>\"x\"</script> \u00e9t\u00e9"}"#,
+    );
     let (source, events) = inbox::read_registry(&body).unwrap();
     Inbox::start(b.clone())
         .accept(b, card.id, source, &body, &events)
