@@ -78,16 +78,11 @@ pub(super) fn spawn(
             return Err(rx);
         }
     };
-    let checkpoints = match open(&path) {
-        Ok(c) => {
-            let (wrote, written) = std::sync::mpsc::sync_channel(1);
-            let spawned = std::thread::Builder::new()
-                .name("wharf-checkpoint".to_owned())
-                .spawn(move || checkpointer(&c, &written));
-            spawned.is_ok().then_some(wrote)
-        }
-        Err(_) => None,
-    };
+    let (wrote, written) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("wharf-checkpoint".to_owned())
+        .spawn(move || checkpointer(&path, &written));
+    let checkpoints = spawned.is_ok().then_some(wrote);
     if checkpoints.is_none() {
         // without the checkpointer, the writer checkpoints as every other connection does
         if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 1000) {
@@ -112,12 +107,27 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// thread of its own. A checkpoint waits for the disk twice (the log, then the file); in the
 /// committing connection, as SQLite does by default every 1,000 pages, it held up every
 /// delivery waiting for that writer's turn. A passive checkpoint neither waits for nor blocks
-/// the writer; the log is reused from its start once a checkpoint has caught up. Ends when the
-/// writer's thread does.
-fn checkpointer(conn: &Connection, written: &std::sync::mpsc::Receiver<()>) {
+/// the writer; the log is reused from its start once a checkpoint has caught up. Its connection
+/// opens at the first commit (an idle Wharf holds none). Ends when the writer's thread does.
+fn checkpointer(path: &std::path::Path, written: &std::sync::mpsc::Receiver<()>) {
+    let mut conn = None;
+    let mut warned = false;
     while written.recv().is_ok() {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpointing the inbox's writes failed");
+        if conn.is_none() {
+            match open(path) {
+                Ok(c) => conn = Some(c),
+                // the pool's connections still checkpoint as they commit; tried again next time
+                Err(e) if !warned => {
+                    warned = true;
+                    tracing::warn!(error = %e, "the inbox's checkpoint connection did not open");
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some(c) = &conn {
+            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "checkpointing the inbox's writes failed");
+            }
         }
         std::thread::sleep(CHECKPOINT_EVERY);
     }
@@ -300,8 +310,8 @@ mod tests {
         assert_eq!(size(), before);
 
         let (wrote, written) = std::sync::mpsc::sync_channel(1);
-        let checkpoints = open(&file).unwrap();
-        let thread = std::thread::spawn(move || checkpointer(&checkpoints, &written));
+        let path = file.clone();
+        let thread = std::thread::spawn(move || checkpointer(&path, &written));
         wrote.try_send(()).unwrap();
         let t = std::time::Instant::now();
         while size() < before + 200 * 4096 && t.elapsed() < Duration::from_secs(5) {
