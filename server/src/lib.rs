@@ -97,6 +97,12 @@ impl Prepared {
     pub async fn serve(self, shutdown: CancellationToken) -> Result<(), StartError> {
         let addr = self.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let sweeper = tokio::spawn(sweep_expired_sessions(self.store, shutdown.clone()));
+        let stop = shutdown.clone();
+        let checkpoints = tokio::spawn(backend::triggers::inbox::run_checkpoints(
+            self.backend.db.clone(),
+            self.backend.inbox_gate.clone(),
+            async move { stop.cancelled().await },
+        ));
         // the worker part: what the web part accepted, run to the end
         let works = self.role != config::Role::Web;
         let stop = shutdown.clone();
@@ -148,6 +154,7 @@ impl Prepared {
         .await;
         shutdown.cancel();
         let _ = sweeper.await;
+        let _ = checkpoints.await;
         let _ = processor.await;
         let _ = listening.await;
         if let Some(c) = callbacks {

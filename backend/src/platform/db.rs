@@ -152,6 +152,9 @@ async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> 
         .synchronous(SqliteSynchronous::Normal)
         // a write-ahead log grown by a burst is cut back to this when it is next reused
         .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string())
+        // no checkpoints in a committing connection: the served process's checkpointer
+        // (`triggers::inbox::run_checkpoints`) does them beside the commits
+        .pragma("wal_autocheckpoint", "0")
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()

@@ -9,6 +9,7 @@
 
 mod activity;
 mod callbacks;
+mod checkpoints;
 mod matching;
 mod payload;
 mod processor;
@@ -21,6 +22,7 @@ pub use activity::{get, list, page, project_of, resubmit};
 pub use callbacks::{
     callback_client, callback_refusal, run_callbacks, send_due_callbacks, CallbackClient,
 };
+pub use checkpoints::run_checkpoints;
 pub use payload::{read_docker_hub, read_registry, Source};
 pub use processor::{process_pending, run_processor, MAX_ATTEMPTS};
 pub use writer::{Gate, Inbox};

@@ -50,7 +50,7 @@ fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
         "journal_size_limit",
         crate::platform::db::JOURNAL_SIZE_LIMIT,
     )?;
-    // the checkpointer's thread moves the log into the file (see [`checkpointer`])
+    // checkpoints run beside the writer ([`super::run_checkpoints`])
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -78,21 +78,10 @@ pub(super) fn spawn(
             return Err(rx);
         }
     };
-    let (wrote, written) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("wharf-checkpoint".to_owned())
-        .spawn(move || checkpointer(&path, &written));
-    let checkpoints = spawned.is_ok().then_some(wrote);
-    if checkpoints.is_none() {
-        // without the checkpointer, the writer checkpoints as every other connection does
-        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 1000) {
-            tracing::warn!(error = %e, "the inbox writer's SQLite connection cannot checkpoint");
-        }
-    }
     let gate = backend.inbox_gate.clone();
     let spawned = std::thread::Builder::new()
         .name("wharf-inbox".to_owned())
-        .spawn(move || run(conn, rx, &gate, &wake, checkpoints.as_ref()));
+        .spawn(move || run(conn, rx, &gate, &wake));
     if let Err(e) = spawned {
         // the queue went with the thread: deliveries are answered "the inbox writer has stopped"
         tracing::error!(error = %e, "the inbox writer's thread did not start");
@@ -100,46 +89,7 @@ pub(super) fn spawn(
     Ok(())
 }
 
-/// Least time between two checkpoints of the inbox's writes.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
-
-/// Moves what the writer committed from the write-ahead log into the database file, on a
-/// thread of its own. A checkpoint waits for the disk twice (the log, then the file); in the
-/// committing connection, as SQLite does by default every 1,000 pages, it held up every
-/// delivery waiting for that writer's turn. A passive checkpoint neither waits for nor blocks
-/// the writer; the log is reused from its start once a checkpoint has caught up. Its connection
-/// opens at the first commit (an idle Wharf holds none). Ends when the writer's thread does.
-fn checkpointer(path: &std::path::Path, written: &std::sync::mpsc::Receiver<()>) {
-    let mut conn = None;
-    let mut warned = false;
-    while written.recv().is_ok() {
-        if conn.is_none() {
-            match open(path) {
-                Ok(c) => conn = Some(c),
-                // the pool's connections still checkpoint as they commit; tried again next time
-                Err(e) if !warned => {
-                    warned = true;
-                    tracing::warn!(error = %e, "the inbox's checkpoint connection did not open");
-                }
-                Err(_) => {}
-            }
-        }
-        if let Some(c) = &conn {
-            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "checkpointing the inbox's writes failed");
-            }
-        }
-        std::thread::sleep(CHECKPOINT_EVERY);
-    }
-}
-
-fn run(
-    mut conn: Connection,
-    mut rx: mpsc::Receiver<Pending>,
-    gate: &Gate,
-    wake: &Notify,
-    checkpoints: Option<&std::sync::mpsc::SyncSender<()>>,
-) {
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Pending>, gate: &Gate, wake: &Notify) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -157,10 +107,6 @@ fn run(
             let _ = p.reply.send(outcome);
         }
         wake.notify_one();
-        if let Some(c) = checkpoints {
-            // one waiting signal is enough
-            let _ = c.try_send(());
-        }
     }
 }
 
@@ -290,39 +236,5 @@ mod tests {
             .query_row("SELECT count(*) FROM webhook_deliveries", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 0);
-    }
-
-    #[test]
-    fn the_checkpointer_moves_the_writers_commits_into_the_file_and_ends_with_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("w.db");
-        let mut conn = database(dir.path());
-        let size = || std::fs::metadata(&file).unwrap().len();
-        let before = size();
-        let batch: Vec<Pending> = (0..200)
-            .map(|_| Pending {
-                payload: "x".repeat(4096),
-                ..pending(1)
-            })
-            .collect();
-        assert!(write(&mut conn, &batch).iter().all(Result::is_ok));
-        // the writer does not checkpoint: its commits are in the log only
-        assert_eq!(size(), before);
-
-        let (wrote, written) = std::sync::mpsc::sync_channel(1);
-        let path = file.clone();
-        let thread = std::thread::spawn(move || checkpointer(&path, &written));
-        wrote.try_send(()).unwrap();
-        let t = std::time::Instant::now();
-        while size() < before + 200 * 4096 && t.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(
-            size() >= before + 200 * 4096,
-            "checkpointed: {} bytes",
-            size()
-        );
-        drop(wrote);
-        thread.join().unwrap();
     }
 }

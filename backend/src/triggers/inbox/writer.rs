@@ -51,7 +51,7 @@ impl Gate {
         micros(self.epoch.elapsed())
     }
 
-    async fn writer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(super) async fn writer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.lock.lock().await
     }
 

@@ -1,0 +1,123 @@
+//! The served process's SQLite checkpoints: what has been committed moves from the write-ahead
+//! log into the database file beside the commits, not in them.
+
+use super::Gate;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the log is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// A log of this many frames (64 MiB of 4 KiB pages) is finished under the inbox's gate.
+const RESET_FRAMES: i64 = 16_384;
+
+/// Checkpoints a SQLite database every [`CHECKPOINT_EVERY`] until `stop` resolves (at once
+/// on PostgreSQL).
+///
+/// No connection checkpoints when it commits (`wal_autocheckpoint = 0`, set by
+/// `platform::db`; SQLite's default is every 1,000 pages). A checkpoint waits for the disk
+/// twice (the log, then the file); run by the committing connection inside the inbox's turn it
+/// held up every delivery waiting for the next turn. Here a passive checkpoint, on one of the
+/// pool's connection threads, copies the log while the writers go on. The log is reused from
+/// its start (and cut back to `JOURNAL_SIZE_LIMIT`) only when a write begins with every frame
+/// copied, which commits made during the copy prevent; so once the log passes
+/// [`RESET_FRAMES`], one more pass runs in the inbox's turn, where it has only the last
+/// pass's commits left to copy. A process that does not serve (a command, a test) leaves the
+/// log to SQLite, which checkpoints it when the last connection closes.
+pub async fn run_checkpoints(
+    db: DatabaseConnection,
+    gate: Arc<Gate>,
+    stop: impl Future<Output = ()>,
+) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    tokio::pin!(stop);
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+        }
+        let outcome = match checkpoint(&db).await {
+            Ok(frames) if frames >= RESET_FRAMES => {
+                let _turn = gate.writer_turn().await;
+                checkpoint(&db).await
+            }
+            other => other,
+        };
+        match outcome {
+            Ok(_) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "checkpointing the database failed");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// One passive checkpoint; the log's length in frames.
+async fn checkpoint(db: &DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ))
+        .await?;
+    Ok(row
+        .and_then(|r| r.try_get_by_index::<i64>(1).ok())
+        .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::db::{connect_and_migrate, DbConfig};
+
+    #[tokio::test]
+    async fn commits_stay_in_the_log_until_the_checkpoints_move_them_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.db");
+        let db = connect_and_migrate(&DbConfig {
+            url: format!("sqlite://{}", file.display()),
+            max_connections: 2,
+            instance: String::new(),
+        })
+        .await
+        .unwrap();
+        // what migrating wrote is checkpointed once: from here on the file only grows by
+        // checkpoints
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .unwrap();
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let before = size();
+        db.execute_unprepared(
+            "CREATE TABLE filler (x TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+             INSERT INTO filler SELECT printf('%.1000c', 'x') FROM n;",
+        )
+        .await
+        .unwrap();
+        // 5 MB committed (1,250 pages), more than SQLite's automatic checkpoint would have let pass
+        assert_eq!(size(), before, "no commit checkpoints");
+
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let checkpoints = tokio::spawn(run_checkpoints(db.clone(), Arc::default(), async move {
+            let _ = stopped.await;
+        }));
+        let t = std::time::Instant::now();
+        while size() < before + 5_000_000 && t.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            size() >= before + 5_000_000,
+            "checkpointed: {} bytes",
+            size()
+        );
+        stop.send(()).unwrap();
+        checkpoints.await.unwrap();
+    }
+}
