@@ -212,9 +212,13 @@ async fn a_stored_delivery_reads_back_as_a_row_the_pool_wrote() {
         let db = b.db.clone();
         async move {
             let row = db
-                .query_one_raw(Statement::from_string(
+                .query_one_raw(Statement::from_sql_and_values(
                     db.get_database_backend(),
-                    format!("SELECT CAST(received_at AS TEXT) AS t FROM webhook_deliveries WHERE id = {id}"),
+                    match db.get_database_backend() {
+                        sea_orm::DbBackend::Postgres => "SELECT CAST(received_at AS TEXT) AS t FROM webhook_deliveries WHERE id = $1",
+                        _ => "SELECT CAST(received_at AS TEXT) AS t FROM webhook_deliveries WHERE id = ?",
+                    },
+                    [id.into()],
                 ))
                 .await
                 .unwrap()

@@ -10,7 +10,7 @@
 //! owns the connection. PostgreSQL (and a database that is not a file) keep the pool's
 //! writer ([`super::writer`]).
 
-use super::writer::{Gate, Pending};
+use super::writer::{take_queued, Gate, Pending};
 use super::WRITE_BATCH;
 use crate::Backend;
 use chrono::SecondsFormat;
@@ -92,13 +92,7 @@ pub(super) fn spawn(
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Pending>, gate: &Gate, wake: &Notify) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < WRITE_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+        take_queued(first, &mut rx, &mut batch);
         let turn = gate.blocking_writer_turn();
         let outcomes = write(&mut conn, &batch);
         gate.wrote(batch.len());

@@ -177,17 +177,26 @@ impl Inbox {
     }
 }
 
+/// A turn's deliveries: `first` and whatever has queued up behind it, at most [`WRITE_BATCH`].
+pub(super) fn take_queued(
+    first: Pending,
+    rx: &mut mpsc::Receiver<Pending>,
+    batch: &mut Vec<Pending>,
+) {
+    batch.push(first);
+    while batch.len() < WRITE_BATCH {
+        match rx.try_recv() {
+            Ok(p) => batch.push(p),
+            Err(_) => break,
+        }
+    }
+}
+
 async fn writer(backend: Backend, mut rx: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     while let Some(first) = rx.recv().await {
         batch.reserve(WRITE_BATCH);
-        batch.push(first);
-        while batch.len() < WRITE_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+        take_queued(first, &mut rx, &mut batch);
         let turn = backend.inbox_gate.writer_turn().await;
         let stored = batch.len();
         while !batch.is_empty() {
