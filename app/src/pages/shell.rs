@@ -238,7 +238,8 @@ pub fn WithProject(
                     Ok(i) => i,
                     Err(e) => return view! { <PageHeader title=title/><ErrorPanel error=e/> }.into_any(),
                 };
-                let selected = shell.project.get().or(info.current_project);
+                // after the await the page may be gone (navigated away mid-load): then it reads as unset
+                let selected = shell.project.try_get().flatten().or(info.current_project);
                 match selected.and_then(|id| info.projects.iter().find(|p| p.id == id).cloned()) {
                     None => view! {
                         <PageHeader title=title/>

@@ -47,7 +47,8 @@ pub fn VariablesPage() -> impl IntoView {
                     Ok(i) => i,
                     Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
                 };
-                let selected = shell.project.get().or(info.current_project);
+                // after the await the page may be gone (navigated away mid-load): then it reads as unset
+                let selected = shell.project.try_get().flatten().or(info.current_project);
                 match selected.and_then(|id| info.projects.iter().find(|p| p.id == id).cloned()) {
                     None => view! {
                         <EmptyState title="No project selected">
