@@ -135,6 +135,7 @@ async fn process_batch(
     match process_claimed(backend, &txn, &ids).await {
         Ok(started) => {
             txn.commit().await.map_err(|e| fail(&ids)(e.into()))?;
+            backend.inbox_gate.processed(ids.len());
             for (project_id, s, events) in started {
                 executions::publish_started(backend, project_id, &s, events);
             }

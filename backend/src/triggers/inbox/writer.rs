@@ -26,8 +26,9 @@ pub struct Gate {
     last_write: AtomicU64,
     /// How many deliveries that commit held.
     last_batch: AtomicUsize,
-    /// Deliveries the writer has stored since start (what the checkpoints pace themselves by).
-    stored: AtomicU64,
+    /// Deliveries stored or processed since start (what the checkpoints pace themselves by:
+    /// each adds to the write-ahead log).
+    logged: AtomicU64,
     /// Until when (microseconds since `epoch`) the processor goes without waiting.
     slice_until: AtomicU64,
 }
@@ -39,7 +40,7 @@ impl Default for Gate {
             epoch: std::time::Instant::now(),
             last_write: AtomicU64::new(0),
             last_batch: AtomicUsize::new(0),
-            stored: AtomicU64::new(0),
+            logged: AtomicU64::new(0),
             slice_until: AtomicU64::new(0),
         }
     }
@@ -64,17 +65,22 @@ impl Gate {
     }
 
     pub(super) fn wrote(&self, deliveries: usize) {
-        self.stored.fetch_add(
-            u64::try_from(deliveries).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.processed(deliveries);
         self.last_batch.store(deliveries, Ordering::Relaxed);
         self.last_write.store(self.now_micros(), Ordering::Relaxed);
     }
 
-    /// Deliveries stored since start.
-    pub(super) fn stored(&self) -> u64 {
-        self.stored.load(Ordering::Relaxed)
+    /// Counts deliveries written to the log other than by the writer (the processor's).
+    pub(super) fn processed(&self, deliveries: usize) {
+        self.logged.fetch_add(
+            u64::try_from(deliveries).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Deliveries stored or processed since start.
+    pub(super) fn logged(&self) -> u64 {
+        self.logged.load(Ordering::Relaxed)
     }
 
     /// How long the writer must have been quiet for the processor to go now.
