@@ -7,4 +7,4 @@ cd "$ROOT"
 build_site release
 cargo build --quiet -p testkit --bin wharf-standins
 cd end2end
-PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts
+PUSHES="${1:-50}" WHARF_BIN="$ROOT/target/release/wharf" npx playwright test -c bench.config.ts live-latency

@@ -44,13 +44,15 @@ apt_ensure() {
 
 # build_site PROFILE [BROTLI_QUALITY]: cargo-leptos builds the server and its site for PROFILE
 # (release | debug) into target/site-PROFILE, its own directory, so a release server never
-# serves the test suite's debug wasm; then the site is precompressed and marked with PROFILE
+# serves the test suite's debug wasm; then the site is precompressed and marked with PROFILE.
+# Every build is split (--split): each page is a lazy route whose code is a WASM chunk of its
+# own, and without the split the main module imports a chunk loader that does not exist
 build_site() {
   local profile="$1" site="$ROOT/target/site-$1"
   if [ "$profile" = release ]; then
-    (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --release)
+    (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-release" cargo leptos build --split --release)
   else
-    (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build)
+    (cd "$ROOT" && LEPTOS_SITE_ROOT="target/site-debug" cargo leptos build --split)
   fi
   "$ROOT/scripts/compress-site.sh" "$site" ${2:+"$2"}
   echo "$profile" > "$site/.wharf-profile"

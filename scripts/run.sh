@@ -31,9 +31,9 @@ fi
 if [ -z "${WHARF_SITE_ROOT:-}" ]; then
   [ "$(cat "$site/.wharf-profile" 2>/dev/null)" = "$profile" ] \
     || die "$site was not built by a $profile build; remove $stamp and run again"
-  wasm="$(ls "$site"/pkg/*.wasm 2>/dev/null | head -1)"
+  wasm="$(find "$site/pkg" -name '*.wasm' -printf '%s\n' 2>/dev/null | awk '{ n++; s += $1 } END { if (n) print n " files, " s " bytes" }')"
   [ -n "$wasm" ] || die "$site/pkg holds no wasm; remove $stamp and run again"
-  say "serving $site ($profile, $(stat -c %s "$wasm") bytes of wasm)"
+  say "serving $site ($profile, wasm: $wasm)"
   export WHARF_SITE_ROOT="$site"
 fi
 listen="${WHARF_LISTEN:-127.0.0.1:3000}"

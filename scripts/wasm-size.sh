@@ -4,19 +4,25 @@
 # cargo-leptos runs), then its size raw, with gzip -9 and with brotli -q 11. A benchmark, not a
 # test: it prints figures and checks nothing.
 #
-#   scripts/wasm-size.sh [--matrix] [--profiles] [CHECKOUT]
+#   scripts/wasm-size.sh [--matrix] [--profiles] [--site] [CHECKOUT]
 #     --matrix     also each wasm-opt level on the same build (none, -O2, -O3, -Os, -Oz)
 #     --profiles   also rebuilds with one release-profile setting changed at a time (opt-level
 #                  s and 3, thin LTO, 16 codegen units), several minutes each
+#     --site       also the release site as scripts/run.sh builds it (a main module and the
+#                  pages' chunks, wasm-opt -Oz): each file, then what a first visit to each of
+#                  six pages downloads, measured in Chromium (end2end/bench/first-load)
 #     CHECKOUT     another working tree to measure (default: this one)
+#   The figures above the --site ones are of the whole module, unsplit.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 matrix=0
 profiles=0
+site=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --matrix) matrix=1; shift ;;
     --profiles) profiles=1; shift ;;
+    --site) site=1; shift ;;
     *) break ;;
   esac
 done
@@ -76,4 +82,16 @@ opt-level-3 CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=3
 thin-lto CARGO_PROFILE_WASM_RELEASE_LTO=thin
 16-codegen-units CARGO_PROFILE_WASM_RELEASE_CODEGEN_UNITS=16
 VARIANTS
+fi
+if [ "$site" = 1 ]; then
+  (ROOT="$tree"; source "$here/scripts/lib.sh"; ROOT="$tree"; build_site release)
+  pkg="$tree/target/site-release/pkg"
+  printf '%-44s %s\n' "release site, file by file" "$pkg"
+  find "$pkg" -name '*.wasm' -printf '%s %p\n' | sort -rn | while read -r _ f; do
+    sizes "$(basename "$f" | cut -c1-44)" "$f"
+  done | head -12
+  printf '%-44s %d files\n' "(all)" "$(find "$pkg" -name '*.wasm' | wc -l)"
+  cargo build --quiet -p testkit --bin wharf-standins
+  (cd "$tree/end2end" && WHARF_BIN="$target/release/wharf" WHARF_SITE_ROOT="$tree/target/site-release" \
+    npx playwright test -c bench.config.ts first-load 2>&1 | sed -n '/RESULT/,/passed\|failed/p')
 fi

@@ -6,15 +6,15 @@ pub mod components;
 pub mod error;
 pub mod ids;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
-use leptos_router::SsrMode;
-use pages::{auth, not_found::NotFoundPage, projects, shell::Shell, users::UsersPage};
+use leptos_router::{path, Lazy, SsrMode};
+use pages::{not_found::NotFoundPage, shell::Shell};
 
 /// The Content-Security-Policy of a page whose inline scripts carry `nonce`: scripts only from
 /// this site or with the nonce (the hydration script), WebAssembly allowed, no framing.
@@ -65,23 +65,23 @@ pub fn App() -> impl IntoView {
         <Title text="Wharf"/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/setup") view=auth::SetupPage/>
-                <Route path=path!("/login") view=auth::SignInPage/>
+                <Route path=path!("/setup") view={Lazy::<routes::Setup>::new()}/>
+                <Route path=path!("/login") view={Lazy::<routes::SignIn>::new()}/>
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/executions") view=pages::executions::ExecutionsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/executions/:id") view=pages::executions::ExecutionDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/user-operations") view=pages::user_operations::UserOperationsPage/>
-                    <Route path=path!("/pipelines") view=pages::pipelines::PipelinesPage/>
-                    <Route path=path!("/pipelines/new") view=pages::pipelines::PipelineEditorPage/>
-                    <Route path=path!("/pipelines/:id") view=pages::pipelines::PipelineEditorPage/>
-                    <Route path=path!("/triggers/docker") view=pages::triggers::DockerTriggersPage/>
-                    <Route path=path!("/endpoints") view=pages::endpoints::EndpointsPage/>
-                    <Route path=path!("/variables") view=pages::variables::VariablesPage/>
-                    <Route path=path!("/projects") view=projects::ProjectsPage/>
-                    <Route path=path!("/projects/:id") view=projects::ProjectPage/>
-                    <Route path=path!("/users") view=UsersPage/>
-                    <Route path=path!("/tokens") view=pages::tokens::TokensPage/>
+                    <Route path=path!("/") view={Lazy::<routes::Home>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/executions") view={Lazy::<routes::Executions>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/executions/:id") view={Lazy::<routes::Execution>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/user-operations") view={Lazy::<routes::UserOperations>::new()}/>
+                    <Route path=path!("/pipelines") view={Lazy::<routes::Pipelines>::new()}/>
+                    <Route path=path!("/pipelines/new") view={Lazy::<routes::PipelineEditor>::new()}/>
+                    <Route path=path!("/pipelines/:id") view={Lazy::<routes::PipelineEditor>::new()}/>
+                    <Route path=path!("/triggers/docker") view={Lazy::<routes::DockerTriggers>::new()}/>
+                    <Route path=path!("/endpoints") view={Lazy::<routes::Endpoints>::new()}/>
+                    <Route path=path!("/variables") view={Lazy::<routes::Variables>::new()}/>
+                    <Route path=path!("/projects") view={Lazy::<routes::Projects>::new()}/>
+                    <Route path=path!("/projects/:id") view={Lazy::<routes::Project>::new()}/>
+                    <Route path=path!("/users") view={Lazy::<routes::Users>::new()}/>
+                    <Route path=path!("/tokens") view={Lazy::<routes::Tokens>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -51,3 +51,24 @@ test('an unknown address shows a 404 page', async ({ page }) => {
   await expect(page.getByTestId(ids.notFound)).toBeVisible();
   await screenshot(page, '17-not-found');
 });
+
+test('a page brings only its own code: the pipeline editor\'s arrives when it is opened, and it works', async ({ page }) => {
+  const wasm: string[] = [];
+  page.on('response', (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.endsWith('.wasm')) wasm.push(p);
+  });
+  await signIn(page, admin);
+  const loaded = new Set(wasm);
+  // the sign-in and Home pages came without the editor: opening it in place fetches its chunks
+  await page.getByTestId(ids.nav).getByRole('link', { name: 'Pipelines', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Pipelines', exact: true })).toBeVisible();
+  await page.getByTestId(ids.newPipeline).click();
+  await expect(page.getByRole('heading', { name: 'New pipeline' })).toBeVisible();
+  expect(wasm.filter((w) => !loaded.has(w)).length, `wasm fetched: ${wasm.join(', ')}`).toBeGreaterThan(0);
+  // and the code that arrived drives the page: the designer adds a stage
+  const board = page.getByTestId(ids.designerBoard);
+  const stages = await board.locator('.stage-column').count();
+  await board.getByRole('button', { name: '+ Add stage' }).click();
+  await expect(board.locator('.stage-column')).toHaveCount(stages + 1);
+});
