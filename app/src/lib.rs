@@ -5,10 +5,12 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod ids;
+pub mod load;
 pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};

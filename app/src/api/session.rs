@@ -17,6 +17,19 @@ pub struct SessionInfo {
     pub projects: Vec<ProjectSummary>,
     /// The project picked in the header's selector, if it is still visible to them.
     pub current_project: Option<i64>,
+    /// The user menu's badge: the first letters of their name's first two words, upper case
+    /// (worked out here: upper-casing any script takes Unicode's tables, which the browser's
+    /// WebAssembly then need not carry).
+    pub initials: String,
+}
+
+/// The first letters of `name`'s first two words, upper case.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
 }
 
 /// Where to go after signing in: only paths on this site, never another host.
@@ -37,6 +50,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
         .filter(|id| projects.iter().any(|p| p.id == *id))
         .or_else(|| projects.first().map(|p| p.id));
     Ok(SessionInfo {
+        initials: initials(&user.display_name),
         user,
         projects,
         current_project,
@@ -115,7 +129,16 @@ pub async fn select_project(project_id: i64) -> Result<(), AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{initials, safe_next};
+
+    #[test]
+    fn initials_are_the_first_two_words_first_letters_in_upper_case_in_any_script() {
+        assert_eq!(initials("Ada Lovelace King"), "AL");
+        assert_eq!(initials("  émile   zola "), "ÉZ");
+        assert_eq!(initials("ßtefan"), "SS");
+        assert_eq!(initials("ölçek"), "Ö");
+        assert_eq!(initials(""), "");
+    }
 
     #[test]
     fn next_only_leads_to_paths_on_this_site() {

@@ -28,7 +28,7 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn ProjectHome(project: ProjectSummary) -> impl IntoView {
     let id = project.id;
-    let data = Resource::new(move || id, get_dashboard);
+    let data = crate::load::load(move || id, get_dashboard);
     view! {
         <PageHeader title="Home"/>
         <p class="page-lead">{format!("Project {}: what ran, what came in, and what needs attention.", project.name)}</p>
@@ -139,7 +139,7 @@ fn FailingSection(failing: RwSignal<Vec<FailingWebhook>>) -> impl IntoView {
 #[component]
 fn Counts(label: &'static str, counts: RwSignal<StatusCounts>, project: i64) -> impl IntoView {
     view! {
-        <section class="card counts" aria-label=format!("Executions, {}", label.to_lowercase())>
+        <section class="card counts" aria-label=format!("Executions, {}", label.to_ascii_lowercase())>
             <h2>{label}</h2>
             <p class="count-total">
                 <span class="count-number">{move || counts.with(StatusCounts::total)}</span>

@@ -41,7 +41,7 @@ fn is_admin() -> Signal<bool> {
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
-    let projects = Resource::new(move || create.version().get(), |_| list_projects());
+    let projects = crate::load::load(move || create.version().get(), |_| list_projects());
     let admin = is_admin();
     let shell = use_shell();
     // a new project shows in the header's selector at once
@@ -141,7 +141,7 @@ fn ProjectTable(list: Vec<domain::views::ProjectSummary>) -> impl IntoView {
                         <td class="muted">{p.description}</td>
                         <td><span class=format!("role role-{}", p.my_role.as_str())>{p.my_role.label()}</span></td>
                         <td class="num">{p.member_count}</td>
-                        <td><time datetime=p.created_at.to_rfc3339()>{p.created_at.format("%Y-%m-%d").to_string()}</time></td>
+                        <td><time datetime=p.created_at.to_rfc3339()>{crate::time::date(p.created_at)}</time></td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -159,7 +159,7 @@ pub fn ProjectPage() -> impl IntoView {
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let delete = ServerAction::<DeleteProject>::new();
-    let project = Resource::new(
+    let project = crate::load::load(
         move || {
             (
                 id(),
@@ -228,7 +228,7 @@ fn ProjectView(
         </PageHeader>
         {(!manage).then(|| view! {
             <p class="notice" data-testid=ids::READ_ONLY_NOTICE>
-                {format!("You are a {} of this project: you can see it but only its administrators can change it.", p.my_role.label().to_lowercase())}
+                {format!("You are a {} of this project: you can see it but only its administrators can change it.", p.my_role.label().to_ascii_lowercase())}
             </p>
         })}
         <SettingsSection p=p.clone() manage update/>

@@ -14,7 +14,7 @@ use leptos_router::hooks::use_location;
 #[derive(Clone, Copy)]
 pub struct ShellContext {
     /// The signed-in user, their projects and the selected project.
-    pub info: Resource<Result<SessionInfo, AppError>>,
+    pub info: crate::load::Loaded<Result<SessionInfo, AppError>>,
     /// The project picked in the selector (follows the session, changes without a reload).
     pub project: RwSignal<Option<i64>>,
 }
@@ -96,14 +96,7 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
     let open = RwSignal::new(false);
     let dialog = use_context::<TokenDialog>();
     let sign_out = ServerAction::<SignOut>::new();
-    let initials: String = info
-        .user
-        .display_name
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase();
+    let initials = info.initials.clone();
     view! {
         <div class="user-menu" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
             <button
@@ -145,10 +138,18 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
     }
 }
 
+/// The Generate Token dialog, shown while `open`. Its code arrives when it is first opened
+/// (a chunk of its own, like a page's): every signed-in page has the shell, and few of their
+/// visits generate a token.
+#[lazy]
+fn token_dialog_view(open: RwSignal<bool>) -> AnyView {
+    view! { <crate::pages::tokens::GenerateTokenDialog open/> }.into_any()
+}
+
 /// The frame around every signed-in page.
 #[component]
 pub fn Shell() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_session_info());
+    let info = crate::load::load(|| (), |_| get_session_info());
     let project = RwSignal::new(None);
     provide_context(ShellContext { info, project });
     let token_dialog = RwSignal::new(false);
@@ -212,7 +213,11 @@ pub fn Shell() -> impl IntoView {
                 <main class="app-main" id="main">
                     <Outlet/>
                 </main>
-                <crate::pages::tokens::GenerateTokenDialog open=token_dialog/>
+                {move || token_dialog.get().then(|| view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move { token_dialog_view(token_dialog).await })}
+                    </Suspense>
+                })}
             </div>
         </div>
     }

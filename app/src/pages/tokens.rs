@@ -119,7 +119,7 @@ fn IssuedTokenView(issued: IssuedToken, close: Callback<()>) -> impl IntoView {
         </div>
         <p class="hint" role="status">
             {move || if copied.get() { "Copied to the clipboard. ".to_owned() } else { String::new() }}
-            {format!("Valid until {}.", issued.row.expires_at.format("%Y-%m-%d"))}
+            {format!("Valid until {}.", crate::time::date(issued.row.expires_at))}
         </p>
         <section class="create-variable">
             <h3>"Create Variable"</h3>
@@ -164,11 +164,11 @@ pub fn TokensPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeToken>::new();
     let error = action_error(revoke.value());
     let dialog_open = use_context::<crate::pages::shell::TokenDialog>();
-    let list = Resource::new(
+    let list = crate::load::load(
         move || (revoke.version().get(), dialog_open.map(|d| d.0.get())),
         |_| list_my_tokens(),
     );
-    let date = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d %H:%M").to_string();
+    let date = crate::time::minute;
     view! {
         <Title text="My tokens · Wharf"/>
         <PageHeader title="My tokens">

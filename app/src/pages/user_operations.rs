@@ -12,7 +12,7 @@ use leptos_meta::Title;
 #[component]
 pub fn UserOperationsPage() -> impl IntoView {
     let answer = ServerAction::<AnswerUserOperation>::new();
-    let list = Resource::new(move || answer.version().get(), |_| list_user_operations());
+    let list = crate::load::load(move || answer.version().get(), |_| list_user_operations());
     let error = action_error(answer.value());
     let done = Signal::derive(move || answer.value().get().and_then(|r| r.ok()));
     view! {
@@ -21,7 +21,7 @@ pub fn UserOperationsPage() -> impl IntoView {
         <p class="page-lead">"Approvals that running pipelines wait for, where you are an approver. The execution waits until one approver answers or the request expires."</p>
         {move || done.get().map(|o| view! {
             <p class="notice success" role="status">
-                {format!("{} #{} › {}.{}: {}", o.pipeline_name, o.run_index, o.stage, o.task, o.status.as_str().to_lowercase())}
+                {format!("{} #{} › {}.{}: {}", o.pipeline_name, o.run_index, o.stage, o.task, o.status.as_str().to_ascii_lowercase())}
             </p>
         })}
         <FormError error/>
@@ -65,8 +65,8 @@ fn Operation(o: UserOperationRow, answer: ServerAction<AnswerUserOperation>) -> 
             </p>
             {(!o.description.is_empty()).then(|| view! { <p>{o.description.clone()}</p> })}
             <dl class="facts">
-                <dt>"Requested"</dt><dd><time datetime=o.created_at.to_rfc3339()>{o.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</time></dd>
-                <dt>"Expires"</dt><dd><time datetime=o.expires_at.to_rfc3339()>{o.expires_at.format("%Y-%m-%d %H:%M UTC").to_string()}</time></dd>
+                <dt>"Requested"</dt><dd><time datetime=o.created_at.to_rfc3339()>{crate::time::minute_utc(o.created_at)}</time></dd>
+                <dt>"Expires"</dt><dd><time datetime=o.expires_at.to_rfc3339()>{crate::time::minute_utc(o.expires_at)}</time></dd>
                 <dt>"Approvers"</dt><dd>{o.approvers.join(", ")}</dd>
             </dl>
             <label for=field.clone()>"Comment"</label>

@@ -23,7 +23,7 @@ pub fn UsersPage() -> impl IntoView {
             .get()
             .or_else(|| action_error(disable.value()).get())
     });
-    let users = Resource::new(
+    let users = crate::load::load(
         move || (create.version().get(), disable.version().get()),
         |_| list_users(),
     );
@@ -112,7 +112,7 @@ fn UserRowView(
                     {if disabled { "Disabled" } else { "Active" }}
                 </span>
             </td>
-            <td><time datetime=u.created_at.to_rfc3339()>{u.created_at.format("%Y-%m-%d").to_string()}</time></td>
+            <td><time datetime=u.created_at.to_rfc3339()>{crate::time::date(u.created_at)}</time></td>
             <td class="actions">
                 <button type="button" class="link-button" aria-expanded=move || show_reset.get().to_string() on:click=move |_| show_reset.update(|s| *s = !*s)>
                     "Reset password"

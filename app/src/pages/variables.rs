@@ -68,7 +68,7 @@ fn ProjectVariables(project: ProjectSummary) -> impl IntoView {
     let update = ServerAction::<UpdateVariable>::new();
     let delete = ServerAction::<DeleteVariable>::new();
     let project_id = project.id;
-    let list = Resource::new(
+    let list = crate::load::load(
         move || {
             (
                 project_id,
@@ -247,7 +247,7 @@ fn VariableRowView(
     let confirming = RwSignal::new(false);
     let variable_id = v.id;
     let row = StoredValue::new(v.clone());
-    let kind_class = format!("kind kind-{}", v.kind.as_str().to_lowercase());
+    let kind_class = format!("kind kind-{}", v.kind.as_str().to_ascii_lowercase());
     view! {
         <tr>
             <td><code>{v.name.clone()}</code></td>
@@ -259,7 +259,7 @@ fn VariableRowView(
                 }}
             </td>
             <td class="muted">{v.description.clone()}</td>
-            <td><time datetime=v.updated_at.to_rfc3339()>{v.updated_at.format("%Y-%m-%d %H:%M").to_string()}</time></td>
+            <td><time datetime=v.updated_at.to_rfc3339()>{crate::time::minute(v.updated_at)}</time></td>
             {can_use.then(|| view! {
                 <td class="actions">
                     {may_change.then(|| view! {

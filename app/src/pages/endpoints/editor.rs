@@ -128,7 +128,7 @@ impl Saved {
 
 /// Whether `url` is an https address, as typed (spaces and case aside).
 fn is_https(url: &str) -> bool {
-    url.trim().to_lowercase().starts_with("https://")
+    url.trim().to_ascii_lowercase().starts_with("https://")
 }
 
 fn https(f: Fields) -> bool {
@@ -310,7 +310,13 @@ fn UrlField(
     error: Signal<Option<AppError>>,
     review: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let plain_http = move || f.url.get().trim().to_lowercase().starts_with("http://");
+    let plain_http = move || {
+        f.url
+            .get()
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("http://")
+    };
     view! {
         <label for="endpoint-url">{move || if f.kubernetes() { "API server URL" } else { "Repository URL" }}</label>
         <div>

@@ -38,7 +38,7 @@ const FIELDS: &[&str] = &[
 ];
 
 fn time(at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    view! { <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time> }
+    view! { <time datetime=at.to_rfc3339()>{crate::time::second_utc(at)}</time> }
 }
 
 /// A button that takes the focus when it appears (dialogs open on their main action).
@@ -73,7 +73,7 @@ fn ProjectEndpoints(project: ProjectSummary) -> impl IntoView {
     let page = RwSignal::new(1u64);
     // None: closed; Some(None): New Endpoint; Some(Some(row)): Edit
     let editor: RwSignal<Option<Option<EndpointRow>>> = RwSignal::new(None);
-    let list = Resource::new(
+    let list = crate::load::load(
         move || {
             (
                 project_id,

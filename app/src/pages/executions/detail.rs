@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 pub fn ExecutionDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok())));
-    let data = Resource::new(
+    let data = crate::load::load(
         move || id.get(),
         |id| async move {
             match id {

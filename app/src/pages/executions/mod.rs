@@ -61,13 +61,13 @@ fn ago(now: i64, t: DateTime<Utc>) -> String {
         10..=59 => format!("{s} s ago"),
         60..=3599 => format!("{} min ago", s / 60),
         3600..=86_399 => format!("{} h ago", s / 3600),
-        _ => t.format("%Y-%m-%d").to_string(),
+        _ => crate::time::date(t),
     }
 }
 
 /// A time in full, in UTC.
 pub(crate) fn exact(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    crate::time::second_utc(t)
 }
 
 fn span(now: i64, started: Option<DateTime<Utc>>, ended: Option<DateTime<Utc>>) -> String {
@@ -92,7 +92,7 @@ fn message_class(s: RunStatus) -> &'static str {
 }
 
 fn lower(s: RunStatus) -> String {
-    s.as_str().to_lowercase()
+    s.as_str().to_ascii_lowercase()
 }
 
 /// A status badge.
@@ -241,7 +241,7 @@ fn list_href(f: &ExecutionFilter, before: Option<i64>) -> String {
 pub fn ExecutionsPage() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(filter_from));
-    let page = Resource::new(move || filter.get(), list_executions);
+    let page = crate::load::load(move || filter.get(), list_executions);
     view! {
         <Title text="Executions · Wharf"/>
         <PageHeader title="Executions"/>
@@ -262,7 +262,7 @@ pub fn ExecutionsPage() -> impl IntoView {
 fn Filters(filter: Memo<ExecutionFilter>) -> impl IntoView {
     let shell = use_shell();
     // the chosen project's pipelines (a GET form: pick the project, Apply, then the pipeline)
-    let pipelines = Resource::new(
+    let pipelines = crate::load::load(
         move || filter.with(|f| f.project),
         |project| async move {
             match project {

@@ -24,7 +24,7 @@ pub(super) enum Tab {
 #[component]
 pub(super) fn Editor(project: ProjectSummary, pipeline_id: Option<i64>) -> impl IntoView {
     let project_id = project.id;
-    let loaded = Resource::new(
+    let loaded = crate::load::load(
         move || (project_id, pipeline_id),
         |(p, id)| async move {
             match id {
@@ -59,7 +59,7 @@ pub(super) fn RecentExecutions(project_id: i64, pipeline: i64) -> impl IntoView 
         ..ExecutionFilter::default()
     };
     let filter = StoredValue::new(filter);
-    let page = Resource::new(move || filter.get_value(), crate::api::list_executions);
+    let page = crate::load::load(move || filter.get_value(), crate::api::list_executions);
     view! {
         <section class="recent-executions" aria-labelledby="recent-executions" data-testid=ids::PIPELINE_EXECUTIONS>
             <div class="section-header">

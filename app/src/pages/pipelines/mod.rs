@@ -106,7 +106,7 @@ fn ProjectPipelines(project: ProjectSummary) -> impl IntoView {
     let delete = ServerAction::<DeletePipeline>::new();
     let import = ServerAction::<SavePipeline>::new();
     let run = ServerAction::<RunPipeline>::new();
-    let list = Resource::new(
+    let list = crate::load::load(
         move || {
             (
                 project_id,
@@ -210,7 +210,7 @@ fn PipelineRowView(
                 {match p.last_execution {
                     Some((index, status, at)) => view! {
                         <span>"#" {index} " "</span>{status_badge(status)}
-                        <div class="muted"><time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M").to_string()}</time></div>
+                        <div class="muted"><time datetime=at.to_rfc3339()>{crate::time::minute(at)}</time></div>
                     }.into_any(),
                     None => view! { <span class="muted">"Never run"</span> }.into_any(),
                 }}
@@ -347,7 +347,7 @@ fn ExportDialog(
     name: String,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
-    let yaml = Resource::new(
+    let yaml = crate::load::load(
         move || (project_id, pipeline_id),
         |(p, i)| get_pipeline(p, i),
     );

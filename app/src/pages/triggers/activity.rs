@@ -23,7 +23,7 @@ pub(super) fn Activity(project_id: i64, can_use: bool, tab: RwSignal<Tab>) -> im
             on_cleanup(move || handle.clear());
         }
     }
-    let page = Resource::new(
+    let page = crate::load::load(
         move || {
             (
                 webhook.get(),
@@ -94,7 +94,7 @@ fn ActivityFilters(
     text: RwSignal<String>,
     reset: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let cards = Resource::new(move || project_id, list_webhooks);
+    let cards = crate::load::load(move || project_id, list_webhooks);
     view! {
         <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
             <label for="activity-webhook">"Webhook"</label>
@@ -139,7 +139,7 @@ pub(super) fn ActivityRowView(r: ActivityRow, open: RwSignal<Option<i64>>) -> im
     let execution = match (r.execution_id, r.execution_index) {
         (Some(e), Some(i)) => {
             let s = r.execution_status.unwrap_or(RunStatus::Queued);
-            let class = format!("status status-{}", s.as_str().to_lowercase());
+            let class = format!("status status-{}", s.as_str().to_ascii_lowercase());
             view! {
                 <a href=format!("/executions/{e}")>{format!("#{i}")}</a> " " <span class=class>{s.as_str()}</span>
             }
@@ -162,7 +162,7 @@ pub(super) fn ActivityRowView(r: ActivityRow, open: RwSignal<Option<i64>>) -> im
             <td>
                 {activity_badge(r.status)} " " {r.message}
                 {r.resubmitted_by.map(|w| view! { <div class="muted small">{format!("Resubmitted by {w}")}</div> })}
-                {r.callback_state.map(|s| view! { <div class="muted small">{format!("Callback {}: {}", s.as_str().to_lowercase(), r.callback_message.unwrap_or_default())}</div> })}
+                {r.callback_state.map(|s| view! { <div class="muted small">{format!("Callback {}: {}", s.as_str().to_ascii_lowercase(), r.callback_message.unwrap_or_default())}</div> })}
             </td>
         </tr>
     }
@@ -176,7 +176,7 @@ pub(super) fn ActivityDetailDialog(
     resubmit: ServerAction<ResubmitActivity>,
     on_close: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let detail = Resource::new(move || activity_id, move |id| get_activity(project_id, id));
+    let detail = crate::load::load(move || activity_id, move |id| get_activity(project_id, id));
     let close = on_close.clone();
     view! {
         <Dialog title=format!("Docker event #{activity_id}") on_close=move || close() wide=true testid=ids::ACTIVITY_DETAIL>

@@ -68,11 +68,11 @@ pub(super) fn WebhookEditor(
     let generating = RwSignal::new(false);
     let endpoint_save = ServerAction::<SaveEndpoint>::new();
     let creating_endpoint = RwSignal::new(false);
-    let endpoints = Resource::new(
+    let endpoints = crate::load::load(
         move || endpoint_save.version().get(),
         move |_| list_endpoints(project_id, 1),
     );
-    let pipelines = Resource::new(|| (), move |_| list_pipelines(project_id));
+    let pipelines = crate::load::load(|| (), move |_| list_pipelines(project_id));
     let error = action_error(save.value());
     let close = on_close.clone();
     Effect::new(move |_| {
@@ -165,7 +165,7 @@ fn Switches(enabled: RwSignal<bool>, send_result: RwSignal<bool>) -> impl IntoVi
 #[component]
 fn RegistryPicker(
     endpoint: RwSignal<Option<i64>>,
-    endpoints: Resource<Result<domain::endpoints::EndpointPage, AppError>>,
+    endpoints: crate::load::Loaded<Result<domain::endpoints::EndpointPage, AppError>>,
     endpoint_save: ServerAction<SaveEndpoint>,
     creating_endpoint: RwSignal<bool>,
     error: Signal<Option<AppError>>,
@@ -214,7 +214,7 @@ fn RegistryPicker(
 fn PipelinePicker(
     pipeline: RwSignal<Option<i64>>,
     input: RwSignal<BTreeMap<String, String>>,
-    pipelines: Resource<Result<Vec<PipelineRow>, AppError>>,
+    pipelines: crate::load::Loaded<Result<Vec<PipelineRow>, AppError>>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     view! {

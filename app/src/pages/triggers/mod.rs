@@ -89,7 +89,7 @@ fn ProjectDocker(project: ProjectSummary) -> impl IntoView {
 pub(crate) fn activity_badge(s: ActivityStatus) -> impl IntoView {
     let class = format!(
         "status activity-{}",
-        s.as_str().to_lowercase().replace('_', "-")
+        s.as_str().to_ascii_lowercase().replace('_', "-")
     );
     view! { <span class=class>{s.label()}</span> }
 }
@@ -112,7 +112,7 @@ fn Webhooks(project: ProjectSummary, can_use: bool, administrator: bool) -> impl
     let save = ServerAction::<SaveWebhook>::new();
     let act = ServerAction::<WebhookAction>::new();
     let delete = ServerAction::<DeleteWebhook>::new();
-    let list = Resource::new(
+    let list = crate::load::load(
         move || {
             (
                 project_id,
