@@ -22,3 +22,13 @@ pub fn hydrate() {
         }
     });
 }
+
+/// Room for the splitter (`cargo leptos build --split`) in the read-only data segment. The
+/// splitter regroups the segment's constants by the module that uses them, each page's chunk
+/// carrying its own, and the regrouping adds alignment padding; when the regrouped segment
+/// would be longer than the linker's, it gives up and puts every constant in the main module
+/// (it did, by 126 bytes: every page's text and tables in the first download). These bytes
+/// keep the linker's segment longer than that: kept by the linker (`#[used]`), used by no
+/// code, so the splitter puts them in no module and no browser downloads them.
+#[used]
+static SPLIT_ROOM: [u8; 4096] = [0x5a; 4096];
