@@ -251,7 +251,8 @@ pub fn ExecutionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    Ok(p) => view! { <LiveList page=p filter=filter.get_untracked()/> }.into_any(),
+                    // the page may have been left while the list loaded (its filter then gone)
+                    Ok(p) => view! { <LiveList page=p filter=filter.try_get_untracked().unwrap_or_default()/> }.into_any(),
                 }
             })}
         </Transition>
