@@ -87,9 +87,10 @@ if [ "$site" = 1 ]; then
   (ROOT="$tree"; source "$here/scripts/lib.sh"; ROOT="$tree"; build_site release)
   pkg="$tree/target/site-release/pkg"
   printf '%-44s %s\n' "release site, file by file" "$pkg"
-  find "$pkg" -name '*.wasm' -printf '%s %p\n' | sort -rn | while read -r _ f; do
+  # sed, not head: it reads to the end, so nothing upstream dies of a closed pipe (pipefail)
+  find "$pkg" -name '*.wasm' -printf '%s %p\n' | sort -rn | sed -n '1,12p' | while read -r _ f; do
     sizes "$(basename "$f" | cut -c1-44)" "$f"
-  done | head -12
+  done
   printf '%-44s %d files\n' "(all)" "$(find "$pkg" -name '*.wasm' | wc -l)"
   cargo build --quiet -p testkit --bin wharf-standins
   (cd "$tree/end2end" && WHARF_BIN="$target/release/wharf" WHARF_SITE_ROOT="$tree/target/site-release" \
