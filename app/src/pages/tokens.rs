@@ -168,7 +168,6 @@ pub fn TokensPage() -> impl IntoView {
         move || (revoke.version().get(), dialog_open.map(|d| d.0.get())),
         |_| list_my_tokens(),
     );
-    let date = crate::time::minute;
     view! {
         <Title text="My tokens · Wharf"/>
         <PageHeader title="My tokens">
@@ -203,9 +202,9 @@ pub fn TokensPage() -> impl IntoView {
                                     view! {
                                         <tr>
                                             <td>{t.name.clone()}</td>
-                                            <td>{date(t.created_at)}</td>
-                                            <td>{date(t.expires_at)}</td>
-                                            <td>{t.last_used_at.map(date).unwrap_or_else(|| "never".to_owned())}</td>
+                                            <td>{crate::time::minute(t.created_at)}</td>
+                                            <td>{crate::time::minute(t.expires_at)}</td>
+                                            <td>{t.last_used_at.map(crate::time::minute).unwrap_or_else(|| "never".to_owned())}</td>
                                             <td><span class=class>{label}</span></td>
                                             <td class="actions">
                                                 {(t.status == TokenStatus::Active).then(|| view! {
