@@ -25,8 +25,14 @@ impl<T: DeserializeOwned> Decoder<T> for Json {
     type Encoded = str;
 
     fn decode(val: &str) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(val.as_bytes())
+        from_json(val)
     }
+}
+
+/// JSON text as `T`, read by the same code as a page's data ([`Json`]): every JSON the
+/// browser reads (live events, a task's input) goes through here.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_slice(text.as_bytes())
 }
 
 /// A page's data: what [`load`] returns.

@@ -3,6 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod filter;
+pub use filter::{ExecutionFilter, ExecutionsPage};
+
 /// The status of an execution, a stage or a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -453,50 +456,6 @@ impl QueueWait {
             QueueWait::Workers { .. } => "Starting: a worker is free".to_owned(),
         }
     }
-}
-
-/// Which executions a list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExecutionFilter {
-    /// One project.
-    pub project: Option<i64>,
-    /// One pipeline.
-    pub pipeline: Option<i64>,
-    /// One status.
-    pub status: Option<RunStatus>,
-    /// Text in the pipeline's name, the comments or the message.
-    pub text: String,
-    /// Executions older than this id (keyset pagination).
-    pub before: Option<i64>,
-}
-
-impl ExecutionFilter {
-    /// Whether an execution belongs in a list with this filter (ignoring `before`).
-    pub fn admits(&self, e: &ExecutionSummary) -> bool {
-        let text = self.text.trim().to_lowercase();
-        self.project.is_none_or(|p| p == e.project_id)
-            && self.pipeline.is_none_or(|p| p == e.row.pipeline_id)
-            && self.status.is_none_or(|s| s == e.row.status)
-            && (text.is_empty()
-                || [&e.row.pipeline_name, &e.row.comments, &e.started_by]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(&text))
-                || e.row
-                    .message
-                    .as_deref()
-                    .is_some_and(|m| m.to_lowercase().contains(&text)))
-    }
-}
-
-/// A page of executions, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExecutionsPage {
-    /// The executions.
-    pub rows: Vec<ExecutionSummary>,
-    /// The `before` of the next (older) page, if there is one.
-    pub next_before: Option<i64>,
-    /// The change feed's version when the page was read: the live stream resumes after it.
-    pub version: i64,
 }
 
 /// Duration in words, `1h 02m`, `3m 05s`, `12s`.

@@ -389,7 +389,7 @@ pub(super) fn encode(s: &str) -> String {
 /// readable), anything else as JSON.
 pub(super) fn input_rows(text: &str) -> Vec<(String, String)> {
     use serde_json::Value;
-    match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+    match crate::load::from_json::<serde_json::Map<String, Value>>(text) {
         Ok(m) => m
             .into_iter()
             .map(|(k, v)| {
@@ -407,7 +407,7 @@ pub(super) fn input_rows(text: &str) -> Vec<(String, String)> {
 /// Pretty-prints JSON text (as it is, when it is not JSON); the same on the server and in the
 /// browser, so hydration finds what the server rendered.
 pub(super) fn serde_json_pretty(s: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(s)
+    crate::load::from_json::<serde_json::Value>(s)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| s.to_owned())
@@ -425,7 +425,7 @@ pub(super) fn follow_log(url: String, lines: RwSignal<Vec<String>>, ended: RwSig
         let on_line =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
                 if let Some(text) = ev.data().as_string() {
-                    if let Ok(line) = serde_json::from_str::<String>(&text) {
+                    if let Ok(line) = crate::load::from_json::<String>(&text) {
                         lines.update(|l| l.push(line));
                     }
                 }

@@ -150,7 +150,7 @@ fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: 
         let on_message =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
                 if let Some(text) = ev.data().as_string() {
-                    if let Ok(e) = serde_json::from_str::<ExecutionSummary>(&text) {
+                    if let Ok(e) = crate::load::from_json::<ExecutionSummary>(&text) {
                         on_execution(e);
                     }
                 }
