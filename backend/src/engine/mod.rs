@@ -111,15 +111,21 @@ impl Engine {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) {
         let stop = tokio::sync::watch::channel(false);
-        let mut handles = Vec::new();
+        // a new or resumed execution wakes one idle worker at once (no polling delay); waking
+        // them all had every idle worker race for the one claim and the write lock
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let mut handles = vec![tokio::spawn(wake_workers(
+            self.backend.events.subscribe(),
+            wake.clone(),
+            stop.1.clone(),
+        ))];
         for i in 0..workers.max(1) {
             // each worker holds leases under its own name, so one worker's heartbeat or
             // release never touches another worker's execution
             let mut engine = self.clone();
             engine.owner = format!("{}/worker-{i}", self.owner);
             let mut rx = stop.1.clone();
-            // a new or resumed execution wakes idle workers at once (no polling delay)
-            let mut events = self.backend.events.subscribe();
+            let wake = wake.clone();
             handles.push(tokio::spawn(async move {
                 loop {
                     if *rx.borrow() {
@@ -133,32 +139,10 @@ impl Engine {
                         }
                     };
                     if !worked {
-                        let wake = async {
-                            loop {
-                                match events.recv().await {
-                                    Ok(e)
-                                        if e.stage.is_none()
-                                            && matches!(
-                                                e.status,
-                                                RunStatus::Queued | RunStatus::Running
-                                            ) =>
-                                    {
-                                        return
-                                    }
-                                    Ok(_) => {}
-                                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                                        return
-                                    }
-                                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                                        std::future::pending::<()>().await
-                                    }
-                                }
-                            }
-                        };
                         tokio::select! {
                             _ = tokio::time::sleep(idle) => {}
                             _ = rx.changed() => {}
-                            _ = wake => {}
+                            _ = wake.notified() => {}
                         }
                     }
                 }
@@ -168,6 +152,30 @@ impl Engine {
         let _ = stop.0.send(true);
         for h in handles {
             let _ = h.await;
+        }
+    }
+}
+
+/// Wakes one idle worker for each execution that became QUEUED or RUNNING (a new run, a
+/// resume, an answered approval); all of them when events were missed. A wake with no worker
+/// idle is kept for the next worker that finishes.
+async fn wake_workers(
+    mut events: tokio::sync::broadcast::Receiver<crate::platform::events::ExecutionEvent>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            r = events.recv() => match r {
+                Ok(e) if e.stage.is_none() && matches!(e.status, RunStatus::Queued | RunStatus::Running) => {
+                    wake.notify_one();
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => wake.notify_waiters(),
+                Err(RecvError::Closed) => return,
+            },
         }
     }
 }

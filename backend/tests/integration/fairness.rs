@@ -325,3 +325,42 @@ async fn two_hundred_edits_while_four_workers_run_pipelines_meet_no_busy_error()
     workers.await.unwrap();
     assert!(busy.is_empty(), "{} errors: {busy:?}", busy.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_new_run_wakes_an_idle_worker_without_waiting_for_the_poll() {
+    let w = crate::support::world().await;
+    let engine = Engine::new(w.backend.clone(), "wake", Duration::from_secs(30)).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // an idle worker would look again only after an hour: only the wake can start these runs
+    let workers = tokio::spawn(engine.run(3, Duration::from_secs(3600), async move {
+        let _ = stopped.await;
+    }));
+    // the workers' first look (at start) finds nothing; they are idle from then on
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let p = pipelines::create(&w.backend, w.root, w.project, &quick(&format!("wake-{i}")))
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    for round in 0..2 {
+        let began = Instant::now();
+        let mut runs = Vec::new();
+        for p in &ids {
+            runs.push(start(&w, w.project, *p).await);
+        }
+        for r in runs {
+            while status(&w, r).await != RunStatus::Completed {
+                assert!(
+                    began.elapsed() < Duration::from_secs(10),
+                    "round {round}: run {r} did not complete; it is {:?}",
+                    status(&w, r).await
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    let _ = stop.send(());
+    workers.await.unwrap();
+}

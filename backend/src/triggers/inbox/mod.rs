@@ -40,8 +40,9 @@ pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
 pub const MAX_EXECUTIONS_PER_DELIVERY: usize = 100;
 /// Most Activity rows one multi-row insert takes (23 values each).
 const ROWS_PER_INSERT: usize = 500;
-/// After a lone delivery's commit, the processor waits until the writer has been quiet this
-/// long (deliveries arriving one by one start their executions within milliseconds).
+/// When more deliveries wait to be written after a small commit, the processor waits until
+/// the writer has been quiet this long (with none waiting it goes at once: a lone delivery's
+/// execution starts without delay).
 const WRITER_QUIET: std::time::Duration = std::time::Duration::from_millis(3);
 /// A commit of at least this many deliveries means a burst is on ...
 const BURST_BATCH: usize = 4;

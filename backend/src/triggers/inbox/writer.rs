@@ -31,6 +31,8 @@ pub struct Gate {
     logged: AtomicU64,
     /// Until when (microseconds since `epoch`) the processor goes without waiting.
     slice_until: AtomicU64,
+    /// Deliveries handed to the writer and not yet written.
+    waiting: AtomicUsize,
 }
 
 impl Default for Gate {
@@ -42,6 +44,7 @@ impl Default for Gate {
             last_batch: AtomicUsize::new(0),
             logged: AtomicU64::new(0),
             slice_until: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
         }
     }
 }
@@ -64,7 +67,26 @@ impl Gate {
         self.lock.blocking_lock()
     }
 
+    /// A delivery was handed to the writer (`true`), or could not be (`false`: the count is
+    /// taken back).
+    fn queued(&self, handed: bool) {
+        if handed {
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.left(1);
+        }
+    }
+
+    fn left(&self, deliveries: usize) {
+        let _ = self
+            .waiting
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some(w.saturating_sub(deliveries))
+            });
+    }
+
     pub(super) fn wrote(&self, deliveries: usize) {
+        self.left(deliveries);
         self.processed(deliveries);
         self.last_batch.store(deliveries, Ordering::Relaxed);
         self.last_write.store(self.now_micros(), Ordering::Relaxed);
@@ -83,6 +105,13 @@ impl Gate {
         self.logged.load(Ordering::Relaxed)
     }
 
+    /// Whether the processor can go without waiting: no delivery waits to be written and the
+    /// last commit was no burst's. A lone delivery's execution then starts at once.
+    fn writer_idle(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) == 0
+            && self.last_batch.load(Ordering::Relaxed) < BURST_BATCH
+    }
+
     /// How long the writer must have been quiet for the processor to go now.
     fn quiet(&self) -> u64 {
         if self.last_batch.load(Ordering::Relaxed) >= BURST_BATCH {
@@ -98,7 +127,7 @@ impl Gate {
             loop {
                 let now = self.now_micros();
                 let since_write = now.saturating_sub(self.last_write.load(Ordering::Relaxed));
-                if since_write >= self.quiet() {
+                if since_write >= self.quiet() || self.writer_idle() {
                     break;
                 }
                 if now.saturating_sub(begun) >= micros(PROCESSOR_MAX_WAIT) {
@@ -172,10 +201,12 @@ impl Inbox {
             received_at: backend.clock.now(),
             reply,
         };
-        self.tx
-            .send(pending)
-            .await
-            .map_err(|_| Error::Internal("the inbox writer has stopped".to_owned()))?;
+        let gate = &backend.inbox_gate;
+        gate.queued(true);
+        if self.tx.send(pending).await.is_err() {
+            gate.queued(false);
+            return Err(Error::Internal("the inbox writer has stopped".to_owned()));
+        }
         answer
             .await
             .map_err(|_| Error::Internal("the inbox writer has stopped".to_owned()))?
@@ -250,6 +281,30 @@ async fn write_rows(backend: &Backend, rows: &[Pending]) -> std::result::Result<
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn the_processor_goes_at_once_when_nothing_waits_to_be_written() {
+        let gate = Gate::default();
+        gate.wrote(1);
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        assert!(t.elapsed() < WRITER_QUIET, "{:?}", t.elapsed());
+
+        // a delivery handed to the writer and not yet written: the writer goes first
+        gate.queued(true);
+        gate.wrote(1);
+        gate.queued(true);
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        assert!(t.elapsed() >= WRITER_QUIET, "{:?}", t.elapsed());
+        gate.wrote(1);
+
+        // after a burst's commit it waits for the burst to pause, queue or not
+        gate.wrote(BURST_BATCH);
+        let t = Instant::now();
+        drop(gate.processor_turn().await);
+        assert!(t.elapsed() >= BURST_QUIET, "{:?}", t.elapsed());
+    }
 
     #[tokio::test]
     async fn the_processor_waits_out_a_burst_but_is_never_starved() {
