@@ -19,7 +19,7 @@ bin="${WHARF_BIN:-$ROOT/target/release/wharf}"
 [ -x "$bin" ] || die "build the release first: cargo build --release -p server --bin wharf"
 work="$(mktemp -d)"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work" "${data:-}"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work" "${data:-}"' EXIT
 export BODY_FILE="$ROOT/testkit/fixtures/docker_hub_example.json"
 cat > "$work/post.lua" <<'LUA'
 local f = io.open(os.getenv("BODY_FILE"), "rb")

@@ -13,7 +13,7 @@ bin="$ROOT/target/release/wharf"
 [ -x "$bin" ] || die "build the release first: cargo build --release -p server --bin wharf"
 port=3979
 data="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 WHARF_DATA_DIR="$data" WHARF_LISTEN="127.0.0.1:$port" WHARF_SITE_ROOT="$ROOT/target/site-release" WHARF_LOG=warn \
   WHARF_WORKERS=4 WHARF_ADMIN_EMAIL=soak@example.com WHARF_ADMIN_PASSWORD='soak password 2026' "$bin" \
   2> "$data/wharf.log" &

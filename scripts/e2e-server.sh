@@ -24,7 +24,9 @@ flag="$root/target/e2e-wharf.restart"
 rm -f "$flag"
 stopping=""
 pid=""
-trap 'stopping=1; kill "$pid" "$spid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data" "$pidfile" "$flag"' EXIT INT TERM
+# (errexit holds inside the trap: the kill of a process already gone, and the wait for one
+# killed by a signal, fail; without `|| true` the trap ended there and left $data behind)
+trap 'stopping=1; kill "$pid" "$spid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data" "$pidfile" "$flag"' EXIT INT TERM
 while :; do
   "${WHARF_BIN:-$root/target/debug/wharf}" &
   pid=$!

@@ -19,7 +19,7 @@ bin="$ROOT/target/debug/wharf"
 cargo build --quiet -p server --bin wharf
 data="$(mktemp -d)"
 pid=""
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 password='schemathesis password 2026'
 WHARF_DATA_DIR="$data" WHARF_LISTEN="127.0.0.1:$port" WHARF_SITE_ROOT="$data/site" WHARF_LOG=warn \
