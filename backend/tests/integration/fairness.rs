@@ -364,3 +364,45 @@ async fn each_new_run_wakes_an_idle_worker_without_waiting_for_the_poll() {
     let _ = stop.send(());
     workers.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_pipelines_list_names_each_pipelines_latest_run_and_only_its_own() {
+    let (w, engine) = setup().await;
+    let mut ids = Vec::new();
+    for name in ["latest-a", "latest-b", "latest-c"] {
+        ids.push(
+            pipelines::create(&w.backend, w.root, w.project, &quick(name))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let first_a = start(&w, w.project, ids[0]).await;
+    // #1 of a completes; #2 and #3 of a, and #1 of b, wait in their queues
+    while status(&w, first_a).await != RunStatus::Completed {
+        assert!(engine.step().await.unwrap());
+    }
+    start(&w, w.project, ids[0]).await;
+    start(&w, w.project, ids[1]).await;
+    start(&w, w.project, ids[0]).await;
+    let (rows, _) = pipelines::list(&w.backend, w.member, w.project, 0, 10)
+        .await
+        .unwrap();
+    let last = |id: i64| {
+        rows.iter()
+            .find(|p| p.id == id)
+            .unwrap()
+            .last_execution
+            .map(|(index, status, _)| (index, status))
+    };
+    assert_eq!(last(ids[0]), Some((3, RunStatus::Queued)));
+    assert_eq!(last(ids[1]), Some((1, RunStatus::Queued)));
+    assert_eq!(last(ids[2]), None);
+    let one = pipelines::get(&w.backend, w.member, w.project, ids[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        one.0.last_execution.map(|(i, s, _)| (i, s)),
+        Some((3, RunStatus::Queued))
+    );
+}
