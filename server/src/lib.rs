@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{middleware as mw, Json, Router};
 use backend::access::accounts;
 use backend::engine::Engine;
@@ -145,8 +146,16 @@ impl Prepared {
             stop.cancelled().await;
             closing.cancel();
         });
+        // Nagle's algorithm off: a small write (a live event, a webhook's 2xx) goes out at once
+        // instead of waiting for the ACK of the one before, which a client may delay by up
+        // to 40 ms (QUEUED then RUNNING, 2 ms apart, reached the browser 10-40 ms late)
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY was not set on a connection");
+            }
+        });
         let result = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
