@@ -51,5 +51,8 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     env: { WHARF_E2E_PORT: String(port) },
+    // SIGTERM, not Playwright's default SIGKILL: the server script's exit trap then stops
+    // Wharf and removes its temporary data directory (SIGKILL left one in /tmp per run)
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
   },
 });
