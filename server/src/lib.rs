@@ -147,8 +147,8 @@ impl Prepared {
             closing.cancel();
         });
         // Nagle's algorithm off: a small write (a live event, a webhook's 2xx) goes out at once
-        // instead of waiting for the ACK of the one before, which a client may delay by up
-        // to 40 ms (QUEUED then RUNNING, 2 ms apart, reached the browser 10-40 ms late)
+        // instead of waiting for the ACK of the one before, which a client may delay (a live
+        // stream writes QUEUED and, about 2 ms later, RUNNING)
         let listener = self.listener.tap_io(|tcp| {
             if let Err(e) = tcp.set_nodelay(true) {
                 tracing::debug!(error = %e, "TCP_NODELAY was not set on a connection");

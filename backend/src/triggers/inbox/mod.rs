@@ -40,9 +40,9 @@ pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
 pub const MAX_EXECUTIONS_PER_DELIVERY: usize = 100;
 /// Most Activity rows one multi-row insert takes (23 values each).
 const ROWS_PER_INSERT: usize = 500;
-/// When more deliveries wait to be written after a small commit, the processor waits until
-/// the writer has been quiet this long (with none waiting it goes at once: a lone delivery's
-/// execution starts without delay).
+/// After a small commit the processor waits until the writer has been quiet this long, unless
+/// the commit was a lone delivery's (this long after the one before) with none waiting to be
+/// written: then it goes at once, and that delivery's execution starts without delay.
 const WRITER_QUIET: std::time::Duration = std::time::Duration::from_millis(3);
 /// A commit of at least this many deliveries means a burst is on ...
 const BURST_BATCH: usize = 4;

@@ -70,16 +70,12 @@ impl Gate {
         self.lock.blocking_lock()
     }
 
-    /// A delivery was handed to the writer (`true`), or could not be (`false`: the count is
-    /// taken back).
-    fn queued(&self, handed: bool) {
-        if handed {
-            self.waiting.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.left(1);
-        }
+    /// A delivery was handed to the writer (taken back with [`Gate::left`] if it could not be).
+    fn handed(&self) {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// `deliveries` handed to the writer are no longer waiting (written, or never sent).
     fn left(&self, deliveries: usize) {
         let _ = self
             .waiting
@@ -216,9 +212,9 @@ impl Inbox {
             reply,
         };
         let gate = &backend.inbox_gate;
-        gate.queued(true);
+        gate.handed();
         if self.tx.send(pending).await.is_err() {
-            gate.queued(false);
+            gate.left(1);
             return Err(Error::Internal("the inbox writer has stopped".to_owned()));
         }
         answer
@@ -306,8 +302,8 @@ mod tests {
 
         // a lone delivery's commit, but another one handed to the writer: the writer goes first
         tokio::time::sleep(WRITER_QUIET + Duration::from_millis(1)).await;
-        gate.queued(true);
-        gate.queued(true);
+        gate.handed();
+        gate.handed();
         gate.wrote(1);
         let t = Instant::now();
         drop(gate.processor_turn().await);
