@@ -193,11 +193,16 @@ impl Follow {
             return;
         }
         loop {
-            if !self.viewer.still_signed_in(&self.backend).await {
+            // both reads at once: the session check is on the path of every update it shows
+            let (signed_in, changes) = tokio::join!(
+                self.viewer.still_signed_in(&self.backend),
+                live::changes_since(&self.backend, self.viewer.actor, self.scope, cursor)
+            );
+            if !signed_in {
                 let _ = tx.send(Event::default().event("signed-out").data("")).await;
                 return;
             }
-            match live::changes_since(&self.backend, self.viewer.actor, self.scope, cursor).await {
+            match changes {
                 Ok(CatchUp::Changes(list)) => {
                     for e in list {
                         let Ok(ev) = Event::default()
