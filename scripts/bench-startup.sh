@@ -31,6 +31,8 @@ for i in $(seq "$runs"); do
     curl -fsS "http://127.0.0.1:$port/login" >/dev/null 2>&1 || true
     sleep 2
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    anon=$(awk '/RssAnon/ {print $2}' "/proc/$pid/status")
+    file=$(awk '/RssFile/ {print $2}' "/proc/$pid/status")
   fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
@@ -38,3 +40,6 @@ sorted=($(printf '%s\n' "${times[@]}" | sort -n))
 echo "start to /readyz 200, fresh database (migrations included): $fresh ms"
 echo "start to /readyz 200, existing database, $runs runs: min ${sorted[0]} ms, median ${sorted[$((runs / 2))]} ms, max ${sorted[$((runs - 1))]} ms"
 echo "resident memory idle after start and one page: $((rss / 1024)) MiB ($rss KiB)"
+# the mapped part (the binary's code from the page cache) varies with how the kernel holds the
+# file's pages (large folios are mapped whole): a binary just copied maps more than one linked
+echo "  of which heap and stacks: $anon KiB; mapped files (the binary's code, libc): $file KiB"
