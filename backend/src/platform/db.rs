@@ -159,6 +159,10 @@ async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> 
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(config.max_connections.max(1))
+        // no ping before each checkout: a SQLite connection is a file opened in this process,
+        // which cannot drop the way a network connection does, and the ping was a round trip
+        // to the connection's worker thread before every statement run outside a transaction
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| DbErr::Custom(format!("cannot open {}: {e}", path.display())))?;

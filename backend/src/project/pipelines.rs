@@ -563,22 +563,3 @@ pub async fn using_endpoint(
         .map(|m| m.name)
         .collect())
 }
-
-/// Takes the next execution index of a pipeline. As the transaction's first write it also
-/// serialises concurrent triggers of one pipeline (a row lock on PostgreSQL, the write lock on
-/// SQLite), so the concurrency policy below sees every earlier trigger.
-pub(crate) async fn next_index(db: &impl ConnectionTrait, pipeline_id: i64) -> Result<i64> {
-    row::Entity::update_many()
-        .col_expr(
-            row::Column::NextIndex,
-            Expr::col(row::Column::NextIndex).add(1),
-        )
-        .filter(row::Column::Id.eq(pipeline_id))
-        .exec(db)
-        .await?;
-    let m = row::Entity::find_by_id(pipeline_id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("pipeline"))?;
-    Ok(m.next_index - 1)
-}

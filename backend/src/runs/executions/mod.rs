@@ -13,7 +13,7 @@ use crate::{Backend, Error, Result};
 use domain::executions::{ExecutionRow, RunStatus};
 use domain::pipeline::{Concurrency, PipelineDef};
 use domain::role::ProjectAction;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -180,19 +180,14 @@ pub(crate) async fn start_in(
             "Comments have at most 2000 characters.",
         ));
     }
-    // the serialisation point: a write to the pipeline's row before anything is read (SQLite
-    // cannot upgrade a read snapshot to a write under contention; PostgreSQL takes a row lock).
-    // It changes nothing, so it is harmless even before the checks below.
-    pipeline_rows::Entity::update_many()
-        .col_expr(
-            pipeline_rows::Column::NextIndex,
-            Expr::col(pipeline_rows::Column::NextIndex),
-        )
-        .filter(pipeline_rows::Column::Id.eq(pipeline_id))
-        .exec(txn)
-        .await?;
+    // the serialisation point, which reads the pipeline too (`pipelines::hold`). It changes
+    // nothing, so it is harmless even before the checks below; its row is looked at only
+    // after them, so a pipeline of another project answers as one that does not exist
+    let held = hold(txn, pipeline_id).await?;
     authorize(txn, actor, project_id, ProjectAction::Use).await?;
-    let p = pipelines::find_in_project(txn, project_id, pipeline_id).await?;
+    let p = held
+        .filter(|p| p.project_id == project_id)
+        .ok_or(Error::NotFound("pipeline"))?;
     let def = pipelines::check(&p.definition)?;
     if !p.enabled {
         return Err(Error::Conflict(format!(
@@ -222,7 +217,7 @@ pub(crate) async fn start_in(
             return Ok((skipped, Vec::new()));
         }
     }
-    let index = pipelines::next_index(txn, pipeline_id).await?;
+    let index = next_index(txn, pipeline_id).await?;
     let events = if def.concurrency == Concurrency::CancelPrevious {
         cancel_previous(txn, &active, index, now).await?
     } else {
@@ -231,6 +226,48 @@ pub(crate) async fn start_in(
     let m = insert_run(txn, actor, &p, &def, &input, index, comments, trigger, now).await?;
     insert_stages_and_tasks(txn, m.id, &def).await?;
     Ok((Started::Queued(row_view(&m)?), events))
+}
+
+/// Takes the next execution index of a pipeline, in one statement. The start's transaction
+/// holds the pipeline's row already ([`hold`]), so concurrent triggers of one pipeline take
+/// their indexes one after another and the concurrency policy sees every earlier trigger.
+async fn next_index(db: &impl ConnectionTrait, pipeline_id: i64) -> Result<i64> {
+    let mut q = Query::update();
+    q.table(pipeline_rows::Entity)
+        .value(
+            pipeline_rows::Column::NextIndex,
+            Expr::col(pipeline_rows::Column::NextIndex).add(1),
+        )
+        .and_where(Expr::col(pipeline_rows::Column::Id).eq(pipeline_id))
+        .returning_col(pipeline_rows::Column::NextIndex);
+    let stmt = db.get_database_backend().build(&q);
+    let r = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or(Error::NotFound("pipeline"))?;
+    let next: i64 = r.try_get("", "next_index")?;
+    Ok(next - 1)
+}
+
+/// A start's serialisation point: a write to pipeline `id`'s row that changes nothing, made
+/// before anything else is read (SQLite cannot upgrade a read snapshot to a write under
+/// contention; PostgreSQL takes the row's lock). It returns the row, so it is the start's
+/// read of the pipeline too.
+async fn hold(db: &impl ConnectionTrait, id: i64) -> Result<Option<pipeline_rows::Model>> {
+    use sea_orm::FromQueryResult;
+    let mut q = Query::update();
+    q.table(pipeline_rows::Entity)
+        .value(
+            pipeline_rows::Column::NextIndex,
+            Expr::col(pipeline_rows::Column::NextIndex),
+        )
+        .and_where(Expr::col(pipeline_rows::Column::Id).eq(id))
+        .returning_all();
+    let stmt = db.get_database_backend().build(&q);
+    match db.query_one_raw(stmt).await? {
+        Some(r) => Ok(Some(pipeline_rows::Model::from_query_result(&r, "")?)),
+        None => Ok(None),
+    }
 }
 
 /// Cancel-previous: the active runs before execution #`index` are canceled (at once when they
@@ -309,8 +346,10 @@ async fn insert_stages_and_tasks(
     execution_id: i64,
     def: &PipelineDef,
 ) -> Result<()> {
+    let mut stages = Vec::new();
+    let mut tasks = Vec::new();
     for (position, stage) in def.stages.iter().enumerate() {
-        stage_runs::ActiveModel {
+        stages.push(stage_runs::ActiveModel {
             execution_id: Set(execution_id),
             position: Set(position as i32),
             name: Set(stage.name.clone()),
@@ -318,13 +357,11 @@ async fn insert_stages_and_tasks(
             started_at: Set(None),
             ended_at: Set(None),
             ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        });
         for (group, names) in stage.task_order.iter().enumerate() {
             for name in names {
                 let kind = stage.task(name).map(|t| t.kind.as_str()).unwrap_or("?");
-                task_runs::ActiveModel {
+                tasks.push(task_runs::ActiveModel {
                     execution_id: Set(execution_id),
                     stage_position: Set(position as i32),
                     group_position: Set(group as i32),
@@ -334,14 +371,25 @@ async fn insert_stages_and_tasks(
                     status: Set(RunStatus::Queued),
                     attempts: Set(0),
                     ..Default::default()
-                }
-                .insert(txn)
-                .await?;
+                });
             }
         }
     }
+    // multi-row inserts, in plan order (ids follow it), each statement's values well under
+    // SQLite's limit
+    while !stages.is_empty() {
+        let chunk: Vec<_> = stages.drain(..stages.len().min(ROWS_PER_INSERT)).collect();
+        stage_runs::Entity::insert_many(chunk).exec(txn).await?;
+    }
+    while !tasks.is_empty() {
+        let chunk: Vec<_> = tasks.drain(..tasks.len().min(ROWS_PER_INSERT)).collect();
+        task_runs::Entity::insert_many(chunk).exec(txn).await?;
+    }
     Ok(())
 }
+
+/// Rows in one multi-row insert of stage or task runs (at most eight values a row).
+const ROWS_PER_INSERT: usize = 100;
 
 /// Marks every stage and task of an execution that has not finished with `status`.
 pub(crate) async fn finish_open_runs(

@@ -59,6 +59,47 @@ impl Lookups {
         Ok(c)
     }
 
+    /// Reads at once the cards `ids` and every card on their endpoints: one statement for a
+    /// batch, where [`Self::card`] and [`Self::cards_on`] would read per card and per endpoint.
+    pub(super) async fn preload(&mut self, db: &impl ConnectionTrait, ids: &[i64]) -> Result<()> {
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        let mut wanted: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.cards.contains_key(id))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut found: BTreeMap<i64, cards::Model> = BTreeMap::new();
+        for chunk in wanted.chunks(crate::platform::db::MAX_BOUND_VALUES) {
+            let endpoints = Query::select()
+                .column(cards::Column::EndpointId)
+                .from(cards::Entity)
+                .and_where(Expr::col(cards::Column::Id).is_in(chunk.iter().copied()))
+                .to_owned();
+            for c in cards::Entity::find()
+                .filter(cards::Column::EndpointId.in_subquery(endpoints))
+                .all(db)
+                .await?
+            {
+                found.insert(c.id, c);
+            }
+        }
+        // each endpoint's list is whole (every card on it was read), in id order
+        let mut on: HashMap<i64, Vec<cards::Model>> = HashMap::new();
+        for c in found.values() {
+            on.entry(c.endpoint_id).or_default().push(c.clone());
+        }
+        self.on_endpoint.extend(on);
+        for id in wanted {
+            self.cards.insert(id, found.get(&id).cloned());
+        }
+        for (id, c) in found {
+            self.cards.entry(id).or_insert(Some(c));
+        }
+        Ok(())
+    }
+
     pub(super) async fn cards_on(
         &mut self,
         db: &impl ConnectionTrait,
@@ -89,16 +130,17 @@ impl Lookups {
         if let Some(o) = self.owners.get(&id) {
             return Ok(*o);
         }
-        let owner = match api_tokens::Entity::find_by_id(id).one(db).await? {
-            Some(t) if token_status(&t, now) == TokenStatus::Active => {
-                users::Entity::find_by_id(t.user_id)
-                    .one(db)
-                    .await?
-                    .filter(|u| !u.disabled)
-                    .map(|u| Actor {
-                        user_id: u.id,
-                        is_admin: u.is_admin,
-                    })
+        // the token and its owner in one statement
+        let found = api_tokens::Entity::find_by_id(id)
+            .find_also_related(users::Entity)
+            .one(db)
+            .await?;
+        let owner = match found {
+            Some((t, Some(u))) if token_status(&t, now) == TokenStatus::Active && !u.disabled => {
+                Some(Actor {
+                    user_id: u.id,
+                    is_admin: u.is_admin,
+                })
             }
             _ => None,
         };

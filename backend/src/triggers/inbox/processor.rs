@@ -17,8 +17,8 @@ use domain::registry_events::PushEvent;
 use domain::webhooks::{ActivityStatus, DUPLICATE_WINDOW_MINUTES};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -61,9 +61,10 @@ pub const MAX_ATTEMPTS: i32 = 3;
 
 /// Takes the pending deliveries (a batch) and processes them; returns how many it took.
 ///
-/// Set-based: one statement claims the batch, one reads it, one looks up every earlier row
-/// the batch's events could duplicate, and the Activity rows go in with multi-row inserts
-/// (a row a later event may name as its original is inserted alone, for its id). When a batch
+/// Set-based: one statement claims and reads the batch, one reads its cards and every card on
+/// their endpoints, one looks up every earlier row the batch's events could duplicate, and
+/// the Activity rows go in with multi-row inserts (a row a later event may name as its
+/// original is inserted alone, for its id). When a batch
 /// fails, its deliveries are processed one by one, so one that cannot be processed holds
 /// back no other: it is tried again later, backing off, and after [`MAX_ATTEMPTS`] it is
 /// set aside in Activity ("Failed to process: …").
@@ -98,7 +99,6 @@ async fn process_batch(
     backend: &Backend,
     only: Option<i64>,
 ) -> std::result::Result<usize, (Vec<i64>, Error)> {
-    use sea_orm::sea_query::{LockBehavior, LockType};
     let _turn = backend.inbox_gate.processor_turn().await;
     let fail = |ids: &[i64]| {
         let ids = ids.to_vec();
@@ -107,32 +107,21 @@ async fn process_batch(
     let txn = crate::platform::db::begin_write(&backend.db)
         .await
         .map_err(|e| (Vec::new(), e.into()))?;
-    let now = backend.clock.now();
-    let mut pending = deliveries::Entity::find()
-        .select_only()
-        .column(deliveries::Column::Id)
-        .filter(deliveries::Column::Processed.eq(false))
-        .filter(
-            sea_orm::Condition::any()
-                .add(deliveries::Column::NextAttemptAt.is_null())
-                .add(deliveries::Column::NextAttemptAt.lte(now)),
-        );
-    if let Some(id) = only {
-        pending = pending.filter(deliveries::Column::Id.eq(id));
-    }
-    let ids: Vec<i64> = pending
-        .order_by_asc(deliveries::Column::Id)
-        .limit(PROCESS_BATCH)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .into_tuple::<i64>()
-        .all(&txn)
-        .await
-        .map_err(|e| (Vec::new(), e.into()))?;
+    let batch = match claim(backend, &txn, only).await {
+        Ok(b) => b,
+        Err(e) => {
+            if let Err(r) = txn.rollback().await {
+                tracing::warn!(error = %r, "rolling back a failed webhook claim");
+            }
+            return Err((Vec::new(), e));
+        }
+    };
+    let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
     if ids.is_empty() {
         txn.rollback().await.map_err(|e| (Vec::new(), e.into()))?;
         return Ok(0);
     }
-    match process_claimed(backend, &txn, &ids).await {
+    match process_claimed(backend, &txn, &batch).await {
         Ok(started) => {
             txn.commit().await.map_err(|e| fail(&ids)(e.into()))?;
             backend.inbox_gate.processed(ids.len());
@@ -151,38 +140,60 @@ async fn process_batch(
     }
 }
 
-/// Processes the claimed deliveries `ids` in `txn`; returns the executions it started.
+/// Claims the pending deliveries due now (`only` that one), at most [`PROCESS_BATCH`] in
+/// arrival order, and marks them processed, in one statement that returns what processing
+/// needs of them (not their raw payloads). `FOR UPDATE SKIP LOCKED` in the choice on
+/// PostgreSQL, so processors of several processes each take different deliveries instead of
+/// waiting for one another's batch (SQLite's write lock makes the transaction alone).
+async fn claim(
+    backend: &Backend,
+    txn: &DatabaseTransaction,
+    only: Option<i64>,
+) -> Result<Vec<Claimed>> {
+    use deliveries::Column as C;
+    use sea_orm::sea_query::{Cond, ExprTrait, LockBehavior, LockType, Order, Query};
+    let now = backend.clock.now();
+    let mut due = Query::select();
+    due.column(C::Id)
+        .from(deliveries::Entity)
+        .and_where(Expr::col(C::Processed).eq(false))
+        .cond_where(
+            Cond::any()
+                .add(Expr::col(C::NextAttemptAt).is_null())
+                .add(Expr::col(C::NextAttemptAt).lte(now)),
+        );
+    if let Some(id) = only {
+        due.and_where(Expr::col(C::Id).eq(id));
+    }
+    due.order_by(C::Id, Order::Asc)
+        .limit(PROCESS_BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let mut take = Query::update();
+    take.table(deliveries::Entity)
+        .value(C::Processed, true)
+        .and_where(Expr::col(C::Id).in_subquery(due))
+        .returning(Query::returning().columns([C::Id, C::WebhookId, C::ReceivedAt, C::Events]));
+    let stmt = txn.get_database_backend().build(&take);
+    let mut batch = Vec::new();
+    for r in txn.query_all_raw(stmt).await? {
+        batch.push(Claimed {
+            id: r.try_get("", "id")?,
+            webhook_id: r.try_get("", "webhook_id")?,
+            received_at: r.try_get("", "received_at")?,
+            events: r.try_get("", "events")?,
+        });
+    }
+    // RETURNING promises no order: events are handled in arrival order
+    batch.sort_unstable_by_key(|d| d.id);
+    Ok(batch)
+}
+
+/// Processes the claimed deliveries `batch` in `txn`; returns the executions it started.
 async fn process_claimed(
     backend: &Backend,
     txn: &DatabaseTransaction,
-    ids: &[i64],
+    batch: &[Claimed],
 ) -> Result<StartedList> {
-    deliveries::Entity::update_many()
-        .col_expr(deliveries::Column::Processed, Expr::value(true))
-        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
-        .exec(txn)
-        .await?;
-    let batch: Vec<Claimed> = deliveries::Entity::find()
-        .select_only()
-        .columns([
-            deliveries::Column::Id,
-            deliveries::Column::WebhookId,
-            deliveries::Column::ReceivedAt,
-            deliveries::Column::Events,
-        ])
-        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(deliveries::Column::Id)
-        .into_tuple::<(i64, i64, DateTime<Utc>, String)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|(id, webhook_id, received_at, events)| Claimed {
-            id,
-            webhook_id,
-            received_at,
-            events,
-        })
-        .collect();
     let mut events: Vec<(usize, PushEvent)> = Vec::new();
     for (i, d) in batch.iter().enumerate() {
         let read: Vec<PushEvent> = serde_json::from_str(&d.events).map_err(|e| {
@@ -194,6 +205,8 @@ async fn process_claimed(
         events.extend(read.into_iter().map(|e| (i, e)));
     }
     let mut lookups = Lookups::default();
+    let via: Vec<i64> = batch.iter().map(|d| d.webhook_id).collect();
+    lookups.preload(txn, &via).await?;
     let keyed: Vec<(i64, &PushEvent)> = events
         .iter()
         .map(|(i, e)| (batch[*i].webhook_id, e))
