@@ -194,22 +194,23 @@ async fn queue_waits(backend: &Backend, models: &[row::Model]) -> Result<HashMap
     }
     let pipelines: Vec<i64> = queued.iter().map(|m| m.pipeline_id).collect();
     // each pipeline's running slots (one unless its definition says how many), oldest first
-    let mut heads: HashMap<i64, Vec<i64>> = HashMap::new();
-    for h in pipeline_slots::Entity::find()
+    use crate::platform::entities::pipelines as pipeline_rows;
+    let slots = pipeline_slots::Entity::find()
         .filter(pipeline_slots::Column::PipelineId.is_in(pipelines.clone()))
-        .all(db)
-        .await?
-    {
+        .all(db);
+    let at_once = pipeline_rows::Entity::find()
+        .select_only()
+        .columns([pipeline_rows::Column::Id, pipeline_rows::Column::MaxRunning])
+        .filter(pipeline_rows::Column::Id.is_in(pipelines))
+        .into_tuple::<(i64, i32)>()
+        .all(db);
+    let (slots, at_once) = tokio::try_join!(slots, at_once)?;
+    let at_once: HashMap<i64, i32> = at_once.into_iter().collect();
+    let mut heads: HashMap<i64, Vec<i64>> = HashMap::new();
+    for h in slots {
         heads.entry(h.pipeline_id).or_default().push(h.head_id);
     }
     heads.values_mut().for_each(|v| v.sort_unstable());
-    let at_once: HashMap<i64, i32> = crate::platform::entities::pipelines::Entity::find()
-        .filter(crate::platform::entities::pipelines::Column::Id.is_in(pipelines))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.max_running))
-        .collect();
     let head_rows: HashMap<i64, row::Model> = row::Entity::find()
         .filter(row::Column::Id.is_in(heads.values().flatten().copied()))
         .all(db)
@@ -261,11 +262,14 @@ async fn summaries(backend: &Backend, models: Vec<row::Model>) -> Result<Vec<Exe
     if models.is_empty() {
         return Ok(Vec::new());
     }
-    // everything the rows need, read in a few statements for all of them
-    let mut waits = queue_waits(backend, &models).await?;
+    // everything the rows need, read in a few statements for all of them, at once (each on
+    // a connection of the pool: a read waits for the database, not for the reads before it)
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
-    let (stages, tasks) = runs_of(&backend.db, &ids).await?;
-    let names = Names::load(&backend.db, &models).await?;
+    let (mut waits, (stages, tasks), names) = tokio::try_join!(
+        queue_waits(backend, &models),
+        runs_of(&backend.db, &ids),
+        Names::load(&backend.db, &models),
+    )?;
     let mut out = Vec::with_capacity(models.len());
     for m in models {
         let own: Vec<stage_runs::Model> = stages
@@ -307,16 +311,14 @@ async fn runs_of(
     let stages = stage_runs::Entity::find()
         .filter(stage_runs::Column::ExecutionId.is_in(ids.iter().copied()))
         .order_by_asc(stage_runs::Column::Position)
-        .all(db)
-        .await?;
+        .all(db);
     let tasks = task_runs::Entity::find()
         .filter(task_runs::Column::ExecutionId.is_in(ids.iter().copied()))
         .order_by_asc(task_runs::Column::StagePosition)
         .order_by_asc(task_runs::Column::GroupPosition)
         .order_by_asc(task_runs::Column::Id)
-        .all(db)
-        .await?;
-    Ok((stages, tasks))
+        .all(db);
+    Ok(tokio::try_join!(stages, tasks)?)
 }
 
 /// The names a page of executions shows: projects, who started each, and the Docker webhook
@@ -331,34 +333,49 @@ struct Names {
 
 impl Names {
     async fn load(db: &sea_orm::DatabaseConnection, models: &[row::Model]) -> Result<Names> {
+        // only the columns shown, the three reads at once
         let projects = projects::Entity::find()
+            .select_only()
+            .columns([projects::Column::Id, projects::Column::Name])
             .filter(projects::Column::Id.is_in(models.iter().map(|m| m.project_id)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.name))
-            .collect();
+            .into_tuple::<(i64, String)>()
+            .all(db);
         let emails = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Email])
             .filter(users::Column::Id.is_in(models.iter().filter_map(|m| m.created_by)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect();
-        let pushes: HashMap<i64, (i64, String)> = activity::Entity::find()
+            .into_tuple::<(i64, String)>()
+            .all(db);
+        let pushes = activity::Entity::find()
+            .select_only()
+            .columns([
+                activity::Column::ExecutionId,
+                activity::Column::WebhookId,
+                activity::Column::Image,
+            ])
             .filter(activity::Column::ExecutionId.is_in(models.iter().map(|m| m.id)))
-            .all(db)
-            .await?
+            .into_tuple::<(Option<i64>, i64, String)>()
+            .all(db);
+        let (projects, emails, pushes) = tokio::try_join!(projects, emails, pushes)?;
+        let projects = projects.into_iter().collect();
+        let emails = emails.into_iter().collect();
+        let pushes: HashMap<i64, (i64, String)> = pushes
             .into_iter()
-            .filter_map(|a| a.execution_id.map(|e| (e, (a.webhook_id, a.image))))
+            .filter_map(|(e, card, image)| e.map(|e| (e, (card, image))))
             .collect();
-        let cards = cards::Entity::find()
-            .filter(cards::Column::Id.is_in(pushes.values().map(|(card, _)| *card)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect();
+        let cards = if pushes.is_empty() {
+            HashMap::new()
+        } else {
+            cards::Entity::find()
+                .select_only()
+                .columns([cards::Column::Id, cards::Column::Name])
+                .filter(cards::Column::Id.is_in(pushes.values().map(|(card, _)| *card)))
+                .into_tuple::<(i64, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
         Ok(Names {
             projects,
             emails,
