@@ -210,7 +210,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_new_sqlite_file_is_created_migrated_and_uses_wal() {
+    async fn a_new_sqlite_file_is_created_migrated_and_uses_wal_and_memory_temp_files() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/nested/w.db", dir.path().display());
         let db = connect_and_migrate(&DbConfig {
@@ -231,6 +231,17 @@ mod tests {
             .unwrap();
         let mode: String = row.try_get_by_index(0).unwrap();
         assert_eq!(mode, "wal");
+        // savepoint journals in memory (2 = MEMORY)
+        let temp = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA temp_store",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let temp: i32 = temp.try_get_by_index(0).unwrap();
+        assert_eq!(temp, 2);
         // migrating again is a no-op
         drop(db);
         connect_and_migrate(&DbConfig {
