@@ -37,7 +37,9 @@ fn without_stray_backslashes(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut copied = 0;
     let mut in_string = false;
     let mut i = 0;
-    while i < bytes.len() {
+    // only quotes and backslashes matter: jump from one to the next
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+        i += found;
         match bytes[i] {
             b'"' => in_string = !in_string,
             b'\\' if in_string => match bytes.get(i + 1) {
