@@ -221,26 +221,22 @@ mod tests {
         .await
         .unwrap();
         ping(&db).await.unwrap();
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "PRAGMA journal_mode",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let mode: String = row.try_get_by_index(0).unwrap();
+        let pragma = |name: &'static str| {
+            let db = db.clone();
+            async move {
+                db.query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!("PRAGMA {name}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+            }
+        };
+        let mode: String = pragma("journal_mode").await.try_get_by_index(0).unwrap();
         assert_eq!(mode, "wal");
         // savepoint journals in memory (2 = MEMORY)
-        let temp = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "PRAGMA temp_store",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let temp: i32 = temp.try_get_by_index(0).unwrap();
+        let temp: i32 = pragma("temp_store").await.try_get_by_index(0).unwrap();
         assert_eq!(temp, 2);
         // migrating again is a no-op
         drop(db);
