@@ -163,6 +163,12 @@ mod tests {
         assert!(read(r#"{"a": "open"#)
             .unwrap_err()
             .starts_with("the body is not JSON"));
+        // a backslash as the last byte, inside or outside a string: an error, no panic
+        for cut in [&br#"{"a": "x\"#[..], br#"{"a": 1}\"#, br"\"] {
+            assert!(lenient_json(cut).is_err());
+        }
+        // runs of backslashes and quotes: pairs are escapes, a stray one before `]` dropped
+        assert_eq!(read(r#"{"a": "\\\\\]\"\\"}"#).unwrap()["a"], "\\\\]\"\\");
     }
 
     #[test]
