@@ -805,3 +805,51 @@ async fn hold_write_lock(db: &sea_orm::DatabaseConnection) -> sea_orm::DatabaseT
     }
     tx
 }
+
+#[tokio::test]
+async fn a_member_cannot_start_a_pipeline_of_another_project_by_its_id() {
+    let (w, _clock, _engine) = setup().await;
+    let other = backend::access::projects::create(&w.backend, w.root, "other", "")
+        .await
+        .unwrap()
+        .id;
+    let p = pipelines::create(&w.backend, w.root, other, &three_stages())
+        .await
+        .unwrap();
+    let start = |project| {
+        executions::start(
+            &w.backend,
+            w.member,
+            project,
+            p.id,
+            BTreeMap::new(),
+            "",
+            Trigger::Manual,
+        )
+    };
+    // named under the member's own project: the same answer as an id that does not exist
+    assert!(matches!(
+        start(w.project).await,
+        Err(Error::NotFound("pipeline"))
+    ));
+    // named under its own project: to a non-member that project does not exist
+    assert!(matches!(
+        start(other).await,
+        Err(Error::NotFound("project"))
+    ));
+    // neither attempt took an index: the first real run is #1
+    let Started::Queued(row) = executions::start(
+        &w.backend,
+        w.root,
+        other,
+        p.id,
+        BTreeMap::new(),
+        "",
+        Trigger::Manual,
+    )
+    .await
+    .unwrap() else {
+        panic!("not queued")
+    };
+    assert_eq!(row.index, 1);
+}

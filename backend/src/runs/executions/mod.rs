@@ -180,7 +180,7 @@ pub(crate) async fn start_in(
             "Comments have at most 2000 characters.",
         ));
     }
-    // the serialisation point, which reads the pipeline too (`pipelines::hold`). It changes
+    // the serialisation point, which reads the pipeline too ([`hold`]). It changes
     // nothing, so it is harmless even before the checks below; its row is looked at only
     // after them, so a pipeline of another project answers as one that does not exist
     let held = hold(txn, pipeline_id).await?;
