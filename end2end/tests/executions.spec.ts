@@ -336,10 +336,16 @@ test('the home dashboard: counts, the latest executions live, Activity; the pipe
   await expect(page.getByTestId(ids.homeFailing)).toContainText('None');
   await expect(page.getByTestId(ids.homeActivity)).toContainText('No Docker events yet');
 
+  // the server renders the dashboard and the browser swaps it in after each change: a link a
+  // keyboard user is on keeps the focus through the swap
+  const all = page.getByRole('link', { name: 'All executions' });
+  await all.focus();
   const id = await run(request, ctx.fails);
   await expect(row(page, id)).toHaveAttribute('data-status', 'FAILED');
   await expect(row(page, id).locator('.stage-icon.stage-failed')).toHaveCount(1);
+  await expect(row(page, id).getByRole('img', { name: /: FAILED$/ })).toHaveCount(1);
   await expect(day.locator('.count-number')).toHaveText(String(before + 1));
+  await expect(all).toBeFocused();
   await screenshot(page, '63-home-dashboard');
   await noSeriousViolations(page);
   // a count is a link to those executions

@@ -92,9 +92,23 @@ pub async fn execution_action(id: i64, action: String) -> Result<Option<i64>, Ap
     }
 }
 
-/// The home dashboard of one project.
+/// The home dashboard of one project as the server renders it, and the change-feed version
+/// its live stream resumes after.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HomeView {
+    /// The version of the latest executions shown.
+    pub version: i64,
+    /// The dashboard's HTML (`pages::home::fragment`), every value escaped.
+    pub html: String,
+}
+
+/// The home dashboard of one project, rendered on the server.
 #[server]
-pub async fn get_dashboard(project_id: i64) -> Result<domain::executions::Dashboard, AppError> {
+pub async fn get_home(project_id: i64) -> Result<HomeView, AppError> {
     let (actor, _) = actor()?;
-    Ok(backend::live::dashboard(&backend()?, actor, project_id).await?)
+    let d = backend::live::dashboard(&backend()?, actor, project_id).await?;
+    Ok(HomeView {
+        version: d.latest.version,
+        html: crate::pages::home::fragment::render(d),
+    })
 }

@@ -91,7 +91,7 @@ fn message_class(s: RunStatus) -> &'static str {
     }
 }
 
-fn lower(s: RunStatus) -> String {
+pub(crate) fn lower(s: RunStatus) -> String {
     s.as_str().to_ascii_lowercase()
 }
 
@@ -137,9 +137,28 @@ fn waits_behind(list: &mut [ExecutionSummary], e: &ExecutionSummary) {
 }
 
 /// Opens a live stream at `url` and hands each execution event to `on_execution`; `live`
-/// says whether the stream is connected. A `reload` event (the client is too far behind) or a
-/// `signed-out` event (the session ended) reloads the page. Nothing happens on the server.
+/// says whether the stream is connected (see [`follow_stream`]).
 fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: RwSignal<bool>) {
+    follow_stream(
+        url,
+        move |text| {
+            if let Ok(e) = crate::load::from_json::<ExecutionSummary>(&text) {
+                on_execution(e);
+            }
+        },
+        live,
+    );
+}
+
+/// Opens a live stream at `url` and hands the text of each execution event to `on_event`;
+/// `live` says whether the stream is connected. A `reload` event (the client is too far
+/// behind) or a `signed-out` event (the session ended) reloads the page. Nothing happens on
+/// the server.
+pub(crate) fn follow_stream(
+    url: String,
+    on_event: impl Fn(String) + 'static,
+    live: RwSignal<bool>,
+) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::closure::Closure;
@@ -150,9 +169,7 @@ fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: 
         let on_message =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
                 if let Some(text) = ev.data().as_string() {
-                    if let Ok(e) = crate::load::from_json::<ExecutionSummary>(&text) {
-                        on_execution(e);
-                    }
+                    on_event(text);
                 }
             });
         let on_reload = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
@@ -175,7 +192,7 @@ fn follow(url: String, on_execution: impl Fn(ExecutionSummary) + 'static, live: 
         on_cleanup(move || kept.with_value(|k| k.0.close()));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (url, on_execution, live);
+    let _ = (url, on_event, live);
 }
 
 /// True once the page runs in the browser (effects never run on the server), so that what
@@ -187,7 +204,7 @@ fn use_hydrated() -> ReadSignal<bool> {
 }
 
 #[component]
-fn LiveState(live: RwSignal<bool>) -> impl IntoView {
+pub(crate) fn LiveState(live: RwSignal<bool>) -> impl IntoView {
     let hydrated = use_hydrated();
     view! {
         <p class="live-state" role="status" data-testid=ids::LIVE_STATE data-live=move || live.get().to_string()>

@@ -1,156 +1,75 @@
-//! Home: the selected project's dashboard. How many executions ran in the last day and week by
-//! status (each a link to those executions), the latest executions with their stage icons
-//! (live), the Docker webhooks whose latest event failed, and the latest Activity rows.
+//! The dashboard's HTML, rendered on the server only (issue 18: a small first load). Home shows
+//! what the server knows and links onward; it needs no code of its own in the browser, which
+//! only puts this HTML in place and asks for it again when the project's executions change
+//! (see [`super::HomePage`]). Every value goes into the page through Leptos's views, which
+//! escape text and attributes: nothing here pastes a value into markup.
 
-use crate::api::get_dashboard;
-use crate::components::TableHead;
-use crate::components::{EmptyState, ErrorPanel, Loading, PageHeader};
+use crate::components::{EmptyState, TableHead};
 use crate::ids;
-use crate::pages::executions::{exact as when, status_badge, LiveList};
-use crate::pages::shell::WithProject;
+use crate::pages::executions::{exact as when, lower, status_badge};
 use crate::pages::triggers::activity_badge;
-use domain::executions::{Dashboard, ExecutionFilter, FailingWebhook, StatusCounts};
-use domain::views::ProjectSummary;
+use domain::executions::{
+    duration_words, Dashboard, ExecutionSummary, FailingWebhook, StatusCounts,
+};
 use domain::webhooks::ActivityRow;
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::A;
 
-/// The home page (`/`).
-#[component]
-pub fn HomePage() -> impl IntoView {
-    view! {
-        <Title text="Home · Wharf"/>
-        <WithProject title="Home" what="Dashboards" render=Box::new(|project| view! { <ProjectHome project/> }.into_any())/>
-    }
-}
-
-#[component]
-fn ProjectHome(project: ProjectSummary) -> impl IntoView {
-    let id = project.id;
-    let data = crate::load::load(move || id, get_dashboard);
-    view! {
-        <PageHeader title="Home"/>
-        <p class="page-lead">{format!("Project {}: what ran, what came in, and what needs attention.", project.name)}</p>
-        <Transition fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    Ok(d) => view! { <DashboardView d/> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+/// The dashboard as HTML: the counts, the latest executions, the failing webhooks and the
+/// latest Activity.
+pub fn render(d: Dashboard) -> String {
+    let owner = Owner::new();
+    owner.with(|| view! { <DashboardView d/> }.to_html())
 }
 
 #[component]
 fn DashboardView(d: Dashboard) -> impl IntoView {
     let project = d.project_id;
-    let day = RwSignal::new(d.day);
-    let week = RwSignal::new(d.week);
-    let activity = RwSignal::new(d.activity);
-    let failing = RwSignal::new(d.failing);
-    // an execution changed: counts, Activity and failing webhooks may have too. One reload at
-    // a time; changes that arrive meanwhile cause one more, not one each.
-    let loading = StoredValue::new(false);
-    let again = StoredValue::new(false);
-    let refresh = Callback::new(move |_| {
-        if loading.get_value() {
-            again.set_value(true);
-            return;
-        }
-        loading.set_value(true);
-        leptos::task::spawn_local(async move {
-            loop {
-                again.set_value(false);
-                if let Ok(d) = get_dashboard(project).await {
-                    day.set(d.day);
-                    week.set(d.week);
-                    activity.set(d.activity);
-                    failing.set(d.failing);
-                }
-                if !again.get_value() {
-                    break;
-                }
-            }
-            loading.set_value(false);
-        })
-    });
-    let filter = ExecutionFilter {
-        project: Some(project),
-        ..ExecutionFilter::default()
-    };
     view! {
         <div class="dashboard-counts" data-testid=ids::HOME_COUNTS>
-            <Counts label="Last 24 hours" counts=day project/>
-            <Counts label="Last 7 days" counts=week project/>
+            <Counts label="Last 24 hours" counts=d.day project/>
+            <Counts label="Last 7 days" counts=d.week project/>
         </div>
         <section aria-labelledby="home-latest">
             <div class="section-header">
                 <h2 id="home-latest">"Latest executions"</h2>
-                <A href=format!("/executions?project={project}")>"All executions"</A>
+                <a href=format!("/executions?project={project}")>"All executions"</a>
             </div>
-            <LiveList page=d.latest filter compact=true on_change=refresh/>
+            <Latest rows=d.latest.rows/>
         </section>
-        <FailingSection failing/>
+        <FailingSection failing=d.failing/>
         <section aria-labelledby="home-activity" data-testid=ids::HOME_ACTIVITY>
             <div class="section-header">
                 <h2 id="home-activity">"Latest Activity"</h2>
-                <A href="/triggers/docker">"All Activity"</A>
+                <a href="/triggers/docker">"All Activity"</a>
             </div>
-            {move || {
-                let rows = activity.get();
-                if rows.is_empty() {
-                    view! {
-                        <EmptyState title="No Docker events yet">
-                            "When a registry calls one of this project's Docker webhooks, the event shows here and on Triggers › Docker."
-                        </EmptyState>
-                    }.into_any()
-                } else {
-                    view! { <ActivityTable rows/> }.into_any()
-                }
-            }}
-        </section>
-    }
-}
-
-/// The Docker webhooks whose last event failed, or that none did.
-#[component]
-fn FailingSection(failing: RwSignal<Vec<FailingWebhook>>) -> impl IntoView {
-    view! {
-        <section aria-labelledby="home-failing" data-testid=ids::HOME_FAILING>
-            <h2 id="home-failing">"Webhooks whose last event failed"</h2>
-            {move || {
-                let list = failing.get();
-                if list.is_empty() {
-                    view! { <p class="all-clear">"None: the latest event of every Docker webhook went through."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="failing-webhooks">
-                            {list.into_iter().map(|f| view! { <FailingItem f/> }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }
+            {if d.activity.is_empty() {
+                view! {
+                    <EmptyState title="No Docker events yet">
+                        "When a registry calls one of this project's Docker webhooks, the event shows here and on Triggers › Docker."
+                    </EmptyState>
+                }.into_any()
+            } else {
+                view! { <ActivityTable rows=d.activity/> }.into_any()
             }}
         </section>
     }
 }
 
 #[component]
-fn Counts(label: &'static str, counts: RwSignal<StatusCounts>, project: i64) -> impl IntoView {
+fn Counts(label: &'static str, counts: StatusCounts, project: i64) -> impl IntoView {
     view! {
         <section class="card counts" aria-label=format!("Executions, {}", label.to_ascii_lowercase())>
             <h2>{label}</h2>
             <p class="count-total">
-                <span class="count-number">{move || counts.with(StatusCounts::total)}</span>
+                <span class="count-number">{counts.total()}</span>
                 " executions"
             </p>
             <ul class="count-list">
-                {move || counts.with(|c| c.by_status.clone()).into_iter().map(|(s, n)| {
+                {counts.by_status.into_iter().map(|(s, n)| {
                     let href = format!("/executions?project={project}&status={}", s.as_str());
                     view! {
                         <li data-status=s.as_str() class=if n == 0 { "count-zero" } else { "" }>
-                            <A href=href>{status_badge(s)} " " <span class="count-n">{n}</span></A>
+                            <a href=href>{status_badge(s)} " " <span class="count-n">{n}</span></a>
                         </li>
                     }
                 }).collect_view()}
@@ -159,10 +78,89 @@ fn Counts(label: &'static str, counts: RwSignal<StatusCounts>, project: i64) -> 
     }
 }
 
+/// The latest executions, newest first: the Executions list's rows, each stage an icon whose
+/// name says its status, and the row's execution a link.
+#[component]
+fn Latest(rows: Vec<ExecutionSummary>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! {
+            <EmptyState title="No executions yet">"Run a pipeline from Pipelines, or push an image to a registry a Docker webhook listens to; its execution appears here at once."</EmptyState>
+        }.into_any();
+    }
+    view! {
+        <table class="table executions" data-testid=ids::EXECUTION_LIST aria-label="Executions, newest first">
+            <TableHead columns=&["Execution", "Status", "Stages", "Started by", "Started", "Duration"]/>
+            {rows.into_iter().map(|e| view! { <Row e/> }).collect_view()}
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn Row(e: ExecutionSummary) -> impl IntoView {
+    let id = e.row.id;
+    let created = e.row.created_at;
+    // a running execution's duration grows without an event: it says so instead of a figure
+    let duration = match (e.row.started_at, e.row.ended_at) {
+        (Some(s), Some(end)) => duration_words((end - s).num_seconds()),
+        (Some(_), None) => "running".to_owned(),
+        _ => "—".to_owned(),
+    };
+    view! {
+        <tbody data-execution=id.to_string() data-status=e.row.status.as_str()>
+            <tr>
+                <td>
+                    <a href=format!("/executions/{id}")>{format!("{} #{}", e.row.pipeline_name, e.row.index)}</a>
+                    <div class="muted small">{e.project_name}</div>
+                </td>
+                <td>
+                    {status_badge(e.row.status)}
+                    {e.queue.as_ref().map(|q| view! {
+                        <div class="muted small queue-reason" data-testid=ids::QUEUE_REASON>{q.describe()}</div>
+                    })}
+                </td>
+                <td>
+                    <div class="stage-icons" role="group" aria-label="Stages">
+                        {e.stages.into_iter().map(|s| {
+                            let tip = format!("{}: {}", s.name, s.status.as_str());
+                            view! {
+                                <span class=format!("stage-icon static stage-{}", lower(s.status)) role="img"
+                                    title=tip.clone() aria-label=tip data-stage=s.name></span>
+                            }
+                        }).collect_view()}
+                    </div>
+                </td>
+                <td>{e.started_by}</td>
+                <td><time datetime=created.to_rfc3339()>{when(created)}</time></td>
+                <td class="duration">{duration}</td>
+            </tr>
+        </tbody>
+    }
+}
+
+/// The Docker webhooks whose last event failed, or that none did.
+#[component]
+fn FailingSection(failing: Vec<FailingWebhook>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="home-failing" data-testid=ids::HOME_FAILING>
+            <h2 id="home-failing">"Webhooks whose last event failed"</h2>
+            {if failing.is_empty() {
+                view! { <p class="all-clear">"None: the latest event of every Docker webhook went through."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="failing-webhooks">
+                        {failing.into_iter().map(|f| view! { <FailingItem f/> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
 #[component]
 fn FailingItem(f: FailingWebhook) -> impl IntoView {
     let execution = f.last.execution_id.map(|e| {
-        view! { " · " <A href=format!("/executions/{e}")>{format!("execution #{}", f.last.execution_index.unwrap_or_default())}</A> }
+        view! { " · " <a href=format!("/executions/{e}")>{format!("execution #{}", f.last.execution_index.unwrap_or_default())}</a> }
     });
     view! {
         <li class="card failing" data-webhook=f.last.webhook_id.to_string()>
@@ -170,7 +168,7 @@ fn FailingItem(f: FailingWebhook) -> impl IntoView {
             <p class="task-message">{f.reason}</p>
             <p class="muted small">
                 <code>{f.last.image}</code> " · " {when(f.last.received_at)} {execution}
-                " · " <A href="/triggers/docker">"Activity"</A>
+                " · " <a href="/triggers/docker">"Activity"</a>
             </p>
         </li>
     }
@@ -185,7 +183,7 @@ fn ActivityTable(rows: Vec<ActivityRow>) -> impl IntoView {
                 {rows.into_iter().map(|r| {
                     let execution = match (r.execution_id, r.execution_index) {
                         (Some(e), Some(i)) => view! {
-                            <A href=format!("/executions/{e}")>{format!("{} #{i}", r.pipeline_name.clone().unwrap_or_default())}</A>
+                            <a href=format!("/executions/{e}")>{format!("{} #{i}", r.pipeline_name.unwrap_or_default())}</a>
                             " " {r.execution_status.map(status_badge)}
                         }.into_any(),
                         _ => view! { <span class="muted">"—"</span> }.into_any(),
@@ -202,5 +200,145 @@ fn ActivityTable(rows: Vec<ActivityRow>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::executions::{ExecutionRow, ExecutionsPage, RunStatus, StageRunView};
+    use domain::webhooks::ActivityStatus;
+
+    const HOSTILE: &str =
+        "x\"><script>alert(1)</script><img src=x onerror=alert(2)>\n'; DROP TABLE executions; --";
+
+    fn activity(status: ActivityStatus) -> ActivityRow {
+        ActivityRow {
+            id: 7,
+            webhook_id: 3,
+            webhook_name: HOSTILE.to_owned(),
+            received_at: chrono::Utc::now(),
+            owner: "acme".to_owned(),
+            image: format!("acme/app:{HOSTILE}"),
+            repository: "acme/app".to_owned(),
+            tag: Some(HOSTILE.to_owned()),
+            digest: None,
+            pipeline_id: Some(2),
+            pipeline_name: Some(HOSTILE.to_owned()),
+            execution_id: Some(11),
+            execution_index: Some(4),
+            execution_status: Some(RunStatus::Failed),
+            status,
+            message: HOSTILE.to_owned(),
+            resubmitted_by: None,
+            resubmit_of: None,
+            callback_state: None,
+            callback_message: None,
+        }
+    }
+
+    fn dashboard() -> Dashboard {
+        let now = chrono::Utc::now();
+        let row = ExecutionRow {
+            id: 11,
+            pipeline_id: 2,
+            pipeline_name: HOSTILE.to_owned(),
+            index: 4,
+            status: RunStatus::Failed,
+            message: Some(HOSTILE.to_owned()),
+            trigger: "docker".to_owned(),
+            comments: HOSTILE.to_owned(),
+            created_at: now,
+            started_at: Some(now),
+            ended_at: Some(now + chrono::Duration::seconds(75)),
+        };
+        let stage = StageRunView {
+            name: HOSTILE.to_owned(),
+            status: RunStatus::Failed,
+            started_at: Some(now),
+            ended_at: Some(now),
+            tasks: Vec::new(),
+        };
+        let summary = ExecutionSummary {
+            row,
+            project_id: 1,
+            project_name: HOSTILE.to_owned(),
+            started_by: HOSTILE.to_owned(),
+            stages: vec![stage],
+            version: 9,
+            queue: None,
+        };
+        Dashboard {
+            project_id: 1,
+            project_name: HOSTILE.to_owned(),
+            day: StatusCounts::from_pairs([(RunStatus::Failed, 1)]),
+            week: StatusCounts::from_pairs([(RunStatus::Failed, 3)]),
+            latest: ExecutionsPage {
+                rows: vec![summary],
+                next_before: None,
+                version: 9,
+            },
+            activity: vec![activity(ActivityStatus::Failed)],
+            failing: vec![FailingWebhook {
+                name: HOSTILE.to_owned(),
+                last: activity(ActivityStatus::Failed),
+                reason: HOSTILE.to_owned(),
+            }],
+        }
+    }
+
+    #[test]
+    fn every_value_on_the_dashboard_is_text_never_markup() {
+        let html = render(dashboard());
+        // the hostile strings appear only escaped: no element or attribute of theirs exists
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains(">x\"&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        // in an attribute, the quote is escaped too: the value cannot close it
+        assert!(
+            html.contains("data-stage=\"x&quot;&gt;&lt;script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("data-stage=\"x\">"), "{html}");
+        // what the page is made of is there
+        for part in [
+            "data-testid=\"home-counts\"",
+            "aria-label=\"Executions, last 24 hours\"",
+            "data-testid=\"execution-list\"",
+            "data-execution=\"11\"",
+            "data-status=\"FAILED\"",
+            "href=\"/executions/11\"",
+            "href=\"/executions?project=1&amp;status=FAILED\"",
+            "stage-icon static stage-failed",
+            "data-testid=\"home-failing\"",
+            "data-testid=\"home-activity\"",
+            "data-activity=\"7\"",
+            "1m 15s",
+        ] {
+            assert!(html.contains(part), "{part} missing from {html}");
+        }
+    }
+
+    #[test]
+    fn an_empty_project_says_so_in_each_section() {
+        let html = render(Dashboard {
+            day: StatusCounts::from_pairs([]),
+            week: StatusCounts::from_pairs([]),
+            latest: ExecutionsPage {
+                rows: Vec::new(),
+                next_before: None,
+                version: 0,
+            },
+            activity: Vec::new(),
+            failing: Vec::new(),
+            ..dashboard()
+        });
+        assert!(html.contains("No executions yet"), "{html}");
+        assert!(html.contains("No Docker events yet"), "{html}");
+        assert!(html.contains("None: the latest event of every Docker webhook went through."));
+        assert!(!html.contains("data-execution="), "{html}");
     }
 }
