@@ -95,6 +95,17 @@ pub(crate) fn lower(s: RunStatus) -> String {
     s.as_str().to_ascii_lowercase()
 }
 
+/// A row's status cell: the badge and, while the execution is QUEUED, why.
+pub(crate) fn status_cell(status: RunStatus, queue: Option<&QueueWait>) -> impl IntoView {
+    let why = queue.map(QueueWait::describe);
+    view! {
+        <td>
+            {status_badge(status)}
+            {why.map(|w| view! { <div class="muted small queue-reason" data-testid=ids::QUEUE_REASON>{w}</div> })}
+        </td>
+    }
+}
+
 /// A status badge.
 pub(crate) fn status_badge(s: RunStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", lower(s))>{s.as_str()}</span> }
@@ -463,12 +474,7 @@ fn ListRow(
                     <A href=href.clone()>{format!("{} #{}", e.row.pipeline_name, e.row.index)}</A>
                     <div class="muted small">{e.project_name.clone()}</div>
                 </td>
-                <td>
-                    {status_badge(e.row.status)}
-                    {e.queue.as_ref().map(|q| view! {
-                        <div class="muted small queue-reason" data-testid=ids::QUEUE_REASON>{q.describe()}</div>
-                    })}
-                </td>
+                {status_cell(e.row.status, e.queue.as_ref())}
                 <td>
                     <div class="stage-icons" role="group" aria-label="Stages">
                         {e.stages.iter().map(|s| view! { <StageIcon execution=id stage=s.clone() now expanded/> }).collect_view()}

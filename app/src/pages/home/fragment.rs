@@ -6,7 +6,7 @@
 
 use crate::components::{EmptyState, TableHead};
 use crate::ids;
-use crate::pages::executions::{exact as when, lower, status_badge};
+use crate::pages::executions::{exact as when, lower, status_badge, status_cell};
 use crate::pages::triggers::activity_badge;
 use domain::executions::{
     duration_words, Dashboard, ExecutionSummary, FailingWebhook, StatusCounts,
@@ -113,12 +113,7 @@ fn Row(e: ExecutionSummary) -> impl IntoView {
                     <a href=format!("/executions/{id}")>{format!("{} #{}", e.row.pipeline_name, e.row.index)}</a>
                     <div class="muted small">{e.project_name}</div>
                 </td>
-                <td>
-                    {status_badge(e.row.status)}
-                    {e.queue.as_ref().map(|q| view! {
-                        <div class="muted small queue-reason" data-testid=ids::QUEUE_REASON>{q.describe()}</div>
-                    })}
-                </td>
+                {status_cell(e.row.status, e.queue.as_ref())}
                 <td>
                     <div class="stage-icons" role="group" aria-label="Stages">
                         {e.stages.into_iter().map(|s| {
