@@ -4,13 +4,6 @@ use clap::Parser;
 use server::config::Config;
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc serves the server's own allocations: a request's many small, short-lived buffers
-/// freed on other threads than made them. glibc's malloc and free took about 11 % of a durable
-/// delivery's CPU time under load (perf, `scripts/bench-ingest.sh`). SQLite's own C
-/// allocations still go through glibc's malloc, whose arenas `limit_malloc_arenas` keeps few.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let config = Config::parse();
     limit_malloc_arenas();
