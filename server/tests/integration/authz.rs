@@ -1157,7 +1157,7 @@ fn server_fn_table(x: &World) -> Vec<Sf> {
             },
             use_,
         ),
-        sf(GetDashboard { project_id: w }, view),
+        sf(GetHome { project_id: w }, view),
         sf_once(RevokeToken { token_id: 1 }, "14444A"),
         sf_once(
             DeleteWebhook {
