@@ -39,6 +39,8 @@ test('regular and secret variables are created; the secret is never shown again'
   await page.reload();
   await expect(list).toContainText('REGISTRY_PASSWORD');
   expect(await page.content()).not.toContain(secret);
+  // the server's page is shown before the browser's code runs: Edit works once it has
+  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
 
   // editing without a new value keeps the secret and changes the description
   await list.getByRole('row', { name: /REGISTRY_PASSWORD/ }).getByRole('button', { name: 'Edit' }).click();
