@@ -6,20 +6,22 @@
 #[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
+/// The elements of `list` that are a `T` (`Element`, `HtmlElement`, …), in document order.
+#[cfg(feature = "hydrate")]
+pub(crate) fn elements<T: leptos::wasm_bindgen::JsCast>(
+    list: &web_sys::NodeList,
+) -> impl Iterator<Item = T> + '_ {
+    use leptos::wasm_bindgen::JsCast;
+    (0..list.length()).filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<T>().ok()))
+}
+
 /// Labels every cell of every `.table` that has none yet, from its column's head.
 #[cfg(feature = "hydrate")]
 fn label_cells() {
-    use leptos::wasm_bindgen::JsCast;
     let Ok(tables) = document().query_selector_all("table.table") else {
         return;
     };
-    for i in 0..tables.length() {
-        let Some(table) = tables
-            .item(i)
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            continue;
-        };
+    for table in elements::<web_sys::Element>(&tables) {
         let heads: Vec<String> = match table.query_selector_all("thead th") {
             Ok(ths) => (0..ths.length())
                 .filter_map(|j| ths.item(j))
@@ -30,13 +32,7 @@ fn label_cells() {
         let Ok(rows) = table.query_selector_all("tbody tr") else {
             continue;
         };
-        for r in 0..rows.length() {
-            let Some(row) = rows
-                .item(r)
-                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-            else {
-                continue;
-            };
+        for row in elements::<web_sys::Element>(&rows) {
             let cells = row.children();
             for c in 0..cells.length() {
                 let Some(cell) = cells.item(c) else { continue };

@@ -106,6 +106,11 @@ pub(crate) fn status_cell(status: RunStatus, queue: Option<&QueueWait>) -> impl 
     }
 }
 
+/// What a list of executions says while there are none at all.
+pub(crate) fn no_executions() -> impl IntoView {
+    view! { <EmptyState title="No executions yet">"Run a pipeline from Pipelines, or push an image to a registry a Docker webhook listens to; its execution appears here at once."</EmptyState> }
+}
+
 /// A status badge.
 pub(crate) fn status_badge(s: RunStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", lower(s))>{s.as_str()}</span> }
@@ -421,7 +426,7 @@ pub(crate) fn LiveList(
             fallback=move || if filtered {
                 view! { <EmptyState title="No executions match">"Change or clear the filters."</EmptyState> }.into_any()
             } else {
-                view! { <EmptyState title="No executions yet">"Run a pipeline from Pipelines, or push an image to a registry a Docker webhook listens to; its execution appears here at once."</EmptyState> }.into_any()
+                no_executions().into_any()
             }
         >
             <ExecutionTable rows now expanded/>

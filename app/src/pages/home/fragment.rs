@@ -6,7 +6,7 @@
 
 use crate::components::{EmptyState, TableHead};
 use crate::ids;
-use crate::pages::executions::{exact as when, lower, status_badge, status_cell};
+use crate::pages::executions::{exact as when, lower, no_executions, status_badge, status_cell};
 use crate::pages::triggers::activity_badge;
 use domain::executions::{
     duration_words, Dashboard, ExecutionSummary, FailingWebhook, StatusCounts,
@@ -83,9 +83,7 @@ fn Counts(label: &'static str, counts: StatusCounts, project: i64) -> impl IntoV
 #[component]
 fn Latest(rows: Vec<ExecutionSummary>) -> impl IntoView {
     if rows.is_empty() {
-        return view! {
-            <EmptyState title="No executions yet">"Run a pipeline from Pipelines, or push an image to a registry a Docker webhook listens to; its execution appears here at once."</EmptyState>
-        }.into_any();
+        return no_executions().into_any();
     }
     view! {
         <table class="table executions" data-testid=ids::EXECUTION_LIST aria-label="Executions, newest first">

@@ -91,7 +91,6 @@ fn Dashboard(h: HomeView, project: i64) -> impl IntoView {
 /// to the top of the page.
 #[cfg(feature = "hydrate")]
 fn replace(host: &web_sys::HtmlDivElement, html: &str) {
-    use leptos::wasm_bindgen::JsCast;
     let focused = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.active_element())
@@ -102,17 +101,10 @@ fn replace(host: &web_sys::HtmlDivElement, html: &str) {
     let Ok(links) = host.query_selector_all("a[href]") else {
         return;
     };
-    for i in 0..links.length() {
-        let Some(link) = links
-            .item(i)
-            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
-        else {
-            continue;
-        };
-        if link.get_attribute("href").as_deref() == Some(href.as_str()) {
-            let _ = link.focus();
-            return;
-        }
+    let link = crate::pages::cells::elements::<web_sys::HtmlElement>(&links)
+        .find(|l| l.get_attribute("href").as_deref() == Some(href.as_str()));
+    if let Some(link) = link {
+        let _ = link.focus();
     }
 }
 
