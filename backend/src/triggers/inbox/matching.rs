@@ -179,10 +179,36 @@ pub(super) struct Seen {
     pub(super) by_content: HashMap<(i64, String), (i64, DateTime<Utc>)>,
 }
 
+/// The TRIGGERED rows since `since` of the content keys `keys` on `cards`, in id order: id,
+/// card, key and arrival time.
+fn triggered_rows(
+    cards: &[i64],
+    keys: &[String],
+    since: DateTime<Utc>,
+) -> sea_orm::Select<activity::Entity> {
+    activity::Entity::find()
+        .select_only()
+        .columns([
+            activity::Column::Id,
+            activity::Column::WebhookId,
+            activity::Column::DedupKey,
+            activity::Column::ReceivedAt,
+        ])
+        .filter(activity::Column::DedupKey.is_in(keys.iter().cloned()))
+        .filter(activity::Column::WebhookId.is_in(cards.iter().copied()))
+        .filter(activity::Column::Status.eq(ActivityStatus::Triggered))
+        .filter(activity::Column::ReceivedAt.gt(since))
+        .filter(activity::Column::ResubmitOf.is_null())
+        .order_by_asc(activity::Column::Id)
+}
+
 impl Seen {
+    /// The earlier rows `events` could duplicate on `cards` (every card the events are
+    /// evaluated against).
     pub(super) async fn load(
         backend: &Backend,
         db: &impl ConnectionTrait,
+        cards: &[i64],
         events: impl Iterator<Item = &PushEvent>,
     ) -> Result<Seen> {
         let mut content_keys = Vec::new();
@@ -198,21 +224,20 @@ impl Seen {
         let since = backend.clock.now() - Duration::minutes(DUPLICATE_WINDOW_MINUTES);
         let mut seen = Seen::default();
         // keys bound in statements of at most MAX_BOUND_VALUES (a batch can carry tens of
-        // thousands); each chunk is read in id order, so the first row kept is the earliest
-        for chunk in content_keys.chunks(crate::platform::db::MAX_BOUND_VALUES) {
-            let rows = activity::Entity::find()
-                .select_only()
-                .columns([
-                    activity::Column::Id,
-                    activity::Column::WebhookId,
-                    activity::Column::DedupKey,
-                    activity::Column::ReceivedAt,
-                ])
-                .filter(activity::Column::DedupKey.is_in(chunk.iter().cloned()))
-                .filter(activity::Column::Status.eq(ActivityStatus::Triggered))
-                .filter(activity::Column::ReceivedAt.gt(since))
-                .filter(activity::Column::ResubmitOf.is_null())
-                .order_by_asc(activity::Column::Id)
+        // thousands); each chunk is read in id order, so the first row kept is the earliest.
+        // The cards are named so that the index (dedup_key, webhook_id, status, received_at)
+        // finds the TRIGGERED rows at once: on the key alone it read every row of that key,
+        // and a push delivered again and again (each a DUPLICATE row) made each batch slower
+        // than the one before. Each chunk pairs other cards or other keys, so the rows kept
+        // per card and key are still the earliest.
+        const CARDS_PER_QUERY: usize = 100;
+        let keys_per_query = crate::platform::db::MAX_BOUND_VALUES - CARDS_PER_QUERY;
+        let pairs: Vec<(&[i64], &[String])> = cards
+            .chunks(CARDS_PER_QUERY)
+            .flat_map(|on| content_keys.chunks(keys_per_query).map(move |k| (on, k)))
+            .collect();
+        for (on, chunk) in pairs {
+            let rows = triggered_rows(on, chunk, since)
                 .into_tuple::<(i64, i64, String, DateTime<Utc>)>()
                 .all(db)
                 .await?;
@@ -454,4 +479,45 @@ pub(super) fn row_model(
         event: Set(serde_json::to_string(event).map_err(|e| Error::Internal(e.to_string()))?),
         ..Default::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::db::{connect_and_migrate, DbConfig};
+    use sea_orm::{DbBackend, QueryTrait, Statement};
+
+    #[tokio::test]
+    async fn earlier_pushes_are_looked_up_by_key_card_and_status_not_by_every_row_of_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect_and_migrate(&DbConfig {
+            url: format!("sqlite://{}", dir.path().join("w.db").display()),
+            max_connections: 1,
+            instance: String::new(),
+        })
+        .await
+        .unwrap();
+        let keys = ["a".to_owned(), "b".to_owned()];
+        let query = triggered_rows(&[1, 2], &keys, Utc::now()).build(DbBackend::Sqlite);
+        let plan = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", query.sql),
+                query.values.map(|v| v.0).unwrap_or_default(),
+            ))
+            .await
+            .unwrap();
+        let steps: Vec<String> = plan
+            .iter()
+            .map(|r| r.try_get::<String>("", "detail").unwrap())
+            .collect();
+        // the push delivered again and again leaves a DUPLICATE row each time: the lookup
+        // reads only the TRIGGERED rows of its cards, however many rows the key has
+        assert!(
+            steps.iter().any(|s| s.contains(
+                "idx_webhook_activity_dedup_triggered (dedup_key=? AND webhook_id=? AND status=? AND received_at>?)"
+            )),
+            "{steps:?}"
+        );
+    }
 }

@@ -212,11 +212,19 @@ async fn process_claimed(
         .map(|(i, e)| (batch[*i].webhook_id, e))
         .collect();
     let keys = push_keys::claim(backend, txn, &mut lookups, &keyed).await?;
+    // the events are evaluated against the cards on their delivering cards' endpoints
+    let cards: Vec<i64> = lookups
+        .on_endpoint
+        .values()
+        .flatten()
+        .map(|c| c.id)
+        .collect();
+    let seen = Seen::load(backend, txn, &cards, events.iter().map(|(_, e)| e)).await?;
     let mut work = Work {
         started_per_delivery: HashMap::new(),
         lookups,
         keys,
-        seen: Seen::load(backend, txn, events.iter().map(|(_, e)| e)).await?,
+        seen,
         rows: Vec::new(),
         started: Vec::new(),
     };
