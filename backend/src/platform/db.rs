@@ -173,6 +173,16 @@ async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbErr> 
     Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
+/// The database file when `db` stores on a SQLite file (not in memory, not PostgreSQL).
+pub fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let path = options.get_filename();
+    path.is_file().then(|| path.to_path_buf())
+}
+
 /// Answers whether the database takes a query now (for `/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())

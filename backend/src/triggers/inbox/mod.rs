@@ -31,6 +31,9 @@ pub use writer::{Gate, Inbox};
 pub const DEFAULT_CALLBACK_HOSTS: [&str; 2] = ["registry.hub.docker.com", "hub.docker.com"];
 /// Most deliveries one turn of the writer takes (in statements of `ROWS_PER_STATEMENT`).
 const WRITE_BATCH: usize = 512;
+/// Under load, the SQLite writer begins a turn at most this often (a lone delivery is written
+/// at once): larger turns write fewer pages per delivery (see `sqlite_writer::pause`).
+const WRITE_PACE: std::time::Duration = std::time::Duration::from_micros(300);
 /// Most deliveries one processing transaction takes.
 const PROCESS_BATCH: u64 = 256;
 /// The most image pushes one delivery may carry; a larger one is refused (413) unread.
